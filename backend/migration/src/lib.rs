@@ -1,0 +1,16 @@
+//! Schema migrations. Every migration runs unchanged on SQLite, MySQL/MariaDB and PostgreSQL:
+//! use the portable column helpers, give strings an explicit length (MySQL indexes need it),
+//! and name every index.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_accounts;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_accounts::Migration)]
+    }
+}

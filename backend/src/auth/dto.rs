@@ -1,0 +1,59 @@
+//! Request and response bodies of `/auth`. Requests refuse unknown fields, so nobody can
+//! slip in a `role` or an `id` (no mass assignment).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::users::dto::MeResponse;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// 3 to 32 of letters, digits and `_`; case-insensitive.
+    #[schema(example = "xiaoming")]
+    pub username: String,
+    #[schema(example = "xiaoming@example.com")]
+    pub email: String,
+    /// 8 characters to 72 bytes.
+    #[schema(example = "correct horse battery", format = Password)]
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Username or email.
+    #[schema(example = "xiaoming")]
+    pub login: String,
+    #[schema(example = "correct horse battery", format = Password)]
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    /// The refresh token from the last login or refresh. Each one works once.
+    pub refresh_token: String,
+}
+
+/// Credentials for the API.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    /// Send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until `access_token` expires.
+    #[schema(example = 900)]
+    pub expires_in: i64,
+    /// Opaque; exchange at `POST /api/v1/auth/refresh` for a new pair. Single use.
+    pub refresh_token: String,
+    pub refresh_expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthResponse {
+    pub user: MeResponse,
+    pub tokens: TokenPair,
+}

@@ -1,0 +1,71 @@
+//! `AuthUser`: the caller, proven by a bearer access token whose session is still open.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::entities::session;
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: i64,
+    pub role: String,
+    pub session_id: String,
+}
+
+impl AuthUser {
+    pub fn is_admin(&self) -> bool {
+        self.role == "admin"
+    }
+}
+
+pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+impl FromRequest for AuthUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req).map(str::to_owned);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::internal(anyhow::anyhow!("no state")))?;
+            let token = token.ok_or_else(|| {
+                AppError::unauthorized("missing credentials: send Authorization: Bearer <token>")
+            })?;
+            let claims = state.jwt.verify(&token)?;
+            let id: i64 = claims.sub.parse().map_err(|_| {
+                AppError::new(
+                    crate::error::ErrorCode::InvalidToken,
+                    "invalid access token",
+                )
+            })?;
+            // The session must still be open: logout and password changes end it at once.
+            let open = session::Entity::find_by_id(claims.sid.clone())
+                .filter(session::Column::UserId.eq(id))
+                .filter(session::Column::RevokedAt.is_null())
+                .one(&state.db)
+                .await?
+                .is_some();
+            if !open {
+                return Err(AppError::new(
+                    crate::error::ErrorCode::InvalidToken,
+                    "session has ended, log in again",
+                ));
+            }
+            Ok(AuthUser {
+                id,
+                role: claims.role,
+                session_id: claims.sid,
+            })
+        })
+    }
+}

@@ -1,0 +1,337 @@
+//! Layered configuration.
+//!
+//! Order (later wins): built-in defaults → optional file (`--config`, or `APP_CONFIG_FILE`,
+//! TOML) → environment variables `APP_SECTION__KEY` (for example `APP_SERVER__PORT=9000`,
+//! `APP_DATA_DIR=/srv/luojia`). Every setting has a default that works with nothing
+//! installed: SQLite under `./data/`, no Redis, 127.0.0.1:8080.
+//!
+//! Two modes: `embedded` (default) generates and keeps a JWT secret in the data dir;
+//! `production` refuses to start without `APP_AUTH__JWT_SECRET`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Embedded,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub mode: Mode,
+    /// Where embedded state lives: the SQLite file, the generated JWT secret, media later.
+    pub data_dir: PathBuf,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub redis: RedisSettings,
+    pub auth: AuthSettings,
+    pub rate_limit: RateLimitSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+    /// Peers whose `X-Forwarded-For` is believed (the nginx in front of us).
+    pub trusted_proxies: Vec<String>,
+    /// Seconds to finish in-flight requests after SIGTERM.
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// Empty means `sqlite://<data_dir>/luojia.db`.
+    pub url: String,
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub connect_timeout_secs: u64,
+    pub acquire_timeout_secs: u64,
+    /// Run pending migrations when `serve` starts.
+    pub migrate_on_start: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RedisSettings {
+    /// Empty means no Redis: everything runs in process.
+    pub url: String,
+    /// Prefix of every key and channel, so several deployments (or tests) can share a server.
+    pub key_prefix: String,
+    pub pool_size: usize,
+    pub timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// HS256 secret, at least 32 bytes. Required in production mode.
+    pub jwt_secret: Option<SecretString>,
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl_secs: i64,
+    pub refresh_ttl_days: i64,
+    pub bcrypt_cost: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateLimitSettings {
+    /// Login attempts per client IP per minute.
+    pub login_per_ip: u32,
+    /// Login attempts per account (the login name) per minute.
+    pub login_per_account: u32,
+    /// Registrations per client IP per hour.
+    pub register_per_ip: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    /// `pretty` (readable) or `json`; defaults to json in production mode.
+    pub format: Option<LogFormat>,
+    /// An `EnvFilter` directive; `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+const DEFAULTS: &str = r#"
+mode = "embedded"
+data_dir = "./data"
+
+[server]
+host = "127.0.0.1"
+port = 8080
+workers = 0
+body_limit = 65536
+trusted_proxies = ["127.0.0.1", "::1"]
+shutdown_timeout_secs = 10
+
+[database]
+url = ""
+max_connections = 16
+min_connections = 1
+connect_timeout_secs = 5
+acquire_timeout_secs = 3
+migrate_on_start = true
+
+[redis]
+url = ""
+key_prefix = "luojia:"
+pool_size = 16
+timeout_ms = 1000
+
+[auth]
+issuer = "luojia"
+audience = "luojia-api"
+access_ttl_secs = 900
+refresh_ttl_days = 30
+bcrypt_cost = 12
+
+[rate_limit]
+login_per_ip = 30
+login_per_account = 10
+register_per_ip = 20
+
+[log]
+level = "info"
+"#;
+
+impl Settings {
+    /// Defaults, then `file` (if any), then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let env: config::Map<String, String> = std::env::vars().collect();
+        Self::load_from(file, env)
+    }
+
+    /// Like [`Settings::load`] with an explicit environment (used by tests).
+    pub fn load_from(
+        file: Option<&Path>,
+        env: config::Map<String, String>,
+    ) -> anyhow::Result<Self> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| env.get("APP_CONFIG_FILE").map(PathBuf::from));
+        if let Some(file) = file {
+            builder = builder.add_source(config::File::from(file).required(true));
+        }
+        let settings: Settings = builder
+            .add_source(
+                config::Environment::with_prefix("APP")
+                    .prefix_separator("_")
+                    .separator("__")
+                    .list_separator(",")
+                    .with_list_parse_key("server.trusted_proxies")
+                    .try_parsing(true)
+                    .source(Some(env)),
+            )
+            .build()?
+            .try_deserialize()
+            .context("invalid configuration")?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if !(4..=31).contains(&self.auth.bcrypt_cost) {
+            bail!("auth.bcrypt_cost must be between 4 and 31");
+        }
+        if let Some(secret) = &self.auth.jwt_secret
+            && secret.expose_secret().len() < 32
+        {
+            bail!("auth.jwt_secret must be at least 32 bytes");
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        if self.database.url.is_empty() {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("luojia.db").display()
+            )
+        } else {
+            self.database.url.clone()
+        }
+    }
+
+    pub fn redis_url(&self) -> Option<&str> {
+        Some(self.redis.url.as_str()).filter(|u| !u.is_empty())
+    }
+
+    pub fn log_format(&self) -> LogFormat {
+        self.log.format.unwrap_or(match self.mode {
+            Mode::Embedded => LogFormat::Pretty,
+            Mode::Production => LogFormat::Json,
+        })
+    }
+
+    /// The JWT secret: configured, or (embedded mode only) generated once and kept in
+    /// `<data_dir>/jwt_secret`.
+    pub fn resolve_jwt_secret(&self) -> anyhow::Result<SecretString> {
+        if let Some(secret) = &self.auth.jwt_secret {
+            return Ok(secret.clone());
+        }
+        if self.mode == Mode::Production {
+            bail!("APP_AUTH__JWT_SECRET is required in production mode (at least 32 random bytes)");
+        }
+        let path = self.data_dir.join("jwt_secret");
+        match std::fs::read_to_string(&path) {
+            Ok(s) if s.trim().len() >= 32 => return Ok(SecretString::from(s.trim().to_owned())),
+            Ok(_) => bail!("{} is shorter than 32 bytes", path.display()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating {}", self.data_dir.display()))?;
+        let secret = crate::auth::tokens::random_token();
+        write_private(&path, &secret)?;
+        Ok(SecretString::from(secret))
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    std::fs::write(path, contents).with_context(|| format!("creating {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> config::Map<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_embedded() {
+        let s = Settings::load_from(None, env(&[])).expect("defaults load");
+        assert_eq!(s.mode, Mode::Embedded);
+        assert_eq!(s.server.port, 8080);
+        assert_eq!(s.server.host, "127.0.0.1");
+        assert!(s.redis_url().is_none());
+        assert!(s.database_url().starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn environment_overrides_nested_keys() {
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("APP_SERVER__PORT", "9001"),
+                ("APP_DATA_DIR", "/tmp/x"),
+                ("APP_REDIS__URL", "redis://127.0.0.1:6379"),
+                ("APP_SERVER__TRUSTED_PROXIES", "10.0.0.1,10.0.0.2"),
+            ]),
+        )
+        .expect("env loads");
+        assert_eq!(s.server.port, 9001);
+        assert_eq!(s.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(s.redis_url(), Some("redis://127.0.0.1:6379"));
+        assert_eq!(s.server.trusted_proxies, vec!["10.0.0.1", "10.0.0.2"]);
+    }
+
+    #[test]
+    fn production_requires_a_secret() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("APP_MODE", "production"),
+                ("APP_DATA_DIR", dir.path().to_str().expect("utf8")),
+            ]),
+        )
+        .expect("loads");
+        assert!(s.resolve_jwt_secret().is_err());
+    }
+
+    #[test]
+    fn embedded_secret_is_generated_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Settings::load_from(
+            None,
+            env(&[("APP_DATA_DIR", dir.path().to_str().expect("utf8"))]),
+        )
+        .expect("loads");
+        let a = s.resolve_jwt_secret().expect("generated");
+        let b = s.resolve_jwt_secret().expect("read back");
+        assert_eq!(a.expose_secret(), b.expose_secret());
+        assert!(a.expose_secret().len() >= 32);
+    }
+
+    #[test]
+    fn short_secret_is_refused() {
+        let r = Settings::load_from(None, env(&[("APP_AUTH__JWT_SECRET", "short")]));
+        assert!(r.is_err());
+    }
+}

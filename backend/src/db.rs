@@ -1,0 +1,35 @@
+//! Database connection and migrations. The pool has explicit timeouts so that a dead
+//! database makes requests fail fast (503) instead of hanging.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+
+use crate::config::Settings;
+
+pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let url = settings.database_url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("creating {}", settings.data_dir.display()))?;
+    }
+    let db = &settings.database;
+    let mut opts = ConnectOptions::new(url);
+    opts.max_connections(db.max_connections)
+        .min_connections(db.min_connections)
+        .connect_timeout(Duration::from_secs(db.connect_timeout_secs))
+        .acquire_timeout(Duration::from_secs(db.acquire_timeout_secs))
+        .idle_timeout(Duration::from_secs(300))
+        .sqlx_logging(false);
+    Database::connect(opts)
+        .await
+        .context("connecting to the database")
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None)
+        .await
+        .context("running database migrations")
+}

@@ -1,0 +1,20 @@
+//! Luojia Cinema (珞珈在线影院) backend.
+//!
+//! Layout: a folder per feature (`auth`, `users`, …), each with `mod.rs` (routes),
+//! `handlers.rs` (HTTP only), `service.rs` (rules and queries) and `dto.rs` (bodies).
+//! Cross-cutting pieces sit at the top: configuration, errors, state, telemetry.
+
+pub mod auth;
+pub mod client_ip;
+pub mod config;
+pub mod db;
+pub mod entities;
+pub mod error;
+pub mod health;
+pub mod openapi;
+pub mod ratelimit;
+pub mod redis;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod users;

@@ -1,0 +1,119 @@
+//! Fixed-window rate limits (login, register). With Redis configured the counters are
+//! shared by every instance (`INCR` + `EXPIRE`); without it, or while Redis is
+//! unreachable, they live in this process. Failing over to local counters keeps logins
+//! possible during a Redis outage while still bounding guessing per instance.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dashmap::DashMap;
+
+use crate::error::AppError;
+
+#[derive(Clone)]
+pub struct RateLimiter {
+    local: Arc<DashMap<String, (u64, u32)>>,
+    redis: Option<(deadpool_redis::Pool, Duration)>,
+    prefix: String,
+}
+
+/// One limit: at most `max` hits per `window_secs`.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub max: u32,
+    pub window_secs: u64,
+}
+
+impl RateLimiter {
+    pub fn new(redis: Option<(deadpool_redis::Pool, Duration)>, prefix: &str) -> Self {
+        Self {
+            local: Arc::new(DashMap::new()),
+            redis,
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    /// Count one hit on `bucket/key`; `Err(429)` with `Retry-After` once over the limit.
+    pub async fn hit(&self, bucket: &str, key: &str, limit: Limit) -> Result<(), AppError> {
+        let now = chrono::Utc::now().timestamp().max(0) as u64;
+        let window = now / limit.window_secs.max(1);
+        let retry_after = (window + 1) * limit.window_secs - now;
+        let key = format!("{}rl:{bucket}:{key}", self.prefix);
+        let count = match &self.redis {
+            Some((pool, timeout)) => {
+                match self.hit_redis(pool, *timeout, &key, window, limit).await {
+                    Ok(n) => n,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "rate limiter: Redis unreachable, counting locally");
+                        self.hit_local(key, window)
+                    }
+                }
+            }
+            None => self.hit_local(key, window),
+        };
+        if count > limit.max {
+            Err(AppError::rate_limited(retry_after.max(1)))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn hit_local(&self, key: String, window: u64) -> u32 {
+        if self.local.len() > 100_000 {
+            self.local.retain(|_, (w, _)| *w >= window);
+        }
+        let mut entry = self.local.entry(key).or_insert((window, 0));
+        if entry.0 != window {
+            *entry = (window, 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+        entry.1
+    }
+
+    async fn hit_redis(
+        &self,
+        pool: &deadpool_redis::Pool,
+        timeout: Duration,
+        key: &str,
+        window: u64,
+        limit: Limit,
+    ) -> anyhow::Result<u32> {
+        let key = format!("{key}:{window}");
+        let fut = async {
+            let mut conn = pool.get().await?;
+            let (count,): (u32,) = deadpool_redis::redis::pipe()
+                .atomic()
+                .incr(&key, 1)
+                .expire(&key, limit.window_secs as i64 + 1)
+                .ignore()
+                .query_async(&mut conn)
+                .await?;
+            anyhow::Ok(count)
+        };
+        tokio::time::timeout(timeout, fut).await?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn local_limit_answers_429_past_max() {
+        let rl = RateLimiter::new(None, "t:");
+        let limit = Limit {
+            max: 3,
+            window_secs: 3600,
+        };
+        for _ in 0..3 {
+            rl.hit("login", "1.2.3.4", limit)
+                .await
+                .expect("under limit");
+        }
+        let e = rl.hit("login", "1.2.3.4", limit).await.unwrap_err();
+        assert_eq!(e.code, crate::error::ErrorCode::RateLimited);
+        assert!(e.retry_after.is_some_and(|s| (1..=3600).contains(&s)));
+        // Other keys are independent.
+        rl.hit("login", "5.6.7.8", limit).await.expect("other key");
+    }
+}

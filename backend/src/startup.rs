@@ -1,0 +1,118 @@
+//! Building and running the server. `Application::build` binds first (port 0 works), so
+//! tests start the real server on a free port and learn it from `port()`.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, middleware, web};
+use anyhow::Context;
+use utoipa::OpenApi;
+use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::tokens::JwtKeys;
+use crate::config::Settings;
+use crate::openapi::ApiDoc;
+use crate::ratelimit::RateLimiter;
+use crate::state::AppState;
+use crate::{auth, db, error, health, telemetry, users};
+
+/// Every documented route. The OpenAPI document is collected from this function.
+pub fn api_services(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope("/api/v1")
+            .configure(auth::configure)
+            .configure(users::configure),
+    )
+    .service(health::healthz)
+    .service(health::readyz);
+}
+
+/// Connect everything the handlers need; migrate when configured to.
+pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
+    let secret = settings.resolve_jwt_secret()?;
+    let db = db::connect(&settings).await?;
+    if settings.database.migrate_on_start {
+        db::migrate(&db).await?;
+    }
+    let redis = match settings.redis_url() {
+        Some(_) => Some(crate::redis::pool(&settings.redis)?),
+        None => None,
+    };
+    let timeout = std::time::Duration::from_millis(settings.redis.timeout_ms);
+    let limiter = RateLimiter::new(
+        redis.clone().map(|p| (p, timeout)),
+        &settings.redis.key_prefix,
+    );
+    let cost = settings.auth.bcrypt_cost;
+    let dummy_hash = tokio::task::spawn_blocking(move || {
+        bcrypt::hash(crate::auth::tokens::random_token(), cost)
+    })
+    .await??;
+    Ok(AppState {
+        jwt: Arc::new(JwtKeys::new(&secret, &settings.auth)),
+        settings: Arc::new(settings),
+        db,
+        redis,
+        limiter,
+        dummy_hash: dummy_hash.into(),
+    })
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let addr = (settings.server.host.clone(), settings.server.port);
+        let listener =
+            TcpListener::bind(&addr).with_context(|| format!("binding {}:{}", addr.0, addr.1))?;
+        let port = listener.local_addr()?.port();
+        let state = build_state(settings).await?;
+        let server = run(listener, state)?;
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs until SIGTERM/SIGINT (graceful: stop accepting, finish in-flight requests).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let server_settings = state.settings.server.clone();
+    let data = web::Data::new(state);
+    let body_limit = server_settings.body_limit;
+    let mut server = HttpServer::new(move || {
+        let (app, api) = App::new()
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi())
+            .app_data(data.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(body_limit)
+                    .error_handler(error::json_error),
+            )
+            .app_data(web::PayloadConfig::new(body_limit))
+            .app_data(web::QueryConfig::default().error_handler(error::query_error))
+            .app_data(web::PathConfig::default().error_handler(error::path_error))
+            .configure(api_services)
+            .split_for_parts();
+        app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+            .default_service(web::to(error::not_found))
+            .wrap(middleware::from_fn(telemetry::request_id))
+    })
+    .shutdown_timeout(server_settings.shutdown_timeout_secs)
+    .listen(listener)?;
+    if server_settings.workers > 0 {
+        server = server.workers(server_settings.workers);
+    }
+    Ok(server.run())
+}

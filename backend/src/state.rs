@@ -1,0 +1,27 @@
+//! Shared application state, handed to every handler as `web::Data<AppState>`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::tokens::JwtKeys;
+use crate::config::Settings;
+use crate::ratelimit::RateLimiter;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: DatabaseConnection,
+    pub redis: Option<deadpool_redis::Pool>,
+    pub jwt: Arc<JwtKeys>,
+    pub limiter: RateLimiter,
+    /// A bcrypt hash of a random password at the configured cost (see `auth::password`).
+    pub dummy_hash: Arc<str>,
+}
+
+impl AppState {
+    pub fn redis_timeout(&self) -> Duration {
+        Duration::from_millis(self.settings.redis.timeout_ms)
+    }
+}
