@@ -97,11 +97,17 @@ impl std::fmt::Debug for NewPassword {
     }
 }
 
-/// Display name: 1 to 32 characters of any script, no control characters.
+/// Control characters, and the bidirectional overrides used to make one name look like another.
+fn is_hostile_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Display name: 1 to 32 characters of any script, no control or bidi-override characters.
 pub fn parse_nickname(raw: &str) -> Result<String, AppError> {
     let s = raw.trim();
     let len = s.chars().count();
-    if !(1..=32).contains(&len) || s.chars().any(char::is_control) {
+    if !(1..=32).contains(&len) || s.chars().any(is_hostile_char) {
         return Err(AppError::validation(
             "nickname",
             "nickname must be 1 to 32 printable characters",
@@ -170,6 +176,7 @@ mod tests {
         assert_eq!(parse_nickname(" 小明 ").expect("ok"), "小明");
         assert!(parse_nickname("").is_err());
         assert!(parse_nickname("a\u{7}b").is_err());
+        assert!(parse_nickname("\u{202e}evil").is_err());
         assert!(parse_nickname(&"长".repeat(33)).is_err());
     }
 }

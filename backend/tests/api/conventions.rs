@@ -1,0 +1,188 @@
+//! API-wide conventions: problem+json for every error, body limits, request ids.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{Backend, PASSWORD, expect_problem, spawn_app};
+
+on_all_backends!(bad_bodies_get_problems, hostile_requests_never_get_5xx);
+
+async fn bad_bodies_get_problems(b: Backend) {
+    let Some(app) = spawn_app(b).await else {
+        return;
+    };
+    let post_raw = |body: Vec<u8>, content_type: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/v1/auth/register"))
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .expect("request")
+        }
+    };
+    let json_ct = "application/json";
+    expect_problem(
+        post_raw(b"{\"username\": ".to_vec(), json_ct).await,
+        StatusCode::BAD_REQUEST,
+        "malformed_json",
+    )
+    .await;
+    expect_problem(
+        post_raw(b"not json".to_vec(), json_ct).await,
+        StatusCode::BAD_REQUEST,
+        "malformed_json",
+    )
+    .await;
+    expect_problem(
+        post_raw(
+            br#"{"username": 5, "email": "a@b.cn", "password": "x"}"#.to_vec(),
+            json_ct,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_body",
+    )
+    .await;
+    expect_problem(
+        post_raw(br#"{"username": "abc"}"#.to_vec(), json_ct).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_body",
+    )
+    .await;
+    expect_problem(
+        post_raw(b"[]".to_vec(), json_ct).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_body",
+    )
+    .await;
+    expect_problem(
+        post_raw(b"{}".to_vec(), "text/plain").await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    // Over the 64 KiB default limit.
+    let big = json!({"username": "big", "email": "big@example.com", "password": PASSWORD, "pad": "x".repeat(100 * 1024)});
+    expect_problem(
+        post_raw(big.to_string().into_bytes(), json_ct).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    )
+    .await;
+    // Unknown route.
+    expect_problem(
+        app.get("/api/v1/nothing-here", None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    // Validation.
+    let res = app
+        .post(
+            "/api/v1/auth/register",
+            &json!({"username": "a b", "email": "x@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    let p = expect_problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+    assert_eq!(p["field"], "username");
+    let res = app
+        .post(
+            "/api/v1/auth/register",
+            &json!({"username": "valid_name", "email": "nope", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    let p = expect_problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+    assert_eq!(p["field"], "email");
+
+    // Request ids: generated when absent, echoed when sane, replaced when not.
+    let res = app.get("/healthz", None).await;
+    let id = res
+        .headers()
+        .get("x-request-id")
+        .expect("generated id")
+        .to_str()
+        .expect("ascii");
+    assert_eq!(id.len(), 36);
+    let res = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-abc_123")
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(res.headers()["x-request-id"], "trace-abc_123");
+    let res = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "bad id\twith junk")
+        .send()
+        .await
+        .expect("req");
+    assert_ne!(res.headers()["x-request-id"], "bad id\twith junk");
+}
+
+/// A burst of malformed and hostile requests: only 4xx, and the server keeps serving.
+async fn hostile_requests_never_get_5xx(b: Backend) {
+    let Some(app) = spawn_app(b).await else {
+        return;
+    };
+    let user = app.register("hostile").await;
+    let bodies = [
+        "",
+        "{",
+        "null",
+        "[1,2]",
+        "\"str\"",
+        "{\"login\": null}",
+        "{\"login\": [], \"password\": {}}",
+        "{\"refresh_token\": 12}",
+        "{\"username\": \"\u{0000}\", \"email\": \"\u{0000}@x.cn\", \"password\": \"\u{0000}\u{0000}\u{0000}\u{0000}\u{0000}\u{0000}\u{0000}\u{0000}\"}",
+        "{\"nickname\": \"\u{202e}evil\"}",
+        "{\"bio\": 1e999}",
+    ];
+    let paths = [
+        ("POST", "/api/v1/auth/register"),
+        ("POST", "/api/v1/auth/login"),
+        ("POST", "/api/v1/auth/refresh"),
+        ("POST", "/api/v1/auth/logout"),
+        ("PATCH", "/api/v1/me"),
+        ("PUT", "/api/v1/me/password"),
+        ("DELETE", "/api/v1/me"),
+        ("GET", "/api/v1/users/-1"),
+        ("GET", "/api/v1/users/99999999999999999999"),
+        ("GET", "/api/v1/users/%00"),
+        ("GET", "/api/v1/../../etc/passwd"),
+    ];
+    let mut count = 0;
+    for (method, path) in paths {
+        for body in bodies {
+            for token in [None, Some(user.access.as_str()), Some("garbage")] {
+                let mut req = app
+                    .client
+                    .request(method.parse().expect("method"), app.url(path))
+                    .header("content-type", "application/json")
+                    .body(body.to_owned());
+                if let Some(t) = token {
+                    req = req.bearer_auth(t);
+                }
+                let res = req.send().await.expect("request");
+                assert!(
+                    res.status().is_client_error() || res.status().is_success(),
+                    "{method} {path} {body:?}: {}",
+                    res.status()
+                );
+                count += 1;
+            }
+        }
+    }
+    assert!(count > 300);
+    // Still alive and the user is intact (the burst included a logout, so log in again).
+    let (access, _) = app.login(&user.username, PASSWORD).await;
+    let res = app.get("/api/v1/me", Some(&access)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}

@@ -1,0 +1,248 @@
+//! `spawn_app`, test users and request shortcuts.
+
+use std::time::Duration;
+
+use luojia::config::Settings;
+use luojia::startup::Application;
+use reqwest::{Response, StatusCode};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+pub const PASSWORD: &str = "correct horse battery";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Mysql,
+    Postgres,
+}
+
+/// Declare tests that run once per backend: `on_all_backends!(a, b)` expects
+/// `async fn a(backend: Backend)` beside it and makes `a::sqlite`, `a::mysql`, `a::postgres`.
+macro_rules! on_all_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use crate::helpers::Backend;
+            #[tokio::test]
+            async fn sqlite() { super::$name(Backend::Sqlite).await }
+            #[tokio::test]
+            async fn mysql() { super::$name(Backend::Mysql).await }
+            #[tokio::test]
+            async fn postgres() { super::$name(Backend::Postgres).await }
+        }
+    )*};
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub backend: Backend,
+    _dir: tempfile::TempDir,
+}
+
+pub struct TestUser {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub access: String,
+    pub refresh: String,
+}
+
+fn unique() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
+}
+
+/// The server's environment for `backend`, or `None` to skip. Skipping is refused when
+/// `LUOJIA_REQUIRE_ALL_BACKENDS=1` (as in `make test` and CI): there a missing database
+/// is a failure, never a silent pass.
+async fn backend_env(backend: Backend) -> Option<Vec<(String, String)>> {
+    let (var, scheme) = match backend {
+        Backend::Sqlite => return Some(vec![]),
+        Backend::Mysql => ("TEST_MYSQL_URL", "mysql"),
+        Backend::Postgres => ("TEST_POSTGRES_URL", "postgres"),
+    };
+    let Ok(admin_url) = std::env::var(var) else {
+        assert!(
+            std::env::var("LUOJIA_REQUIRE_ALL_BACKENDS").as_deref() != Ok("1"),
+            "{var} is not set but LUOJIA_REQUIRE_ALL_BACKENDS=1"
+        );
+        eprintln!("skipping {backend:?}: {var} not set");
+        return None;
+    };
+    let name = format!("luojia_t_{}", unique());
+    let admin = Database::connect(&admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("{scheme} at {admin_url} unreachable: {e}"));
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create test database");
+    admin.close().await.ok();
+    let base = admin_url.split('?').next().unwrap_or(&admin_url);
+    let (server, _) = base.rsplit_once('/').expect("database URL has a path");
+    let mut env = vec![("APP_DATABASE__URL".to_owned(), format!("{server}/{name}"))];
+    if let Ok(redis) = std::env::var("TEST_REDIS_URL") {
+        env.push(("APP_REDIS__URL".into(), redis));
+        env.push(("APP_REDIS__KEY_PREFIX".into(), format!("t{}:", unique())));
+    } else {
+        assert!(
+            std::env::var("LUOJIA_REQUIRE_ALL_BACKENDS").as_deref() != Ok("1"),
+            "TEST_REDIS_URL is not set but LUOJIA_REQUIRE_ALL_BACKENDS=1"
+        );
+    }
+    Some(env)
+}
+
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, &[]).await
+}
+
+/// Start the real server with extra `APP_*` settings.
+pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<TestApp> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut env: Vec<(String, String)> = vec![
+        ("APP_SERVER__PORT".into(), "0".into()),
+        ("APP_SERVER__WORKERS".into(), "2".into()),
+        ("APP_DATA_DIR".into(), dir.path().display().to_string()),
+        ("APP_AUTH__JWT_SECRET".into(), JWT_SECRET.into()),
+        ("APP_AUTH__BCRYPT_COST".into(), "4".into()),
+        ("APP_RATE_LIMIT__LOGIN_PER_IP".into(), "10000".into()),
+        ("APP_RATE_LIMIT__LOGIN_PER_ACCOUNT".into(), "10000".into()),
+        ("APP_RATE_LIMIT__REGISTER_PER_IP".into(), "10000".into()),
+        ("APP_LOG__LEVEL".into(), "warn".into()),
+    ];
+    env.extend(backend_env(backend).await?);
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let settings = Settings::load_from(None, env.into_iter().collect()).expect("test settings");
+    luojia::telemetry::init(settings.log_format(), &settings.log.level);
+    let app = Application::build(settings).await.expect("server builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    Some(TestApp {
+        address,
+        client,
+        backend,
+        _dir: dir,
+    })
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+        token: &str,
+    ) -> Response {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Register a fresh user whose name starts with `prefix`.
+    pub async fn register(&self, prefix: &str) -> TestUser {
+        let username = format!("{prefix}_{}", &unique()[..8]);
+        let email = format!("{username}@example.com");
+        let res = self
+            .post(
+                "/api/v1/auth/register",
+                &json!({"username": username, "email": email, "password": PASSWORD}),
+                None,
+            )
+            .await;
+        let body = expect_status(res, StatusCode::CREATED).await;
+        TestUser {
+            id: body["user"]["id"].as_i64().expect("id"),
+            username,
+            email,
+            access: body["tokens"]["access_token"]
+                .as_str()
+                .expect("access")
+                .to_owned(),
+            refresh: body["tokens"]["refresh_token"]
+                .as_str()
+                .expect("refresh")
+                .to_owned(),
+        }
+    }
+
+    /// Log in; returns (access, refresh).
+    pub async fn login(&self, login: &str, password: &str) -> (String, String) {
+        let res = self
+            .post(
+                "/api/v1/auth/login",
+                &json!({"login": login, "password": password}),
+                None,
+            )
+            .await;
+        let body = expect_status(res, StatusCode::OK).await;
+        (
+            body["tokens"]["access_token"]
+                .as_str()
+                .expect("access")
+                .to_owned(),
+            body["tokens"]["refresh_token"]
+                .as_str()
+                .expect("refresh")
+                .to_owned(),
+        )
+    }
+}
+
+/// Assert the status and return the JSON body (`Null` when empty).
+pub async fn expect_status(res: Response, status: StatusCode) -> Value {
+    let got = res.status();
+    let text = res.text().await.expect("body");
+    assert_eq!(got, status, "unexpected status; body: {text}");
+    if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+    }
+}
+
+/// Assert a problem+json answer with `status` and `code`; returns the body.
+pub async fn expect_problem(res: Response, status: StatusCode, code: &str) -> Value {
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = expect_status(res, status).await;
+    assert_eq!(content_type, "application/problem+json", "body: {body}");
+    assert_eq!(body["code"], code, "body: {body}");
+    assert_eq!(body["status"], status.as_u16());
+    assert!(body["detail"].is_string() && body["title"].is_string() && body["type"].is_string());
+    body
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `make test`: formatting, lints and every test, on SQLite, MariaDB, PostgreSQL and Redis.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+ensure_cargo
+ensure_services
+drop_test_databases
+trap drop_test_databases EXIT
+
+export TEST_MYSQL_URL="${TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}"
+export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
+# A missing database fails the suite instead of skipping it.
+export LUOJIA_REQUIRE_ALL_BACKENDS=1
+
+log "cargo fmt --check"
+cargo fmt --all --check
+log "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+log "backend tests (SQLite, MariaDB, PostgreSQL, Redis)"
+if command -v cargo-nextest >/dev/null; then
+  cargo nextest run --workspace --locked --no-fail-fast
+else
+  cargo test --workspace --locked --no-fail-fast
+fi
