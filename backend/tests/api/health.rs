@@ -21,3 +21,26 @@ async fn probes_answer(b: Backend) {
         assert_eq!(r["redis"], expected_redis);
     }
 }
+
+/// Redis configured but unreachable: not ready (503 problem), yet still alive.
+#[tokio::test]
+async fn readiness_fails_when_redis_is_down() {
+    use crate::helpers::{expect_problem, spawn_app_with};
+    // Port 1 on loopback: nothing listens there, connections are refused at once.
+    let Some(app) = spawn_app_with(
+        Backend::Sqlite,
+        &[("APP_REDIS__URL", "redis://127.0.0.1:1")],
+    )
+    .await
+    else {
+        return;
+    };
+    let res = app.get("/readyz", None).await;
+    assert!(res.headers().contains_key("retry-after"));
+    let p = expect_problem(res, StatusCode::SERVICE_UNAVAILABLE, "service_unavailable").await;
+    assert!(p["detail"].as_str().expect("detail").contains("redis"));
+    expect_status(app.get("/healthz", None).await, StatusCode::OK).await;
+    // Logins still work: the rate limiter falls back to local counters.
+    let user = app.register("noredis").await;
+    let _ = app.login(&user.username, crate::helpers::PASSWORD).await;
+}

@@ -10,5 +10,6 @@ mod auth;
 mod conventions;
 mod health;
 mod openapi;
+mod process;
 mod tokens;
 mod users;
