@@ -38,7 +38,28 @@ pub struct Settings {
     pub redis: RedisSettings,
     pub auth: AuthSettings,
     pub rate_limit: RateLimitSettings,
+    pub media: MediaSettings,
+    pub frontend: FrontendSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MediaSettings {
+    /// Protected HLS output, one folder per movie. Empty means `<data_dir>/media`.
+    pub dir: String,
+    /// Public images and preview clips. Empty means `<data_dir>/public`.
+    pub public_dir: String,
+    /// How long a playback grant (the token in `/hls/...` URLs) stays valid.
+    pub grant_ttl_secs: i64,
+    /// Serve `/hls/` and `/static/` from this process (embedded mode). In production
+    /// nginx serves them and asks `/internal/hls-auth`.
+    pub serve_files: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct FrontendSettings {
+    /// The built single-page app, served at `/` when the folder exists.
+    pub dist_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -144,6 +165,15 @@ login_per_ip = 30
 login_per_account = 10
 register_per_ip = 20
 
+[media]
+dir = ""
+public_dir = ""
+grant_ttl_secs = 14400
+serve_files = true
+
+[frontend]
+dist_dir = "./frontend/dist"
+
 [log]
 level = "info"
 "#;
@@ -205,6 +235,22 @@ impl Settings {
             )
         } else {
             self.database.url.clone()
+        }
+    }
+
+    pub fn media_dir(&self) -> PathBuf {
+        if self.media.dir.is_empty() {
+            self.data_dir.join("media")
+        } else {
+            PathBuf::from(&self.media.dir)
+        }
+    }
+
+    pub fn public_dir(&self) -> PathBuf {
+        if self.media.public_dir.is_empty() {
+            self.data_dir.join("public")
+        } else {
+            PathBuf::from(&self.media.public_dir)
         }
     }
 

@@ -22,6 +22,7 @@ use crate::error::{ErrorCode, Problem};
     tags(
         (name = "auth", description = "Register, log in, refresh and log out"),
         (name = "users", description = "Your account and public profiles"),
+        (name = "movies", description = "The catalog and playback grants"),
         (name = "operations", description = "Health probes"),
     )
 )]

@@ -13,17 +13,19 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::tokens::JwtKeys;
 use crate::config::Settings;
+use crate::media::grant::GrantSigner;
 use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
 use crate::state::AppState;
-use crate::{auth, db, error, health, telemetry, users};
+use crate::{auth, db, error, health, media, movies, telemetry, users};
 
 /// Every documented route. The OpenAPI document is collected from this function.
 pub fn api_services(cfg: &mut ServiceConfig) {
     cfg.service(
         scope("/api/v1")
             .configure(auth::configure)
-            .configure(users::configure),
+            .configure(users::configure)
+            .configure(movies::configure),
     )
     .service(health::healthz)
     .service(health::readyz);
@@ -52,6 +54,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     .await??;
     Ok(AppState {
         jwt: Arc::new(JwtKeys::new(&secret, &settings.auth)),
+        grants: GrantSigner::new(&secret, settings.media.grant_ttl_secs),
         settings: Arc::new(settings),
         db,
         redis,
@@ -63,6 +66,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
 pub struct Application {
     port: u16,
     server: Server,
+    db: sea_orm::DatabaseConnection,
 }
 
 impl Application {
@@ -72,12 +76,18 @@ impl Application {
             TcpListener::bind(&addr).with_context(|| format!("binding {}:{}", addr.0, addr.1))?;
         let port = listener.local_addr()?.port();
         let state = build_state(settings).await?;
+        let db = state.db.clone();
         let server = run(listener, state)?;
-        Ok(Self { port, server })
+        Ok(Self { port, server, db })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The server's database pool (tests use it to arrange data).
+    pub fn db(&self) -> sea_orm::DatabaseConnection {
+        self.db.clone()
     }
 
     /// Runs until SIGTERM/SIGINT (graceful: stop accepting, finish in-flight requests).
@@ -90,6 +100,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let server_settings = state.settings.server.clone();
     let data = web::Data::new(state);
     let body_limit = server_settings.body_limit;
+    let serve_files = data.settings.media.serve_files;
     let mut server = HttpServer::new(move || {
         let (app, api) = App::new()
             .into_utoipa_app()
@@ -105,8 +116,19 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .app_data(web::PathConfig::default().error_handler(error::path_error))
             .configure(api_services)
             .split_for_parts();
-        app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
-            .default_service(web::to(error::not_found))
+        let app = app
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+            .route("/internal/hls-auth", web::get().to(media::serve::hls_auth));
+        let app = if serve_files {
+            app.route("/hls/{tail:.*}", web::get().to(media::serve::serve_hls))
+                .route(
+                    "/static/movies/{id}/{file}",
+                    web::get().to(media::serve::serve_static),
+                )
+        } else {
+            app
+        };
+        app.default_service(web::to(media::serve::spa))
             .wrap(middleware::from_fn(telemetry::request_id))
     })
     .shutdown_timeout(server_settings.shutdown_timeout_secs)

@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::tokens::JwtKeys;
 use crate::config::Settings;
+use crate::media::grant::GrantSigner;
 use crate::ratelimit::RateLimiter;
 
 #[derive(Clone)]
@@ -15,6 +16,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub redis: Option<deadpool_redis::Pool>,
     pub jwt: Arc<JwtKeys>,
+    pub grants: GrantSigner,
     pub limiter: RateLimiter,
     /// A bcrypt hash of a random password at the configured cost (see `auth::password`).
     pub dummy_hash: Arc<str>,

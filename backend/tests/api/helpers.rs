@@ -38,6 +38,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub backend: Backend,
+    pub db: sea_orm::DatabaseConnection,
+    pub data_dir: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -118,6 +120,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
     luojia::telemetry::init(settings.log_format(), &settings.log.level);
     let app = Application::build(settings).await.expect("server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.db();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -128,6 +131,8 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
         address,
         client,
         backend,
+        db,
+        data_dir: dir.path().to_owned(),
         _dir: dir,
     })
 }
@@ -194,6 +199,44 @@ impl TestApp {
                 .expect("refresh")
                 .to_owned(),
         }
+    }
+
+    /// A fresh administrator (registered, promoted in the database, logged in again so the
+    /// token carries the role).
+    pub async fn admin(&self) -> TestUser {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        let mut user = self.register("admin").await;
+        luojia::entities::user::Entity::update_many()
+            .col_expr(luojia::entities::user::Column::Role, Expr::value("admin"))
+            .filter(luojia::entities::user::Column::Id.eq(user.id))
+            .exec(&self.db)
+            .await
+            .expect("promote");
+        let (access, refresh) = self.login(&user.username, PASSWORD).await;
+        user.access = access;
+        user.refresh = refresh;
+        user
+    }
+
+    /// Create a movie through the admin API and mark it `ready` (as an ingest would);
+    /// returns its id.
+    pub async fn ready_movie(&self, admin: &TestUser, body: Value) -> i64 {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        let res = self
+            .post("/api/v1/movies", &body, Some(&admin.access))
+            .await;
+        let created = expect_status(res, StatusCode::CREATED).await;
+        let id = created["id"].as_i64().expect("id");
+        luojia::entities::movie::Entity::update_many()
+            .col_expr(
+                luojia::entities::movie::Column::Status,
+                Expr::value("ready"),
+            )
+            .filter(luojia::entities::movie::Column::Id.eq(id))
+            .exec(&self.db)
+            .await
+            .expect("mark ready");
+        id
     }
 
     /// Log in; returns (access, refresh).

@@ -9,6 +9,7 @@ mod helpers;
 mod auth;
 mod conventions;
 mod health;
+mod movies;
 mod openapi;
 mod process;
 mod tokens;

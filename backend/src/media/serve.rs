@@ -1,0 +1,175 @@
+//! Media delivery. In production nginx serves `/hls/` and `/static/` straight from disk
+//! and asks [`hls_auth`] (through `auth_request`) whether a `/hls/` URL may be served.
+//! In embedded mode this process serves both itself, with the same check.
+
+use actix_files::NamedFile;
+use actix_web::http::header::{self, CacheControl, CacheDirective, ContentType};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::grant::parse_hls_path;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::state::AppState;
+
+fn forbidden() -> AppError {
+    AppError::new(
+        ErrorCode::Forbidden,
+        "missing, invalid or expired playback grant",
+    )
+}
+
+/// Check a `/hls/...` path; the movie folder and file on success.
+fn authorize(state: &AppState, path: &str) -> AppResult<(i64, String)> {
+    let path = path.split('?').next().unwrap_or_default();
+    let (token, movie_id, file) = parse_hls_path(path).ok_or_else(forbidden)?;
+    let now = chrono::Utc::now().timestamp();
+    state
+        .grants
+        .verify(token, movie_id, now)
+        .map_err(|_| forbidden())?;
+    Ok((movie_id, file.to_owned()))
+}
+
+/// nginx `auth_request` target: 204 when `X-Original-URI` is a valid grant URL, else 403.
+pub async fn hls_auth(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let uri = req
+        .headers()
+        .get("x-original-uri")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    match authorize(&state, uri) {
+        Ok(_) => HttpResponse::NoContent().finish(),
+        Err(_) => HttpResponse::Forbidden().finish(),
+    }
+}
+
+fn content_type(file: &str) -> &'static str {
+    match file.rsplit('.').next().unwrap_or_default() {
+        "m3u8" => "application/vnd.apple.mpegurl",
+        "ts" => "video/mp2t",
+        "m4s" => "video/iso.segment",
+        "mp4" => "video/mp4",
+        "vtt" => "text/vtt; charset=utf-8",
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "webp" => "image/webp",
+        _ => "application/octet-stream",
+    }
+}
+
+async fn send_file(
+    req: &HttpRequest,
+    path: std::path::PathBuf,
+    file: &str,
+    cache: CacheControl,
+) -> AppResult<HttpResponse> {
+    let named = NamedFile::open(&path).map_err(|_| AppError::not_found("file"))?;
+    let mime: mime::Mime = content_type(file)
+        .parse()
+        .unwrap_or(mime::APPLICATION_OCTET_STREAM);
+    let mut res = named
+        .set_content_type(mime)
+        .disable_content_disposition()
+        .into_response(req);
+    set_cache(&mut res, &cache);
+    Ok(res)
+}
+
+fn set_cache(res: &mut HttpResponse, cache: &CacheControl) {
+    if let Ok(v) = header::HeaderValue::from_str(&cache.to_string()) {
+        res.headers_mut().insert(header::CACHE_CONTROL, v);
+    }
+}
+
+fn immutable(visibility: CacheDirective) -> CacheControl {
+    CacheControl(vec![
+        visibility,
+        CacheDirective::MaxAge(31_536_000),
+        CacheDirective::Extension("immutable".into(), None),
+    ])
+}
+
+/// `GET /hls/{token}/{movie_id}/{file}` (embedded mode).
+pub async fn serve_hls(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+    let (movie_id, file) = authorize(&state, req.path())?;
+    let path = state
+        .settings
+        .media_dir()
+        .join(movie_id.to_string())
+        .join(&file);
+    // Playlists may change on a re-ingest; segments never do.
+    let cache = if file.ends_with(".m3u8") {
+        CacheControl(vec![CacheDirective::Private, CacheDirective::MaxAge(10)])
+    } else {
+        immutable(CacheDirective::Private)
+    };
+    send_file(&req, path, &file, cache).await
+}
+
+/// `GET /static/movies/{movie_id}/{file}`: posters, backdrops and preview clips (public).
+pub async fn serve_static(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(i64, String)>,
+) -> AppResult<HttpResponse> {
+    let (movie_id, file) = path.into_inner();
+    let safe = !file.contains('/')
+        && !file.starts_with('.')
+        && file
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if !safe || movie_id <= 0 {
+        return Err(AppError::not_found("file"));
+    }
+    let path = state
+        .settings
+        .public_dir()
+        .join("movies")
+        .join(movie_id.to_string())
+        .join(&file);
+    let cache = CacheControl(vec![CacheDirective::Public, CacheDirective::MaxAge(3600)]);
+    send_file(&req, path, &file, cache).await
+}
+
+/// The single-page app: real files from the build, `index.html` for app routes.
+pub async fn spa(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+    let dist = &state.settings.frontend.dist_dir;
+    let path = req.path();
+    let reserved = ["/api/", "/hls/", "/static/", "/internal/", "/ws"];
+    if reserved.iter().any(|p| path.starts_with(p)) {
+        return Err(AppError::new(ErrorCode::NotFound, "no such route"));
+    }
+    let rel = path.trim_start_matches('/');
+    let safe = rel
+        .split('/')
+        .all(|seg| !seg.starts_with('.') && !seg.contains('\\'));
+    if safe && !rel.is_empty() {
+        let candidate = dist.join(rel);
+        if candidate.is_file() {
+            let cache = if rel.starts_with("assets/") {
+                immutable(CacheDirective::Public)
+            } else {
+                CacheControl(vec![CacheDirective::NoCache])
+            };
+            let named = NamedFile::open(&candidate).map_err(|_| AppError::not_found("file"))?;
+            let mut res = named.into_response(&req);
+            set_cache(&mut res, &cache);
+            return Ok(res);
+        }
+        // A missing file (anything with an extension) is a 404, not the app.
+        if rel
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains('.'))
+        {
+            return Err(AppError::not_found("file"));
+        }
+    }
+    let index = dist.join("index.html");
+    match tokio::fs::read(&index).await {
+        Ok(bytes) => Ok(HttpResponse::Ok()
+            .insert_header(ContentType::html())
+            .insert_header(CacheControl(vec![CacheDirective::NoCache]))
+            .body(bytes)),
+        Err(_) => Err(AppError::new(ErrorCode::NotFound, "no such route")),
+    }
+}

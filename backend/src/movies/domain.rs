@@ -1,0 +1,167 @@
+//! Catalog input rules and the opaque page cursor.
+//!
+//! A cursor is base64url JSON `{s, k, id}`: the sort it belongs to, the sort key of the
+//! last item, and its id. Pages are read with keyset conditions `(key, id) after (k, id)`,
+//! so inserts and deletes between requests neither repeat nor skip items.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Datelike;
+use serde::{Deserialize, Serialize};
+
+use super::dto::MovieSort;
+use crate::error::{AppError, ErrorCode};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub s: MovieSort,
+    pub k: serde_json::Value,
+    pub id: i64,
+}
+
+fn bad_cursor() -> AppError {
+    AppError::new(
+        ErrorCode::InvalidQuery,
+        "invalid cursor: start again from the first page",
+    )
+    .with_field("cursor")
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    pub fn decode(raw: &str, sort: MovieSort) -> Result<Self, AppError> {
+        if raw.len() > 512 {
+            return Err(bad_cursor());
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad_cursor())?;
+        let c: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad_cursor())?;
+        if c.s != sort {
+            return Err(AppError::new(
+                ErrorCode::InvalidQuery,
+                "this cursor belongs to another sort order",
+            )
+            .with_field("cursor"));
+        }
+        Ok(c)
+    }
+}
+
+fn text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, AppError> {
+    let s = raw.trim();
+    let n = s.chars().count();
+    if n < min || n > max || s.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(AppError::validation(
+            field,
+            format!("{field} must be {min} to {max} characters of text"),
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+pub fn title(raw: &str) -> Result<String, AppError> {
+    text("title", raw, 1, 200)
+}
+
+/// Optional short text; empty means none.
+pub fn optional(field: &str, raw: Option<&str>, max: usize) -> Result<Option<String>, AppError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => text(field, s, 1, max).map(Some),
+    }
+}
+
+pub fn synopsis(raw: &str) -> Result<String, AppError> {
+    text("synopsis", raw, 0, 5000)
+}
+
+pub fn year(y: i32) -> Result<i32, AppError> {
+    let max = chrono::Utc::now().year() + 1;
+    if (1888..=max).contains(&y) {
+        Ok(y)
+    } else {
+        Err(AppError::validation(
+            "year",
+            format!("year must be between 1888 and {max}"),
+        ))
+    }
+}
+
+pub fn cast(names: &[String]) -> Result<Vec<String>, AppError> {
+    if names.len() > 50 {
+        return Err(AppError::validation("cast", "at most 50 cast members"));
+    }
+    names.iter().map(|n| text("cast", n, 1, 100)).collect()
+}
+
+/// Tags: trimmed, lower-cased, de-duplicated, 1 to 32 characters, at most 20.
+pub fn tags(raw: &[String]) -> Result<Vec<String>, AppError> {
+    let mut out: Vec<String> = Vec::new();
+    for t in raw {
+        let t = text("tags", &t.to_lowercase(), 1, 32)?;
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    if out.len() > 20 {
+        return Err(AppError::validation("tags", "at most 20 tags"));
+    }
+    Ok(out)
+}
+
+/// Escape `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
+pub fn like_pattern(q: &str) -> String {
+    let mut p = String::with_capacity(q.len() + 2);
+    p.push('%');
+    for c in q.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trip_and_sort_binding() {
+        let c = Cursor {
+            s: MovieSort::Title,
+            k: serde_json::json!("流浪地球"),
+            id: 9,
+        };
+        let raw = c.encode();
+        assert_eq!(Cursor::decode(&raw, MovieSort::Title).expect("decodes"), c);
+        assert!(Cursor::decode(&raw, MovieSort::Newest).is_err());
+        assert!(Cursor::decode("!!!", MovieSort::Title).is_err());
+        assert!(Cursor::decode("e30", MovieSort::Title).is_err()); // "{}"
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("100%_a\\B"), "%100\\%\\_a\\\\b%");
+        assert_eq!(like_pattern("地球"), "%地球%");
+    }
+
+    #[test]
+    fn field_rules() {
+        assert!(title("").is_err());
+        assert!(title(&"长".repeat(201)).is_err());
+        assert_eq!(title("  流浪地球 ").expect("ok"), "流浪地球");
+        assert!(year(1887).is_err());
+        assert!(year(2019).is_ok());
+        assert_eq!(
+            tags(&["Sci-Fi".into(), "sci-fi".into(), "太空".into()]).expect("ok"),
+            vec!["sci-fi", "太空"]
+        );
+        assert!(tags(&[String::new()]).is_err());
+        assert!(tags(&(0..21).map(|i| format!("t{i}")).collect::<Vec<_>>()).is_err());
+        assert_eq!(optional("director", Some("  "), 10).expect("ok"), None);
+    }
+}

@@ -1,0 +1,153 @@
+//! HTTP layer of `/movies` and `/genres`.
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+
+use super::dto::*;
+use super::service::{self, require_admin};
+use crate::auth::AuthUser;
+use crate::error::{AppResult, Problem};
+use crate::state::AppState;
+
+/// Browse and search the catalog.
+///
+/// Cursor pagination: pass `next_cursor` back as `cursor` (with the same `sort` and
+/// filters) for the next page. Non-admins see only `ready` movies.
+#[utoipa::path(
+    tag = "movies",
+    params(ListMoviesQuery),
+    responses(
+        (status = 200, body = MoviePage),
+        (status = 400, description = "`invalid_query` (bad parameter or cursor) or `validation_failed` (unknown genre)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`status` filter by a non-admin", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/movies")]
+pub async fn list_movies(
+    state: web::Data<AppState>,
+    caller: Option<AuthUser>,
+    query: web::Query<ListMoviesQuery>,
+) -> AppResult<web::Json<MoviePage>> {
+    Ok(web::Json(
+        service::list(&state, caller.as_ref(), query.into_inner()).await?,
+    ))
+}
+
+/// One movie with its cast, subtitles and renditions.
+#[utoipa::path(
+    tag = "movies",
+    params(("id" = i64, Path, description = "Movie id")),
+    responses(
+        (status = 200, body = MovieDetail),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/movies/{id}")]
+pub async fn get_movie(
+    state: web::Data<AppState>,
+    caller: Option<AuthUser>,
+    id: web::Path<i64>,
+) -> AppResult<web::Json<MovieDetail>> {
+    Ok(web::Json(
+        service::detail(&state, caller.as_ref(), id.into_inner()).await?,
+    ))
+}
+
+/// Every genre, with Chinese and English names.
+#[utoipa::path(tag = "movies", responses((status = 200, body = Vec<GenreResponse>)))]
+#[get("/genres")]
+pub async fn list_genres(state: web::Data<AppState>) -> AppResult<web::Json<Vec<GenreResponse>>> {
+    Ok(web::Json(service::genres(&state).await?))
+}
+
+/// Admin: add a movie's metadata. Media is attached by `luojia ingest --movie-id`.
+#[utoipa::path(
+    tag = "movies",
+    security(("bearer" = [])),
+    request_body = CreateMovieRequest,
+    responses(
+        (status = 201, body = MovieDetail),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/movies")]
+pub async fn create_movie(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<CreateMovieRequest>,
+) -> AppResult<HttpResponse> {
+    require_admin(&user)?;
+    let m = service::create(&state.db, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(service::detail_of(&state.db, m).await?))
+}
+
+/// Admin: change a movie's metadata.
+#[utoipa::path(
+    tag = "movies",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Movie id")),
+    request_body = UpdateMovieRequest,
+    responses(
+        (status = 200, body = MovieDetail),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/movies/{id}")]
+pub async fn update_movie(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    body: web::Json<UpdateMovieRequest>,
+) -> AppResult<web::Json<MovieDetail>> {
+    require_admin(&user)?;
+    let m = service::update(&state.db, id.into_inner(), body.into_inner()).await?;
+    Ok(web::Json(service::detail_of(&state.db, m).await?))
+}
+
+/// Admin: delete a movie and its media files.
+#[utoipa::path(
+    tag = "movies",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Movie id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/movies/{id}")]
+pub async fn delete_movie(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    require_admin(&user)?;
+    service::delete(&state, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A playback grant: the HLS URL for this user and movie, valid for a few hours.
+#[utoipa::path(
+    tag = "movies",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Movie id")),
+    responses(
+        (status = 200, body = PlaybackGrant),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not playable yet (admins only see such movies)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/movies/{id}/playback")]
+pub async fn get_playback(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> AppResult<web::Json<PlaybackGrant>> {
+    Ok(web::Json(
+        service::playback(&state, &user, id.into_inner()).await?,
+    ))
+}
