@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 ensure_cargo
+# The delivery tests run ffmpeg and a real nginx; the browser tests Debian's Chromium.
+apt_install ffmpeg nginx chromium
 ensure_services
 drop_test_databases
 trap drop_test_databases EXIT
@@ -25,3 +27,8 @@ if command -v cargo-nextest >/dev/null; then
 else
   cargo test --workspace --locked --no-fail-fast
 fi
+
+log "browser tests (headless Chromium)"
+cargo build --locked -p luojia
+(cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+(cd e2e && LUOJIA_BIN="$CARGO_TARGET_DIR/debug/luojia" npm test)

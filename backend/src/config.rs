@@ -107,6 +107,9 @@ pub struct AuthSettings {
     pub access_ttl_secs: i64,
     pub refresh_ttl_days: i64,
     pub bcrypt_cost: u32,
+    /// How long an instance trusts its cached view of a session or user row. Changes made
+    /// on this instance take effect at once; changes made on another one within this.
+    pub session_cache_ttl_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -159,6 +162,7 @@ audience = "luojia-api"
 access_ttl_secs = 900
 refresh_ttl_days = 30
 bcrypt_cost = 12
+session_cache_ttl_secs = 30
 
 [rate_limit]
 login_per_ip = 30

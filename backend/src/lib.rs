@@ -8,6 +8,7 @@ pub mod auth;
 pub mod client_ip;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod entities;
 pub mod error;
 pub mod health;

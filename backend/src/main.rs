@@ -9,8 +9,9 @@ use luojia::auth::domain::{Email, NewPassword, Username};
 use luojia::auth::service::{ROLE_ADMIN, insert_user};
 use luojia::config::Settings;
 use luojia::entities::user;
+use luojia::ingest::{self, IngestJob, IngestOutcome, MovieMeta};
 use luojia::startup::Application;
-use luojia::{db, openapi, telemetry};
+use luojia::{db, demo, openapi, telemetry};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 #[derive(Parser)]
@@ -35,6 +36,31 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document (YAML) to stdout.
     Openapi,
+    /// Transcode a video into HLS and add it to the catalog (or update it).
+    Ingest {
+        /// The source video.
+        input: PathBuf,
+        #[arg(long)]
+        title: Option<String>,
+        /// Attach the media to this existing movie (e.g. one created with POST /movies).
+        #[arg(long)]
+        movie_id: Option<i64>,
+        /// A subtitle track, LANG=PATH[=LABEL] (.srt, .vtt or .ass); repeatable.
+        #[arg(long = "subtitle", value_name = "LANG=PATH")]
+        subtitles: Vec<String>,
+        /// Poster image (else a frame of the movie).
+        #[arg(long)]
+        poster: Option<PathBuf>,
+        /// Metadata file (TOML: title, original_title, year, synopsis, director, cast,
+        /// genres, tags).
+        #[arg(long)]
+        meta: Option<PathBuf>,
+        /// Transcode again even if this exact source was already ingested.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Add the demo catalog (synthetic movies made with ffmpeg); does nothing when present.
+    SeedDemo,
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -76,6 +102,52 @@ fn main() -> anyhow::Result<()> {
         Command::User {
             command: UserCommand::CreateAdmin { username, email },
         } => rt.block_on(create_admin(settings, username, email)),
+        Command::Ingest {
+            input,
+            title,
+            movie_id,
+            subtitles,
+            poster,
+            meta,
+            force,
+        } => rt.block_on(async {
+            let mut meta = match meta {
+                Some(path) => MovieMeta::load(&path)?,
+                None => MovieMeta::default(),
+            };
+            if title.is_some() {
+                meta.title = title;
+            }
+            let subtitles = subtitles
+                .iter()
+                .map(|s| ingest::parse_subtitle_arg(s))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let conn = db::connect(&settings).await?;
+            db::migrate(&conn).await?;
+            let label = meta.title.clone().unwrap_or_default();
+            let job = IngestJob {
+                input,
+                meta,
+                movie_id,
+                subtitles,
+                poster,
+                force,
+            };
+            match ingest::ingest(&settings, &conn, job, ingest::progress_bar(label)).await? {
+                IngestOutcome::Ingested(id) => println!("movie {id} is ready"),
+                IngestOutcome::Unchanged(id) => {
+                    println!(
+                        "movie {id} already has this source; nothing to do (use --force to redo)"
+                    )
+                }
+            }
+            Ok(())
+        }),
+        Command::SeedDemo => rt.block_on(async {
+            let conn = db::connect(&settings).await?;
+            db::migrate(&conn).await?;
+            demo::seed(&settings, &conn).await
+        }),
         Command::Openapi => Ok(()),
     }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 
+use crate::auth::cache::AuthCache;
 use crate::auth::tokens::JwtKeys;
 use crate::config::Settings;
 use crate::media::grant::GrantSigner;
@@ -17,6 +18,7 @@ pub struct AppState {
     pub redis: Option<deadpool_redis::Pool>,
     pub jwt: Arc<JwtKeys>,
     pub grants: GrantSigner,
+    pub auth_cache: AuthCache,
     pub limiter: RateLimiter,
     /// A bcrypt hash of a random password at the configured cost (see `auth::password`).
     pub dummy_hash: Arc<str>,

@@ -49,12 +49,19 @@ impl FromRequest for AuthUser {
                 )
             })?;
             // The session must still be open: logout and password changes end it at once.
-            let open = session::Entity::find_by_id(claims.sid.clone())
-                .filter(session::Column::UserId.eq(id))
-                .filter(session::Column::RevokedAt.is_null())
-                .one(&state.db)
-                .await?
-                .is_some();
+            let open = match state.auth_cache.session_user(&claims.sid) {
+                Some(uid) => uid == id,
+                None => {
+                    let found = session::Entity::find_by_id(claims.sid.clone())
+                        .filter(session::Column::RevokedAt.is_null())
+                        .one(&state.db)
+                        .await?;
+                    if let Some(s) = &found {
+                        state.auth_cache.remember_session(s.id.clone(), s.user_id);
+                    }
+                    found.is_some_and(|s| s.user_id == id)
+                }
+            };
             if !open {
                 return Err(AppError::new(
                     crate::error::ErrorCode::InvalidToken,

@@ -108,5 +108,6 @@ pub async fn refresh(
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
     service::revoke_sessions(&state.db, user.id, Some(&user.session_id), None).await?;
+    state.auth_cache.forget_session(&user.session_id);
     Ok(HttpResponse::NoContent().finish())
 }

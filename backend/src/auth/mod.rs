@@ -1,5 +1,6 @@
 //! Accounts and authentication: register, login, refresh, logout.
 
+pub mod cache;
 pub mod domain;
 pub mod dto;
 pub mod extractor;

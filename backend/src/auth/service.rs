@@ -254,6 +254,7 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<(user::Mode
     if token.used_at.is_some() || marked != 1 {
         revoke_sessions(&txn, sess.user_id, Some(&sess.id), None).await?;
         txn.commit().await?;
+        state.auth_cache.forget_session(&sess.id);
         tracing::warn!(user_id = sess.user_id, session = %sess.id, "refresh token reused: session revoked");
         return Err(AppError::new(
             ErrorCode::RefreshTokenReused,

@@ -116,6 +116,7 @@ mod tests {
             access_ttl_secs: 60,
             refresh_ttl_days: 1,
             bcrypt_cost: 4,
+            session_cache_ttl_secs: 30,
         }
     }
 

@@ -21,19 +21,25 @@ pub struct MeResponse {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<user::Model> for MeResponse {
-    fn from(u: user::Model) -> Self {
-        let username = u.username.unwrap_or_default();
+impl From<&user::Model> for MeResponse {
+    fn from(u: &user::Model) -> Self {
+        let username = u.username.clone().unwrap_or_default();
         Self {
             id: u.id,
-            nickname: u.nickname.unwrap_or_else(|| username.clone()),
+            nickname: u.nickname.clone().unwrap_or_else(|| username.clone()),
             username,
-            email: u.email.unwrap_or_default(),
-            bio: u.bio.unwrap_or_default(),
-            avatar_url: u.avatar_url,
-            role: u.role,
+            email: u.email.clone().unwrap_or_default(),
+            bio: u.bio.clone().unwrap_or_default(),
+            avatar_url: u.avatar_url.clone(),
+            role: u.role.clone(),
             created_at: u.created_at,
         }
+    }
+}
+
+impl From<user::Model> for MeResponse {
+    fn from(u: user::Model) -> Self {
+        Self::from(&u)
     }
 }
 
@@ -48,15 +54,15 @@ pub struct PublicUser {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<user::Model> for PublicUser {
-    fn from(u: user::Model) -> Self {
-        let username = u.username.unwrap_or_default();
+impl From<&user::Model> for PublicUser {
+    fn from(u: &user::Model) -> Self {
+        let username = u.username.clone().unwrap_or_default();
         Self {
             id: u.id,
-            nickname: u.nickname.unwrap_or_else(|| username.clone()),
+            nickname: u.nickname.clone().unwrap_or_else(|| username.clone()),
             username,
-            bio: u.bio.unwrap_or_default(),
-            avatar_url: u.avatar_url,
+            bio: u.bio.clone().unwrap_or_default(),
+            avatar_url: u.avatar_url.clone(),
             created_at: u.created_at,
         }
     }

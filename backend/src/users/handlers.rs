@@ -19,7 +19,8 @@ use crate::state::AppState;
 )]
 #[get("/me")]
 pub async fn get_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<web::Json<MeResponse>> {
-    Ok(web::Json(service::find_active(&state, me.id).await?.into()))
+    let user = service::find_active_cached(&state, me.id).await?;
+    Ok(web::Json(MeResponse::from(user.as_ref())))
 }
 
 /// Update nickname and bio.
@@ -102,7 +103,6 @@ pub async fn get_user(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> AppResult<web::Json<PublicUser>> {
-    Ok(web::Json(
-        service::find_active(&state, id.into_inner()).await?.into(),
-    ))
+    let user = service::find_active_cached(&state, id.into_inner()).await?;
+    Ok(web::Json(PublicUser::from(user.as_ref())))
 }

@@ -1,5 +1,7 @@
 //! Profile rules: read, update, change password, delete.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 
@@ -10,7 +12,16 @@ use crate::entities::{refresh_token, session, user};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
 
-/// A live (not deleted) user.
+/// A live user for reading, from the cache when possible.
+pub async fn find_active_cached(state: &AppState, id: i64) -> AppResult<Arc<user::Model>> {
+    if let Some(u) = state.auth_cache.user(id) {
+        return Ok(u);
+    }
+    let u = find_active(state, id).await?;
+    Ok(state.auth_cache.remember_user(u))
+}
+
+/// A live (not deleted) user, read from the database.
 pub async fn find_active(state: &AppState, id: i64) -> AppResult<user::Model> {
     user::Entity::find_by_id(id)
         .filter(user::Column::DeletedAt.is_null())
@@ -47,7 +58,9 @@ pub async fn update_me(
         row.bio = Set(Some(b).filter(|b| !b.is_empty()));
     }
     row.updated_at = Set(Utc::now());
-    Ok(row.update(&state.db).await?)
+    let updated = row.update(&state.db).await?;
+    state.auth_cache.forget_user(me.id);
+    Ok(updated)
 }
 
 /// Change the password and end every other session of this user.
@@ -68,6 +81,10 @@ pub async fn change_password(
     row.update(&txn).await?;
     revoke_sessions(&txn, me.id, None, Some(&me.session_id)).await?;
     txn.commit().await?;
+    state
+        .auth_cache
+        .forget_user_sessions(me.id, Some(&me.session_id));
+    state.auth_cache.forget_user(me.id);
     Ok(())
 }
 
@@ -104,6 +121,8 @@ pub async fn delete_me(state: &AppState, me: &AuthUser, password: String) -> App
     row.deleted_at = Set(Some(now));
     row.update(&txn).await?;
     txn.commit().await?;
+    state.auth_cache.forget_user_sessions(me.id, None);
+    state.auth_cache.forget_user(me.id);
     tracing::info!(user_id = me.id, "account deleted");
     Ok(())
 }

@@ -40,6 +40,7 @@ pub struct TestApp {
     pub backend: Backend,
     pub db: sea_orm::DatabaseConnection,
     pub data_dir: std::path::PathBuf,
+    pub settings: Settings,
     _dir: tempfile::TempDir,
 }
 
@@ -118,7 +119,9 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let settings = Settings::load_from(None, env.into_iter().collect()).expect("test settings");
     luojia::telemetry::init(settings.log_format(), &settings.log.level);
-    let app = Application::build(settings).await.expect("server builds");
+    let app = Application::build(settings.clone())
+        .await
+        .expect("server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db();
     tokio::spawn(app.run_until_stopped());
@@ -133,6 +136,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
         backend,
         db,
         data_dir: dir.path().to_owned(),
+        settings,
         _dir: dir,
     })
 }

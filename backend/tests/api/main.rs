@@ -8,8 +8,10 @@ mod helpers;
 
 mod auth;
 mod conventions;
+mod delivery;
 mod health;
 mod movies;
+mod nginx;
 mod openapi;
 mod process;
 mod tokens;
