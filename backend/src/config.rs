@@ -54,6 +54,8 @@ pub struct MediaSettings {
     /// Serve `/hls/` and `/static/` from this process (embedded mode). In production
     /// nginx serves them and asks `/internal/hls-auth`.
     pub serve_files: bool,
+    /// Seconds a rendered catalog page (`GET /movies` for non-admins) is reused.
+    pub catalog_cache_ttl_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -174,6 +176,7 @@ dir = ""
 public_dir = ""
 grant_ttl_secs = 14400
 serve_files = true
+catalog_cache_ttl_secs = 5
 
 [frontend]
 dist_dir = "./frontend/dist"

@@ -430,7 +430,7 @@ pub fn progress_bar(label: String) -> Box<dyn FnMut(Progress) + Send> {
     Box::new(move |p: Progress| {
         let stage = match &p.stage {
             Stage::Probe => "probing".to_owned(),
-            Stage::Rendition { name } => format!("encoding {name}"),
+            Stage::Renditions { names } => format!("encoding {}", names.join(" + ")),
             Stage::Subtitles => "subtitles".to_owned(),
             Stage::Poster => "poster".to_owned(),
             Stage::Sprite => "thumbnails".to_owned(),

@@ -15,6 +15,7 @@ pub mod health;
 pub mod ingest;
 pub mod media;
 pub mod movies;
+pub mod nginx_conf;
 pub mod openapi;
 pub mod ratelimit;
 pub mod redis;

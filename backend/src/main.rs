@@ -61,6 +61,28 @@ enum Command {
     },
     /// Add the demo catalog (synthetic movies made with ffmpeg); does nothing when present.
     SeedDemo,
+    /// Print nginx.conf rendered for a local run (tests, benchmarks, trying nginx out).
+    NginxConf {
+        /// The repository's nginx.conf.
+        #[arg(long, default_value = "nginx.conf")]
+        template: PathBuf,
+        #[arg(long)]
+        listen: u16,
+        /// A backend port; repeatable.
+        #[arg(long = "backend", required = true)]
+        backends: Vec<u16>,
+        #[arg(long)]
+        frontend: PathBuf,
+        #[arg(long)]
+        media: PathBuf,
+        #[arg(long)]
+        public: PathBuf,
+        /// Directory for nginx's pid file, logs and cache.
+        #[arg(long)]
+        runtime_dir: PathBuf,
+        #[arg(long, default_value = "root")]
+        user: String,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -82,9 +104,36 @@ enum UserCommand {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Some(Command::Openapi) = cli.command {
-        print!("{}", openapi::yaml()?);
-        return Ok(());
+    match &cli.command {
+        Some(Command::Openapi) => {
+            print!("{}", openapi::yaml()?);
+            return Ok(());
+        }
+        Some(Command::NginxConf {
+            template,
+            listen,
+            backends,
+            frontend,
+            media,
+            public,
+            runtime_dir,
+            user,
+        }) => {
+            let conf = std::fs::read_to_string(template)
+                .with_context(|| format!("reading {}", template.display()))?;
+            let local = luojia::nginx_conf::Local {
+                listen_port: *listen,
+                backends,
+                frontend,
+                media,
+                public,
+                runtime_dir,
+                user,
+            };
+            print!("{}", luojia::nginx_conf::render(&conf, &local));
+            return Ok(());
+        }
+        _ => {}
     }
     let settings = Settings::load(cli.config.as_deref())?;
     telemetry::init(settings.log_format(), &settings.log.level);
@@ -148,7 +197,7 @@ fn main() -> anyhow::Result<()> {
             db::migrate(&conn).await?;
             demo::seed(&settings, &conn).await
         }),
-        Command::Openapi => Ok(()),
+        Command::Openapi | Command::NginxConf { .. } => Ok(()),
     }
 }
 

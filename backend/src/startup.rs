@@ -55,6 +55,9 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     Ok(AppState {
         jwt: Arc::new(JwtKeys::new(&secret, &settings.auth)),
         grants: GrantSigner::new(&secret, settings.media.grant_ttl_secs),
+        catalog_cache: crate::movies::cache::CatalogCache::new(std::time::Duration::from_secs(
+            settings.media.catalog_cache_ttl_secs,
+        )),
         auth_cache: crate::auth::cache::AuthCache::new(std::time::Duration::from_secs(
             settings.auth.session_cache_ttl_secs,
         )),

@@ -19,6 +19,7 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub grants: GrantSigner,
     pub auth_cache: AuthCache,
+    pub catalog_cache: crate::movies::cache::CatalogCache,
     pub limiter: RateLimiter,
     /// A bcrypt hash of a random password at the configured cost (see `auth::password`).
     pub dummy_hash: Arc<str>,

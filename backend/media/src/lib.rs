@@ -46,7 +46,8 @@
 //!   the nominal `(video + audio) × 1.1`.
 //! * Sources without audio get a silent AAC track, so `CODECS` always says `mp4a.40.2` and
 //!   players never meet a variant without audio.
-//! * One ffmpeg process per rendition, x264 `veryfast`; see [`transcode`] for why.
+//! * One ffmpeg process encodes all renditions (decode once, `split`), x264 `veryfast`;
+//!   see [`transcode`] for the measurements.
 //! * Errors: see [`MediaError`]; on failure `transcode` removes what it wrote.
 
 mod command;

@@ -13,10 +13,10 @@
 pub enum Stage {
     /// Reading the input with ffprobe.
     Probe,
-    /// Encoding one rendition of the HLS ladder.
-    Rendition {
-        /// Rendition name, e.g. "720p".
-        name: String,
+    /// Encoding the HLS ladder: all renditions in one ffmpeg run.
+    Renditions {
+        /// Names of the renditions being encoded, lowest first, e.g. ["360p", "720p"].
+        names: Vec<String>,
     },
     /// Converting subtitles to WebVTT and writing their playlists.
     Subtitles,
@@ -141,8 +141,10 @@ impl<'a> Tracker<'a> {
 mod tests {
     use super::*;
 
-    fn rendition(name: &str) -> Stage {
-        Stage::Rendition { name: name.into() }
+    fn renditions(names: &[&str]) -> Stage {
+        Stage::Renditions {
+            names: names.iter().map(|n| n.to_string()).collect(),
+        }
     }
 
     fn run(steps: &[(Stage, Vec<f64>)], costs: &[f64]) -> Vec<Progress> {
@@ -167,21 +169,21 @@ mod tests {
     #[test]
     fn fractions_are_weighted_by_cost_and_monotonic() {
         let steps = vec![
-            (rendition("360p"), vec![0.5, 1.0]),
-            (rendition("720p"), vec![0.25, 0.2, 1.0, 1.0]),
+            (renditions(&["360p"]), vec![0.5, 1.0]),
+            (Stage::Subtitles, vec![0.25, 0.2, 1.0, 1.0]),
             (Stage::Preview, vec![0.5, f64::NAN, 2.0]),
         ];
         let seen = run(&steps, &[1.0, 3.0, 0.0]);
         let fractions: Vec<f64> = seen.iter().map(|p| p.fraction).collect();
         assert!(fractions.windows(2).all(|w| w[0] <= w[1]), "{fractions:?}");
-        assert_eq!(seen.first().unwrap().stage, rendition("360p"));
+        assert_eq!(seen.first().unwrap().stage, renditions(&["360p"]));
         assert_eq!(seen.first().unwrap().fraction, 0.0);
-        // 360p half done = 0.5 of 4 cost units.
+        // Renditions half done = 0.5 of 4 cost units.
         assert!(seen.iter().any(|p| p.fraction == 0.125));
-        // 720p a quarter done: (1 + 0.75) / 4.
+        // Subtitles a quarter done: (1 + 0.75) / 4.
         assert!(
             seen.iter()
-                .any(|p| p.fraction == 0.4375 && p.stage == rendition("720p"))
+                .any(|p| p.fraction == 0.4375 && p.stage == Stage::Subtitles)
         );
         assert_eq!(
             seen.last().unwrap(),

@@ -67,7 +67,7 @@ impl SpritePlan {
     /// The ffmpeg filter that samples, scales and tiles the frames.
     pub(crate) fn filter(&self) -> String {
         format!(
-            "fps=1/{},scale={}:{},tile={}x{}",
+            "setpts=PTS-STARTPTS,fps=1/{},scale={}:{},tile={}x{}",
             self.interval_secs, self.tile_width, self.tile_height, self.columns, self.rows
         )
     }
@@ -115,7 +115,10 @@ mod tests {
                 tile_height: 90
             }
         );
-        assert_eq!(p.filter(), "fps=1/1,scale=160:90,tile=6x1");
+        assert_eq!(
+            p.filter(),
+            "setpts=PTS-STARTPTS,fps=1/1,scale=160:90,tile=6x1"
+        );
     }
 
     #[test]

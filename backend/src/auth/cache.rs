@@ -11,10 +11,13 @@ use std::time::Duration;
 
 use moka::sync::Cache;
 
+use super::tokens::Claims;
 use crate::entities::user;
 
 #[derive(Clone)]
 pub struct AuthCache {
+    /// Access tokens already verified → their claims (expiry is re-checked on every use).
+    tokens: Cache<String, Arc<Claims>>,
     /// Open session id → its user id.
     sessions: Cache<String, i64>,
     users: Cache<i64, Arc<user::Model>>,
@@ -23,6 +26,10 @@ pub struct AuthCache {
 impl AuthCache {
     pub fn new(ttl: Duration) -> Self {
         Self {
+            tokens: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(15 * 60))
+                .build(),
             sessions: Cache::builder()
                 .max_capacity(200_000)
                 .time_to_live(ttl)
@@ -32,6 +39,18 @@ impl AuthCache {
                 .max_capacity(100_000)
                 .time_to_live(ttl)
                 .build(),
+        }
+    }
+
+    /// Claims of a token verified earlier, if it has not expired since.
+    pub fn verified(&self, token: &str, now: i64) -> Option<Arc<Claims>> {
+        self.tokens.get(token).filter(|c| c.exp > now)
+    }
+
+    pub fn remember_verified(&self, token: String, claims: Arc<Claims>) {
+        // Long strings are forged garbage or worse; they were verified, but don't keep them.
+        if token.len() <= 2048 {
+            self.tokens.insert(token, claims);
         }
     }
 

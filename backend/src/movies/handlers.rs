@@ -1,6 +1,6 @@
 //! HTTP layer of `/movies` and `/genres`.
 
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
 use super::dto::*;
 use super::service::{self, require_admin};
@@ -25,11 +25,28 @@ use crate::state::AppState;
 pub async fn list_movies(
     state: web::Data<AppState>,
     caller: Option<AuthUser>,
+    req: HttpRequest,
     query: web::Query<ListMoviesQuery>,
-) -> AppResult<web::Json<MoviePage>> {
-    Ok(web::Json(
-        service::list(&state, caller.as_ref(), query.into_inner()).await?,
-    ))
+) -> AppResult<HttpResponse> {
+    // Everyone but admins sees the same pages: serve them from the short-lived cache.
+    let shared = !caller.as_ref().is_some_and(AuthUser::is_admin);
+    let key = req.query_string();
+    if shared && let Some(body) = state.catalog_cache.get(key) {
+        return Ok(json_body(body));
+    }
+    let page = service::list(&state, caller.as_ref(), query.into_inner()).await?;
+    let body =
+        web::Bytes::from(serde_json::to_vec(&page).map_err(crate::error::AppError::internal)?);
+    if shared {
+        state.catalog_cache.put(key, body.clone());
+    }
+    Ok(json_body(body))
+}
+
+fn json_body(body: web::Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body)
 }
 
 /// One movie with its cast, subtitles and renditions.
@@ -79,6 +96,7 @@ pub async fn create_movie(
 ) -> AppResult<HttpResponse> {
     require_admin(&user)?;
     let m = service::create(&state.db, body.into_inner()).await?;
+    state.catalog_cache.clear();
     Ok(HttpResponse::Created().json(service::detail_of(&state.db, m).await?))
 }
 
@@ -104,6 +122,7 @@ pub async fn update_movie(
 ) -> AppResult<web::Json<MovieDetail>> {
     require_admin(&user)?;
     let m = service::update(&state.db, id.into_inner(), body.into_inner()).await?;
+    state.catalog_cache.clear();
     Ok(web::Json(service::detail_of(&state.db, m).await?))
 }
 
@@ -126,6 +145,7 @@ pub async fn delete_movie(
 ) -> AppResult<HttpResponse> {
     require_admin(&user)?;
     service::delete(&state, id.into_inner()).await?;
+    state.catalog_cache.clear();
     Ok(HttpResponse::NoContent().finish())
 }
 

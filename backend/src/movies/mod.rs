@@ -1,5 +1,6 @@
 //! The movie catalog: browse, search, details, admin edits and playback grants.
 
+pub mod cache;
 pub mod domain;
 pub mod dto;
 pub mod handlers;

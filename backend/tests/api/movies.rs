@@ -231,7 +231,9 @@ async fn only_admins_change_the_catalog(b: Backend) {
     let d = expect_status(app.get(&path, None).await, StatusCode::OK).await;
     assert_eq!(d["title"], "Keep Me");
 
-    // The admin can.
+    // The admin can, and the (cached) public listing shows the change at once.
+    let page = expect_status(app.get("/api/v1/movies", None).await, StatusCode::OK).await;
+    assert_eq!(page["items"][0]["title"], "Keep Me");
     let d = expect_status(
         app.send(
             Method::PATCH,
@@ -245,6 +247,8 @@ async fn only_admins_change_the_catalog(b: Backend) {
     .await;
     assert_eq!(d["title"], "Renamed");
     assert_eq!(d["genres"], json!(["comedy"]));
+    let page = expect_status(app.get("/api/v1/movies", None).await, StatusCode::OK).await;
+    assert_eq!(page["items"][0]["title"], "Renamed");
     // Deleting removes the media folders too.
     let media = app.data_dir.join("media").join(id.to_string());
     let public = app

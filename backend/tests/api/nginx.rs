@@ -26,42 +26,18 @@ fn free_port() -> u16 {
 
 /// Substitute the production paths, ports and user in `nginx.conf`.
 pub fn render(conf: &str, port: u16, backends: &[u16], roots: &Roots, dir: &Path) -> String {
-    let upstream: String = backends
-        .iter()
-        .map(|p| format!("        server 127.0.0.1:{p} max_fails=3 fail_timeout=10s;\n"))
-        .collect();
-    let mut out = String::new();
-    let mut in_upstream = false;
-    for line in conf.lines() {
-        let t = line.trim();
-        if t.starts_with("upstream luojia_backend") {
-            in_upstream = true;
-            out.push_str(line);
-            out.push('\n');
-            out.push_str(&upstream);
-            continue;
-        }
-        if in_upstream && t.starts_with("server ") {
-            continue;
-        }
-        if in_upstream && t == "}" {
-            in_upstream = false;
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    let d = dir.display();
-    out.replace("user www-data;", "user root;")
-        .replace("pid /run/nginx-luojia.pid;", &format!("pid {d}/nginx.pid;"))
-        .replace("/var/log/nginx/", &format!("{d}/"))
-        .replace("/var/cache/nginx/luojia", &format!("{d}/cache"))
-        .replace("listen 8080;", &format!("listen 127.0.0.1:{port};"))
-        .replace(
-            "/srv/luojia/frontend",
-            &roots.frontend.display().to_string(),
-        )
-        .replace("/srv/luojia/media", &roots.media.display().to_string())
-        .replace("/srv/luojia/public", &roots.public.display().to_string())
+    luojia::nginx_conf::render(
+        conf,
+        &luojia::nginx_conf::Local {
+            listen_port: port,
+            backends,
+            frontend: roots.frontend,
+            media: roots.media,
+            public: roots.public,
+            runtime_dir: dir,
+            user: "root",
+        },
+    )
 }
 
 fn conf_path() -> PathBuf {
