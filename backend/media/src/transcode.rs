@@ -594,10 +594,10 @@ fn x264_args(r: &Rendition) -> Vec<OsString> {
         gop.clone(),
         "-keyint_min".to_owned(),
         gop,
-        "-x264opts".to_owned(), "keyint=90:min-keyint=90".to_owned(), "-sc_threshold".to_owned(),
+        "-sc_threshold".to_owned(),
         "0".to_owned(),
         "-force_key_frames".to_owned(),
-        "expr:gte(t,n_forced*3)".to_owned(),
+        format!("expr:gte(t,n_forced*{KEYFRAME_SECS})"),
     ])
 }
 
