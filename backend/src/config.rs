@@ -76,6 +76,8 @@ pub struct ServerSettings {
     pub trusted_proxies: Vec<String>,
     /// Seconds to finish in-flight requests after SIGTERM.
     pub shutdown_timeout_secs: u64,
+    /// Exact origins (scheme://host[:port]) whose pages may open the WebSocket.
+    pub allowed_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -143,6 +145,7 @@ workers = 0
 body_limit = 65536
 trusted_proxies = ["127.0.0.1", "::1"]
 shutdown_timeout_secs = 10
+allowed_origins = ["http://localhost:8080", "http://127.0.0.1:8080"]
 
 [database]
 url = ""
@@ -212,6 +215,7 @@ impl Settings {
                     .separator("__")
                     .list_separator(",")
                     .with_list_parse_key("server.trusted_proxies")
+                    .with_list_parse_key("server.allowed_origins")
                     .try_parsing(true)
                     .source(Some(env)),
             )

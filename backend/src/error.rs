@@ -37,6 +37,9 @@ pub enum ErrorCode {
     UsernameTaken,
     EmailTaken,
     Conflict,
+    RoomFull,
+    Banned,
+    OwnerMustTransfer,
     RateLimited,
     ServiceUnavailable,
     InternalError,
@@ -56,7 +59,10 @@ impl ErrorCode {
             Forbidden => StatusCode::FORBIDDEN,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            UsernameTaken | EmailTaken | Conflict => StatusCode::CONFLICT,
+            UsernameTaken | EmailTaken | Conflict | RoomFull | OwnerMustTransfer => {
+                StatusCode::CONFLICT
+            }
+            Banned => StatusCode::FORBIDDEN,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             InternalError => StatusCode::INTERNAL_SERVER_ERROR,

@@ -18,11 +18,18 @@ use crate::error::{ErrorCode, Problem};
         license(name = "MIT"),
     ),
     modifiers(&BearerAuth),
-    components(schemas(Problem, ErrorCode)),
+    components(schemas(
+        Problem,
+        ErrorCode,
+        crate::realtime::protocol::ClientMessage,
+        crate::realtime::protocol::ServerMessage
+    )),
     tags(
         (name = "auth", description = "Register, log in, refresh and log out"),
         (name = "users", description = "Your account and public profiles"),
         (name = "movies", description = "The catalog and playback grants"),
+        (name = "rooms", description = "Watch rooms: settings, members, moderation, chat history"),
+        (name = "realtime", description = "WebSocket tickets; the protocol itself is in the ClientMessage and ServerMessage schemas and docs/realtime.md"),
         (name = "operations", description = "Health probes"),
     )
 )]

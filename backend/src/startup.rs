@@ -17,7 +17,7 @@ use crate::media::grant::GrantSigner;
 use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
 use crate::state::AppState;
-use crate::{auth, db, error, health, media, movies, telemetry, users};
+use crate::{auth, db, error, health, media, movies, realtime, rooms, telemetry, users};
 
 /// Every documented route. The OpenAPI document is collected from this function.
 pub fn api_services(cfg: &mut ServiceConfig) {
@@ -25,7 +25,9 @@ pub fn api_services(cfg: &mut ServiceConfig) {
         scope("/api/v1")
             .configure(auth::configure)
             .configure(users::configure)
-            .configure(movies::configure),
+            .configure(movies::configure)
+            .configure(rooms::configure)
+            .service(realtime::gateway::create_ticket),
     )
     .service(health::healthz)
     .service(health::readyz);
@@ -55,6 +57,11 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     Ok(AppState {
         jwt: Arc::new(JwtKeys::new(&secret, &settings.auth)),
         grants: GrantSigner::new(&secret, settings.media.grant_ttl_secs),
+        realtime: crate::realtime::Realtime::start(
+            redis.clone().map(|p| (p, settings.redis.url.clone())),
+            &settings.redis.key_prefix,
+            timeout,
+        ),
         catalog_cache: crate::movies::cache::CatalogCache::new(std::time::Duration::from_secs(
             settings.media.catalog_cache_ttl_secs,
         )),
@@ -73,6 +80,7 @@ pub struct Application {
     port: u16,
     server: Server,
     db: sea_orm::DatabaseConnection,
+    realtime: crate::realtime::Realtime,
 }
 
 impl Application {
@@ -83,8 +91,14 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = build_state(settings).await?;
         let db = state.db.clone();
+        let realtime = state.realtime.clone();
         let server = run(listener, state)?;
-        Ok(Self { port, server, db })
+        Ok(Self {
+            port,
+            server,
+            db,
+            realtime,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -96,8 +110,19 @@ impl Application {
         self.db.clone()
     }
 
-    /// Runs until SIGTERM/SIGINT (graceful: stop accepting, finish in-flight requests).
+    /// Runs until SIGTERM/SIGINT. Graceful: WebSocket clients are told to reconnect
+    /// elsewhere (close 1001), the listener stops accepting, in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let realtime = self.realtime.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("shutting down");
+            realtime.shut_down();
+            // Let the sessions write their close frames before the workers stop.
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            handle.stop(true).await;
+        });
         self.server.await
     }
 }
@@ -124,7 +149,8 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .split_for_parts();
         let app = app
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
-            .route("/internal/hls-auth", web::get().to(media::serve::hls_auth));
+            .route("/internal/hls-auth", web::get().to(media::serve::hls_auth))
+            .route("/ws", web::get().to(realtime::gateway::upgrade));
         let app = if serve_files {
             app.route("/hls/{tail:.*}", web::get().to(media::serve::serve_hls))
                 .route(
@@ -138,9 +164,33 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .wrap(middleware::from_fn(telemetry::request_id))
     })
     .shutdown_timeout(server_settings.shutdown_timeout_secs)
+    .disable_signals()
     .listen(listener)?;
     if server_settings.workers > 0 {
         server = server.workers(server_settings.workers);
     }
     Ok(server.run())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => std::future::pending::<()>().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -20,6 +20,7 @@ pub struct AppState {
     pub grants: GrantSigner,
     pub auth_cache: AuthCache,
     pub catalog_cache: crate::movies::cache::CatalogCache,
+    pub realtime: crate::realtime::Realtime,
     pub limiter: RateLimiter,
     /// A bcrypt hash of a random password at the configured cost (see `auth::password`).
     pub dummy_hash: Arc<str>,

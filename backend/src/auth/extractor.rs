@@ -7,7 +7,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::entities::session;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
 #[derive(Debug, Clone)]
@@ -41,48 +41,60 @@ impl FromRequest for AuthUser {
             let token = token.ok_or_else(|| {
                 AppError::unauthorized("missing credentials: send Authorization: Bearer <token>")
             })?;
-            // A token seen before skips the signature check (same bytes, same claims);
-            // its expiry is still checked.
-            let now = chrono::Utc::now().timestamp();
-            let claims = match state.auth_cache.verified(&token, now) {
-                Some(c) => c,
-                None => {
-                    let c = std::sync::Arc::new(state.jwt.verify(&token)?);
-                    state.auth_cache.remember_verified(token, c.clone());
-                    c
-                }
-            };
-            let id: i64 = claims.sub.parse().map_err(|_| {
-                AppError::new(
-                    crate::error::ErrorCode::InvalidToken,
-                    "invalid access token",
-                )
-            })?;
-            // The session must still be open: logout and password changes end it at once.
-            let open = match state.auth_cache.session_user(&claims.sid) {
-                Some(uid) => uid == id,
-                None => {
-                    let found = session::Entity::find_by_id(claims.sid.clone())
-                        .filter(session::Column::RevokedAt.is_null())
-                        .one(&state.db)
-                        .await?;
-                    if let Some(s) = &found {
-                        state.auth_cache.remember_session(s.id.clone(), s.user_id);
-                    }
-                    found.is_some_and(|s| s.user_id == id)
-                }
-            };
-            if !open {
-                return Err(AppError::new(
-                    crate::error::ErrorCode::InvalidToken,
-                    "session has ended, log in again",
-                ));
-            }
-            Ok(AuthUser {
-                id,
-                role: claims.role.clone(),
-                session_id: claims.sid.clone(),
-            })
+            authenticate(&state, &token).await
         })
+    }
+}
+
+/// Verify an access token and check that its session is still open.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<AuthUser, AppError> {
+    // A token seen before skips the signature check (same bytes, same claims); its expiry
+    // is still checked.
+    let now = chrono::Utc::now().timestamp();
+    let claims = match state.auth_cache.verified(token, now) {
+        Some(c) => c,
+        None => {
+            let c = std::sync::Arc::new(state.jwt.verify(token)?);
+            state
+                .auth_cache
+                .remember_verified(token.to_owned(), c.clone());
+            c
+        }
+    };
+    let id: i64 = claims
+        .sub
+        .parse()
+        .map_err(|_| AppError::new(ErrorCode::InvalidToken, "invalid access token"))?;
+    check_session(state, &claims.sid, id).await?;
+    Ok(AuthUser {
+        id,
+        role: claims.role.clone(),
+        session_id: claims.sid.clone(),
+    })
+}
+
+/// The session must still be open and belong to `user_id`: logout and password changes
+/// end it at once.
+pub async fn check_session(state: &AppState, sid: &str, user_id: i64) -> Result<(), AppError> {
+    let open = match state.auth_cache.session_user(sid) {
+        Some(uid) => uid == user_id,
+        None => {
+            let found = session::Entity::find_by_id(sid.to_owned())
+                .filter(session::Column::RevokedAt.is_null())
+                .one(&state.db)
+                .await?;
+            if let Some(s) = &found {
+                state.auth_cache.remember_session(s.id.clone(), s.user_id);
+            }
+            found.is_some_and(|s| s.user_id == user_id)
+        }
+    };
+    if open {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            ErrorCode::InvalidToken,
+            "session has ended, log in again",
+        ))
     }
 }

@@ -14,5 +14,8 @@ mod movies;
 mod nginx;
 mod openapi;
 mod process;
+mod realtime;
+mod rooms;
 mod tokens;
 mod users;
+mod ws;

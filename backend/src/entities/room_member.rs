@@ -1,0 +1,20 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "room_members")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub room_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub user_id: i64,
+    /// `owner`, `moderator` or `member`.
+    pub role: String,
+    pub muted_until: Option<DateTimeUtc>,
+    pub last_read_seq: i64,
+    pub joined_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,244 @@
+//! The WebSocket protocol: JSON text frames, each an object with a snake_case `type`.
+//! Both directions are tagged enums so that an unknown or malformed frame is one
+//! `error` answer, never a dropped connection. `docs/realtime.md` documents every
+//! message with examples; the schemas are in `openapi.yaml` (`ClientMessage`,
+//! `ServerMessage`).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::sync::PlaybackState;
+
+/// What a client may send.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// Clock sync: the server answers at once with its time.
+    TimeSync {
+        /// The client's clock (ms) when sending; echoed back.
+        client_time: f64,
+    },
+    /// Start receiving a room's events. `last_seq` (the newest message the client has)
+    /// asks for exactly the messages after it; without it the last 50 come.
+    Join {
+        room_id: i64,
+        #[serde(default)]
+        last_seq: Option<i64>,
+    },
+    Leave {
+        room_id: i64,
+    },
+    /// Send a chat message. `client_id` makes the send idempotent: sending the same
+    /// id again returns the original message and stores nothing new.
+    Chat {
+        room_id: i64,
+        client_id: String,
+        text: String,
+        /// The sender's playback position, shown beside the message.
+        #[serde(default)]
+        position_ms: Option<i64>,
+    },
+    /// Delete a message (its author, or a moderator).
+    DeleteMessage {
+        room_id: i64,
+        seq: i64,
+    },
+    /// Ask the room to play, pause, seek, change rate or change movie.
+    Playback {
+        room_id: i64,
+        #[serde(flatten)]
+        action: PlaybackAction,
+        /// Echoed in the answer or error, to match them up.
+        #[serde(default)]
+        req_id: Option<String>,
+    },
+    /// The player's condition: `ready` (can play at once) or `buffering`.
+    PlayerStatus {
+        room_id: i64,
+        status: PlayerStatus,
+        #[serde(default)]
+        position_ms: Option<i64>,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum PlaybackAction {
+    Play,
+    Pause,
+    Seek { position_ms: i64 },
+    Rate { rate: f64 },
+    ChangeMovie { movie_id: i64 },
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PlayerStatus {
+    Ready,
+    Buffering,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct ChatMessage {
+    pub room_id: i64,
+    pub seq: i64,
+    /// `None` for system messages.
+    pub sender_id: Option<i64>,
+    pub sender_name: Option<String>,
+    pub client_id: Option<String>,
+    /// `text` or `system`.
+    pub kind: String,
+    /// Empty once deleted.
+    pub text: String,
+    pub position_ms: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct MemberPresence {
+    pub user_id: i64,
+    pub name: String,
+    /// `owner`, `moderator` or `member`.
+    pub role: String,
+    pub online: bool,
+    /// `ready`, `buffering`, or `joining` until the player reports.
+    pub status: String,
+}
+
+/// What the server sends.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// Sent once after the upgrade.
+    Welcome {
+        user_id: i64,
+        /// The server's clock (ms since the epoch).
+        server_time: i64,
+        /// Server ping interval; an idle connection closes after three missed intervals.
+        ping_interval_ms: u64,
+    },
+    TimeSync {
+        client_time: f64,
+        /// Server clock (ms since the epoch, with a fraction) when answering.
+        server_time: f64,
+    },
+    Joined {
+        room_id: i64,
+        playback: PlaybackState,
+        members: Vec<MemberPresence>,
+        /// The last 50 messages, or exactly those after `last_seq`.
+        messages: Vec<ChatMessage>,
+        /// True when the messages after `last_seq` can no longer all be given: drop the
+        /// local history and use `messages` (the last 50) instead.
+        reload: bool,
+        /// The room's newest sequence number.
+        last_seq: i64,
+    },
+    Left {
+        room_id: i64,
+    },
+    /// A new message (including your own, after its `chat_ack`).
+    Chat {
+        message: ChatMessage,
+    },
+    /// Your message is stored (sent after commit).
+    ChatAck {
+        room_id: i64,
+        client_id: String,
+        seq: i64,
+        message: ChatMessage,
+    },
+    MessageDeleted {
+        room_id: i64,
+        seq: i64,
+    },
+    /// The room's playback anchor changed: play from `position_ms` at server time
+    /// `anchor_time` (possibly slightly in the future) at `rate`.
+    PlaybackState {
+        room_id: i64,
+        state: PlaybackState,
+        /// Who caused it (`None` for the server, e.g. the wait gate's deadline).
+        by: Option<i64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        req_id: Option<String>,
+    },
+    /// Play was requested but the room waits for these members to be ready, at most
+    /// until `deadline` (server ms). An empty list means the wait is over.
+    Waiting {
+        room_id: i64,
+        waiting_for: Vec<i64>,
+        deadline: i64,
+    },
+    Presence {
+        room_id: i64,
+        member: MemberPresence,
+    },
+    /// You were removed from the room (`kicked`, `banned`, or the room was deleted).
+    Removed {
+        room_id: i64,
+        reason: String,
+    },
+    Error {
+        /// Stable code, as in the REST problems (`forbidden`, `not_found`, `invalid_message`,
+        /// `rate_limited`, `muted`, `slow_mode`, …).
+        code: String,
+        message: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        room_id: Option<i64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        req_id: Option<String>,
+    },
+}
+
+impl ServerMessage {
+    pub fn error(code: &str, message: impl Into<String>) -> Self {
+        Self::Error {
+            code: code.to_owned(),
+            message: message.into(),
+            room_id: None,
+            req_id: None,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| {
+            r#"{"type":"error","code":"internal_error","message":"serialization failed"}"#
+                .to_owned()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_messages_parse() {
+        let m: ClientMessage = serde_json::from_str(
+            r#"{"type":"playback","room_id":1,"action":"seek","position_ms":5000,"req_id":"a"}"#,
+        )
+        .expect("parse");
+        match m {
+            ClientMessage::Playback {
+                room_id,
+                action,
+                req_id,
+            } => {
+                assert_eq!(room_id, 1);
+                assert_eq!(action, PlaybackAction::Seek { position_ms: 5000 });
+                assert_eq!(req_id.as_deref(), Some("a"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"nope"}"#).is_err());
+        assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"join"}"#).is_err());
+    }
+
+    #[test]
+    fn server_messages_are_tagged() {
+        let j = ServerMessage::error("forbidden", "no").to_json();
+        assert!(j.contains(r#""type":"error""#) && j.contains(r#""code":"forbidden""#));
+    }
+}

@@ -1,0 +1,178 @@
+//! Bodies of `/rooms`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::realtime::protocol::ChatMessage;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Listed in `GET /rooms`; anyone logged in may join.
+    Public,
+    /// Not listed; joined by invite code (or id).
+    Unlisted,
+    /// Not listed; joined by invite code only; invisible to non-members.
+    Private,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Unlisted => "unlisted",
+            Self::Private => "private",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ControlModeDto {
+    /// Only the owner and moderators control playback.
+    Host,
+    /// Every member does.
+    Everyone,
+}
+
+impl ControlModeDto {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Host => "host",
+            Self::Everyone => "everyone",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRoomRequest {
+    /// 1 to 64 characters.
+    #[schema(example = "周五电影夜")]
+    pub name: String,
+    #[serde(default = "default_visibility")]
+    pub visibility: Visibility,
+    /// 2 to 5000 members; none means no limit.
+    pub capacity: Option<i32>,
+    #[serde(default = "default_control")]
+    pub control_mode: ControlModeDto,
+    /// A ready movie to start with.
+    pub movie_id: Option<i64>,
+}
+
+fn default_visibility() -> Visibility {
+    Visibility::Unlisted
+}
+
+fn default_control() -> ControlModeDto {
+    ControlModeDto::Host
+}
+
+/// Fields left out stay as they are.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRoomRequest {
+    pub name: Option<String>,
+    /// Owner only.
+    pub visibility: Option<Visibility>,
+    /// Owner only; 2 to 5000.
+    pub capacity: Option<i32>,
+    /// Owner only.
+    pub control_mode: Option<ControlModeDto>,
+    /// Seconds between two messages of one member (0 to 300; 0 turns it off).
+    pub slow_mode_secs: Option<i32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoomResponse {
+    pub id: i64,
+    pub name: String,
+    pub visibility: Visibility,
+    pub capacity: Option<i32>,
+    pub control_mode: ControlModeDto,
+    pub owner_id: i64,
+    pub member_count: i32,
+    pub slow_mode_secs: i32,
+    /// The movie the room is on.
+    pub movie_id: Option<i64>,
+    pub movie_title: Option<String>,
+    /// Only shown to members.
+    pub invite_code: Option<String>,
+    /// The caller's role, when a member.
+    pub my_role: Option<String>,
+    pub last_seq: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoomPage {
+    pub items: Vec<RoomResponse>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    pub cursor: Option<String>,
+    /// 1 to 100 (default 20).
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JoinRequest {
+    /// The invite code of an unlisted or private room.
+    #[schema(example = "k3x9p2qv7a")]
+    pub invite_code: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberResponse {
+    pub user_id: i64,
+    pub name: String,
+    /// `owner`, `moderator` or `member`.
+    pub role: String,
+    pub muted_until: Option<DateTime<Utc>>,
+    pub joined_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MuteRequest {
+    /// 1 to 10080 (a week).
+    pub minutes: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleRequest {
+    /// `moderator` or `member`.
+    pub role: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    /// A member who becomes the owner; the old owner becomes a moderator.
+    pub user_id: i64,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MessagesQuery {
+    /// Only messages with a smaller sequence number (for older pages).
+    pub before: Option<i64>,
+    /// 1 to 100 (default 50).
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessagePage {
+    /// Newest first.
+    pub items: Vec<ChatMessage>,
+    /// Pass as `before` for the next (older) page; absent at the beginning.
+    pub next_before: Option<i64>,
+}

@@ -1,0 +1,28 @@
+//! Watch rooms over REST: settings, membership, moderation and chat history. Live
+//! traffic (chat, playback, presence) goes over the WebSocket gateway in `realtime`.
+
+pub mod dto;
+pub mod handlers;
+pub mod service;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    use handlers::*;
+    cfg.service(create_room)
+        .service(list_rooms)
+        .service(my_rooms)
+        .service(join_by_code)
+        .service(get_room)
+        .service(update_room)
+        .service(delete_room)
+        .service(join_room)
+        .service(leave_room)
+        .service(list_members)
+        .service(kick_member)
+        .service(ban_member)
+        .service(unban_member)
+        .service(mute_member)
+        .service(unmute_member)
+        .service(set_member_role)
+        .service(transfer_room)
+        .service(list_messages);
+}

@@ -1,0 +1,925 @@
+//! Room rules and queries: creation, membership, moderation, chat storage.
+//!
+//! Every action re-reads the caller's membership (no trust in what a connection was
+//! allowed to do when it joined): a kicked member's next message is refused.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use chrono::{Duration, Utc};
+use rand::Rng;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+
+use super::dto::*;
+use crate::entities::{movie, room, room_ban, room_member, room_message, user};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::realtime::protocol::ChatMessage;
+use crate::realtime::sync::{PlaybackState, Role};
+
+pub const HISTORY_ON_JOIN: u64 = 50;
+pub const MAX_TEXT_CHARS: usize = 500;
+
+fn room_not_found() -> AppError {
+    AppError::not_found("room")
+}
+
+fn invite_code() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    (0..10)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+fn parse_name(raw: &str) -> AppResult<String> {
+    let s = raw.trim();
+    let n = s.chars().count();
+    if !(1..=64).contains(&n) || s.chars().any(char::is_control) {
+        return Err(AppError::validation(
+            "name",
+            "name must be 1 to 64 characters",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+fn check_capacity(c: Option<i32>) -> AppResult<()> {
+    if c.is_some_and(|c| !(2..=5000).contains(&c)) {
+        return Err(AppError::validation(
+            "capacity",
+            "capacity must be 2 to 5000",
+        ));
+    }
+    Ok(())
+}
+
+pub fn visibility(s: &str) -> Visibility {
+    match s {
+        "public" => Visibility::Public,
+        "private" => Visibility::Private,
+        _ => Visibility::Unlisted,
+    }
+}
+
+fn control(s: &str) -> ControlModeDto {
+    if s == "everyone" {
+        ControlModeDto::Everyone
+    } else {
+        ControlModeDto::Host
+    }
+}
+
+/// A membership row, if any.
+pub async fn membership(
+    db: &impl ConnectionTrait,
+    room_id: i64,
+    user_id: i64,
+) -> AppResult<Option<room_member::Model>> {
+    Ok(room_member::Entity::find_by_id((room_id, user_id))
+        .one(db)
+        .await?)
+}
+
+/// The caller's membership, or 404 (private rooms) / 403 (visible rooms).
+pub async fn require_member(
+    db: &impl ConnectionTrait,
+    room: &room::Model,
+    user_id: i64,
+) -> AppResult<room_member::Model> {
+    match membership(db, room.id, user_id).await? {
+        Some(m) => Ok(m),
+        None if room.visibility == "private" => Err(room_not_found()),
+        None => Err(AppError::forbidden("join the room first")),
+    }
+}
+
+pub async fn find_room(db: &impl ConnectionTrait, id: i64) -> AppResult<room::Model> {
+    room::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(room_not_found)
+}
+
+async fn movie_titles(
+    db: &impl ConnectionTrait,
+    ids: impl Iterator<Item = i64>,
+) -> AppResult<HashMap<i64, String>> {
+    let ids: Vec<i64> = ids.collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(movie::Entity::find()
+        .filter(movie::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m.title))
+        .collect())
+}
+
+fn response(r: room::Model, my_role: Option<String>, title: Option<String>) -> RoomResponse {
+    RoomResponse {
+        id: r.id,
+        name: r.name,
+        visibility: visibility(&r.visibility),
+        capacity: r.capacity,
+        control_mode: control(&r.control_mode),
+        owner_id: r.owner_id,
+        member_count: r.member_count,
+        slow_mode_secs: r.slow_mode_secs,
+        movie_id: r.movie_id,
+        movie_title: title,
+        invite_code: my_role.is_some().then_some(r.invite_code),
+        my_role,
+        last_seq: r.last_seq,
+        created_at: r.created_at,
+    }
+}
+
+pub async fn room_response(
+    db: &impl ConnectionTrait,
+    r: room::Model,
+    user_id: i64,
+) -> AppResult<RoomResponse> {
+    let role = membership(db, r.id, user_id).await?.map(|m| m.role);
+    let titles = movie_titles(db, r.movie_id.into_iter()).await?;
+    let title = r.movie_id.and_then(|id| titles.get(&id).cloned());
+    Ok(response(r, role, title))
+}
+
+async fn ready_movie(db: &impl ConnectionTrait, id: i64) -> AppResult<movie::Model> {
+    movie::Entity::find_by_id(id)
+        .filter(movie::Column::Status.eq("ready"))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::validation("movie_id", "no such movie"))
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    owner: i64,
+    req: CreateRoomRequest,
+) -> AppResult<room::Model> {
+    let name = parse_name(&req.name)?;
+    check_capacity(req.capacity)?;
+    if let Some(id) = req.movie_id {
+        ready_movie(db, id).await?;
+    }
+    let now = Utc::now();
+    let playback = PlaybackState::new(req.movie_id, now.timestamp_millis());
+    let txn = db.begin().await?;
+    let r = room::ActiveModel {
+        name: Set(name),
+        visibility: Set(req.visibility.as_str().to_owned()),
+        capacity: Set(req.capacity),
+        control_mode: Set(req.control_mode.as_str().to_owned()),
+        owner_id: Set(owner),
+        invite_code: Set(invite_code()),
+        movie_id: Set(req.movie_id),
+        slow_mode_secs: Set(0),
+        last_seq: Set(0),
+        member_count: Set(1),
+        playback: Set(serde_json::to_string(&playback).ok()),
+        playback_version: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    room_member::ActiveModel {
+        room_id: Set(r.id),
+        user_id: Set(owner),
+        role: Set(Role::Owner.as_str().to_owned()),
+        muted_until: Set(None),
+        last_read_seq: Set(0),
+        joined_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(r)
+}
+
+fn cursor_id(cursor: Option<&str>) -> AppResult<Option<i64>> {
+    cursor
+        .map(|c| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .and_then(|s| s.parse::<i64>().ok())
+                .ok_or_else(|| {
+                    AppError::new(ErrorCode::InvalidQuery, "invalid cursor").with_field("cursor")
+                })
+        })
+        .transpose()
+}
+
+fn encode_cursor(id: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id.to_string())
+}
+
+fn limit_of(limit: Option<u64>, default: u64) -> AppResult<u64> {
+    let l = limit.unwrap_or(default);
+    if (1..=100).contains(&l) {
+        Ok(l)
+    } else {
+        Err(AppError::new(ErrorCode::InvalidQuery, "limit must be 1 to 100").with_field("limit"))
+    }
+}
+
+/// Public rooms (newest first), or the caller's rooms.
+pub async fn list(
+    db: &DatabaseConnection,
+    user_id: i64,
+    mine: bool,
+    q: PageQuery,
+) -> AppResult<RoomPage> {
+    let limit = limit_of(q.limit, 20)?;
+    let mut select = room::Entity::find();
+    if mine {
+        select = select.filter(
+            room::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(room_member::Column::RoomId)
+                    .from(room_member::Entity)
+                    .and_where(room_member::Column::UserId.eq(user_id))
+                    .to_owned(),
+            ),
+        );
+    } else {
+        select = select.filter(room::Column::Visibility.eq("public"));
+    }
+    if let Some(before) = cursor_id(q.cursor.as_deref())? {
+        select = select.filter(room::Column::Id.lt(before));
+    }
+    let rows = select
+        .order_by_desc(room::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > limit;
+    let rows: Vec<room::Model> = rows.into_iter().take(limit as usize).collect();
+    let next_cursor = more
+        .then(|| rows.last().map(|r| encode_cursor(r.id)))
+        .flatten();
+    let titles = movie_titles(db, rows.iter().filter_map(|r| r.movie_id)).await?;
+    let roles: HashMap<i64, String> = room_member::Entity::find()
+        .filter(room_member::Column::UserId.eq(user_id))
+        .filter(room_member::Column::RoomId.is_in(rows.iter().map(|r| r.id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.room_id, m.role))
+        .collect();
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            let title = r.movie_id.and_then(|id| titles.get(&id).cloned());
+            let role = roles.get(&r.id).cloned();
+            response(r, role, title)
+        })
+        .collect();
+    Ok(RoomPage { items, next_cursor })
+}
+
+/// A room the caller may see: public and unlisted rooms to anyone, private ones to members.
+pub async fn get_visible(
+    db: &DatabaseConnection,
+    id: i64,
+    user_id: i64,
+) -> AppResult<RoomResponse> {
+    let r = find_room(db, id).await?;
+    if r.visibility == "private" {
+        require_member(db, &r, user_id).await?;
+    }
+    room_response(db, r, user_id).await
+}
+
+fn require_role(m: &room_member::Model, at_least: Role) -> AppResult<Role> {
+    let role = Role::parse(&m.role);
+    if role >= at_least {
+        Ok(role)
+    } else {
+        Err(AppError::forbidden(format!(
+            "only a room {} may do this",
+            at_least.as_str()
+        )))
+    }
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    id: i64,
+    user_id: i64,
+    req: UpdateRoomRequest,
+) -> AppResult<room::Model> {
+    let r = find_room(db, id).await?;
+    let me = require_member(db, &r, user_id).await?;
+    let owner_only =
+        req.visibility.is_some() || req.capacity.is_some() || req.control_mode.is_some();
+    require_role(
+        &me,
+        if owner_only {
+            Role::Owner
+        } else {
+            Role::Moderator
+        },
+    )?;
+    let mut row: room::ActiveModel = r.into();
+    if let Some(n) = &req.name {
+        row.name = Set(parse_name(n)?);
+    }
+    if let Some(v) = req.visibility {
+        row.visibility = Set(v.as_str().to_owned());
+    }
+    if let Some(c) = req.capacity {
+        check_capacity(Some(c))?;
+        row.capacity = Set(Some(c));
+    }
+    if let Some(c) = req.control_mode {
+        row.control_mode = Set(c.as_str().to_owned());
+    }
+    if let Some(s) = req.slow_mode_secs {
+        if !(0..=300).contains(&s) {
+            return Err(AppError::validation(
+                "slow_mode_secs",
+                "slow mode must be 0 to 300 s",
+            ));
+        }
+        row.slow_mode_secs = Set(s);
+    }
+    row.updated_at = Set(Utc::now());
+    Ok(row.update(db).await?)
+}
+
+pub async fn delete(db: &DatabaseConnection, id: i64, user_id: i64) -> AppResult<()> {
+    let r = find_room(db, id).await?;
+    let me = require_member(db, &r, user_id).await?;
+    require_role(&me, Role::Owner)?;
+    delete_rows(db, id).await
+}
+
+async fn delete_rows(db: &DatabaseConnection, id: i64) -> AppResult<()> {
+    let txn = db.begin().await?;
+    room_message::Entity::delete_many()
+        .filter(room_message::Column::RoomId.eq(id))
+        .exec(&txn)
+        .await?;
+    room_member::Entity::delete_many()
+        .filter(room_member::Column::RoomId.eq(id))
+        .exec(&txn)
+        .await?;
+    room_ban::Entity::delete_many()
+        .filter(room_ban::Column::RoomId.eq(id))
+        .exec(&txn)
+        .await?;
+    room::Entity::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Join a room: by invite code (any visibility), or by id (public and unlisted rooms).
+pub async fn join(
+    db: &DatabaseConnection,
+    user_id: i64,
+    by: Result<i64, &str>,
+) -> AppResult<room::Model> {
+    let r = match by {
+        Ok(id) => {
+            let r = find_room(db, id).await?;
+            if r.visibility == "private" && membership(db, id, user_id).await?.is_none() {
+                return Err(room_not_found());
+            }
+            r
+        }
+        Err(code) => room::Entity::find()
+            .filter(room::Column::InviteCode.eq(code.trim()))
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::not_found("invite code"))?,
+    };
+    if membership(db, r.id, user_id).await?.is_some() {
+        return Ok(r);
+    }
+    if room_ban::Entity::find_by_id((r.id, user_id))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::new(
+            ErrorCode::Banned,
+            "you are banned from this room",
+        ));
+    }
+    let txn = db.begin().await?;
+    // Count under the transaction so two last-seat joins cannot both succeed.
+    let bumped = room::Entity::update_many()
+        .col_expr(
+            room::Column::MemberCount,
+            Expr::col(room::Column::MemberCount).add(1),
+        )
+        .filter(room::Column::Id.eq(r.id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(room::Column::Capacity.is_null())
+                .add(Expr::col(room::Column::MemberCount).lt(Expr::col(room::Column::Capacity))),
+        )
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if bumped != 1 {
+        return Err(AppError::new(ErrorCode::RoomFull, "the room is full"));
+    }
+    room_member::ActiveModel {
+        room_id: Set(r.id),
+        user_id: Set(user_id),
+        role: Set(Role::Member.as_str().to_owned()),
+        muted_until: Set(None),
+        last_read_seq: Set(0),
+        joined_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    find_room(db, r.id).await
+}
+
+async fn remove_member(db: &DatabaseConnection, room_id: i64, user_id: i64) -> AppResult<()> {
+    let txn = db.begin().await?;
+    let gone = room_member::Entity::delete_by_id((room_id, user_id))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if gone == 1 {
+        room::Entity::update_many()
+            .col_expr(
+                room::Column::MemberCount,
+                Expr::col(room::Column::MemberCount).sub(1),
+            )
+            .filter(room::Column::Id.eq(room_id))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Leave; an owner must hand the room over first, unless they are its last member (then
+/// the room goes). Returns whether the room was deleted.
+pub async fn leave(db: &DatabaseConnection, id: i64, user_id: i64) -> AppResult<bool> {
+    let r = find_room(db, id).await?;
+    let me = require_member(db, &r, user_id).await?;
+    if Role::parse(&me.role) == Role::Owner {
+        if r.member_count <= 1 {
+            delete_rows(db, id).await?;
+            return Ok(true);
+        }
+        return Err(AppError::new(
+            ErrorCode::OwnerMustTransfer,
+            "transfer ownership before leaving",
+        ));
+    }
+    remove_member(db, id, user_id).await?;
+    Ok(false)
+}
+
+pub async fn members(
+    db: &DatabaseConnection,
+    id: i64,
+    user_id: i64,
+) -> AppResult<Vec<MemberResponse>> {
+    let r = find_room(db, id).await?;
+    require_member(db, &r, user_id).await?;
+    let rows = room_member::Entity::find()
+        .filter(room_member::Column::RoomId.eq(id))
+        .order_by_asc(room_member::Column::JoinedAt)
+        .all(db)
+        .await?;
+    let names = display_names(db, rows.iter().map(|m| m.user_id)).await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| MemberResponse {
+            name: names.get(&m.user_id).cloned().unwrap_or_default(),
+            user_id: m.user_id,
+            role: m.role,
+            muted_until: m.muted_until,
+            joined_at: m.joined_at,
+        })
+        .collect())
+}
+
+/// Display names; deleted users show as "已注销用户".
+pub async fn display_names(
+    db: &impl ConnectionTrait,
+    ids: impl Iterator<Item = i64>,
+) -> AppResult<HashMap<i64, String>> {
+    let ids: Vec<i64> = ids.collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| {
+            let name = if u.deleted_at.is_some() {
+                "已注销用户".to_owned()
+            } else {
+                u.nickname.or(u.username).unwrap_or_default()
+            };
+            (u.id, name)
+        })
+        .collect())
+}
+
+/// The actor may act on the target: a higher role than theirs.
+async fn moderate(
+    db: &DatabaseConnection,
+    room_id: i64,
+    actor: i64,
+    target: i64,
+) -> AppResult<(room_member::Model, room_member::Model)> {
+    let r = find_room(db, room_id).await?;
+    let me = require_member(db, &r, actor).await?;
+    require_role(&me, Role::Moderator)?;
+    let them = membership(db, room_id, target)
+        .await?
+        .ok_or_else(|| AppError::not_found("member"))?;
+    if Role::parse(&them.role) >= Role::parse(&me.role) {
+        return Err(AppError::forbidden(
+            "you cannot moderate someone of your rank",
+        ));
+    }
+    Ok((me, them))
+}
+
+pub async fn kick(db: &DatabaseConnection, room_id: i64, actor: i64, target: i64) -> AppResult<()> {
+    moderate(db, room_id, actor, target).await?;
+    remove_member(db, room_id, target).await
+}
+
+pub async fn ban(db: &DatabaseConnection, room_id: i64, actor: i64, target: i64) -> AppResult<()> {
+    moderate(db, room_id, actor, target).await?;
+    remove_member(db, room_id, target).await?;
+    room_ban::ActiveModel {
+        room_id: Set(room_id),
+        user_id: Set(target),
+        banned_by: Set(actor),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn unban(
+    db: &DatabaseConnection,
+    room_id: i64,
+    actor: i64,
+    target: i64,
+) -> AppResult<()> {
+    let r = find_room(db, room_id).await?;
+    let me = require_member(db, &r, actor).await?;
+    require_role(&me, Role::Moderator)?;
+    room_ban::Entity::delete_by_id((room_id, target))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn mute(
+    db: &DatabaseConnection,
+    room_id: i64,
+    actor: i64,
+    target: i64,
+    minutes: Option<i64>,
+) -> AppResult<()> {
+    if minutes.is_some_and(|m| !(1..=10_080).contains(&m)) {
+        return Err(AppError::validation(
+            "minutes",
+            "minutes must be 1 to 10080",
+        ));
+    }
+    let (_, them) = moderate(db, room_id, actor, target).await?;
+    let mut row: room_member::ActiveModel = them.into();
+    row.muted_until = Set(minutes.map(|m| Utc::now() + Duration::minutes(m)));
+    row.update(db).await?;
+    Ok(())
+}
+
+pub async fn set_role(
+    db: &DatabaseConnection,
+    room_id: i64,
+    actor: i64,
+    target: i64,
+    role: &str,
+) -> AppResult<()> {
+    if role != "moderator" && role != "member" {
+        return Err(AppError::validation(
+            "role",
+            "role must be moderator or member",
+        ));
+    }
+    let r = find_room(db, room_id).await?;
+    let me = require_member(db, &r, actor).await?;
+    require_role(&me, Role::Owner)?;
+    let them = membership(db, room_id, target)
+        .await?
+        .ok_or_else(|| AppError::not_found("member"))?;
+    if Role::parse(&them.role) == Role::Owner {
+        return Err(AppError::forbidden("use transfer to change the owner"));
+    }
+    let mut row: room_member::ActiveModel = them.into();
+    row.role = Set(role.to_owned());
+    row.update(db).await?;
+    Ok(())
+}
+
+pub async fn transfer(
+    db: &DatabaseConnection,
+    room_id: i64,
+    actor: i64,
+    target: i64,
+) -> AppResult<()> {
+    let r = find_room(db, room_id).await?;
+    let me = require_member(db, &r, actor).await?;
+    require_role(&me, Role::Owner)?;
+    let them = membership(db, room_id, target)
+        .await?
+        .ok_or_else(|| AppError::not_found("member"))?;
+    let txn = db.begin().await?;
+    let mut old: room_member::ActiveModel = me.into();
+    old.role = Set(Role::Moderator.as_str().to_owned());
+    old.update(&txn).await?;
+    let mut new: room_member::ActiveModel = them.into();
+    new.role = Set(Role::Owner.as_str().to_owned());
+    new.update(&txn).await?;
+    let mut room_row: room::ActiveModel = r.into();
+    room_row.owner_id = Set(target);
+    room_row.updated_at = Set(Utc::now());
+    room_row.update(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub fn chat_message(m: room_message::Model, names: &HashMap<i64, String>) -> ChatMessage {
+    let deleted = m.deleted_at.is_some();
+    ChatMessage {
+        room_id: m.room_id,
+        seq: m.seq,
+        sender_name: m.sender_id.and_then(|id| names.get(&id).cloned()),
+        sender_id: m.sender_id,
+        client_id: m.client_id,
+        kind: m.kind,
+        text: if deleted { String::new() } else { m.body },
+        position_ms: m.position_ms,
+        created_at: m.created_at,
+        deleted,
+    }
+}
+
+async fn to_chat(
+    db: &impl ConnectionTrait,
+    rows: Vec<room_message::Model>,
+) -> AppResult<Vec<ChatMessage>> {
+    let names = display_names(db, rows.iter().filter_map(|m| m.sender_id)).await?;
+    Ok(rows.into_iter().map(|m| chat_message(m, &names)).collect())
+}
+
+/// Messages with `seq < before` (or the newest), newest first.
+pub async fn messages_before(
+    db: &impl ConnectionTrait,
+    room_id: i64,
+    before: Option<i64>,
+    limit: u64,
+) -> AppResult<Vec<ChatMessage>> {
+    let mut q = room_message::Entity::find().filter(room_message::Column::RoomId.eq(room_id));
+    if let Some(b) = before {
+        q = q.filter(room_message::Column::Seq.lt(b));
+    }
+    let rows = q
+        .order_by_desc(room_message::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await?;
+    to_chat(db, rows).await
+}
+
+/// Messages with `seq > after`, oldest first, at most `limit`.
+pub async fn messages_after(
+    db: &impl ConnectionTrait,
+    room_id: i64,
+    after: i64,
+    limit: u64,
+) -> AppResult<Vec<ChatMessage>> {
+    let rows = room_message::Entity::find()
+        .filter(room_message::Column::RoomId.eq(room_id))
+        .filter(room_message::Column::Seq.gt(after))
+        .order_by_asc(room_message::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await?;
+    to_chat(db, rows).await
+}
+
+pub async fn history(
+    db: &DatabaseConnection,
+    room_id: i64,
+    user_id: i64,
+    q: MessagesQuery,
+) -> AppResult<MessagePage> {
+    let limit = limit_of(q.limit, 50)?;
+    let r = find_room(db, room_id).await?;
+    require_member(db, &r, user_id).await?;
+    let items = messages_before(db, room_id, q.before, limit).await?;
+    let next_before = (items.len() as u64 == limit)
+        .then(|| items.last().map(|m| m.seq))
+        .flatten()
+        .filter(|s| *s > 1);
+    Ok(MessagePage { items, next_before })
+}
+
+pub enum Stored {
+    New(ChatMessage),
+    /// The same client id was sent before: the original message.
+    Duplicate(ChatMessage),
+}
+
+/// Store a chat message: checks membership, mute, slow mode and length; assigns the next
+/// sequence number; idempotent per `(room, sender, client_id)`.
+pub async fn store_chat(
+    db: &DatabaseConnection,
+    room_id: i64,
+    sender: i64,
+    client_id: &str,
+    text: &str,
+    position_ms: Option<i64>,
+) -> AppResult<Stored> {
+    if client_id.is_empty() || client_id.len() > 64 {
+        return Err(AppError::validation(
+            "client_id",
+            "client_id must be 1 to 64 characters",
+        ));
+    }
+    let text = text.trim();
+    let n = text.chars().count();
+    if n == 0 || n > MAX_TEXT_CHARS {
+        return Err(AppError::validation(
+            "text",
+            "a message is 1 to 500 characters",
+        ));
+    }
+    let existing = room_message::Entity::find()
+        .filter(room_message::Column::RoomId.eq(room_id))
+        .filter(room_message::Column::SenderId.eq(sender))
+        .filter(room_message::Column::ClientId.eq(client_id))
+        .one(db)
+        .await?;
+    if let Some(m) = existing {
+        let mut v = to_chat(db, vec![m]).await?;
+        return v
+            .pop()
+            .map(Stored::Duplicate)
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("lost message")));
+    }
+    let r = find_room(db, room_id).await?;
+    let me = require_member(db, &r, sender).await?;
+    let now = Utc::now();
+    if me.muted_until.is_some_and(|t| t > now) {
+        return Err(AppError::forbidden("you are muted in this room").with_field("muted"));
+    }
+    if r.slow_mode_secs > 0 && Role::parse(&me.role) == Role::Member {
+        let last = room_message::Entity::find()
+            .filter(room_message::Column::RoomId.eq(room_id))
+            .filter(room_message::Column::SenderId.eq(sender))
+            .order_by_desc(room_message::Column::Seq)
+            .one(db)
+            .await?;
+        if last.is_some_and(|m| m.created_at > now - Duration::seconds(r.slow_mode_secs.into())) {
+            let mut e = AppError::new(
+                ErrorCode::RateLimited,
+                "slow mode: wait before sending again",
+            );
+            e.retry_after = Some(r.slow_mode_secs as u64);
+            return Err(e.with_field("slow_mode"));
+        }
+    }
+    let txn = db.begin().await?;
+    room::Entity::update_many()
+        .col_expr(
+            room::Column::LastSeq,
+            Expr::col(room::Column::LastSeq).add(1),
+        )
+        .filter(room::Column::Id.eq(room_id))
+        .exec(&txn)
+        .await?;
+    let seq = room::Entity::find_by_id(room_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(room_not_found)?
+        .last_seq;
+    let inserted = room_message::ActiveModel {
+        room_id: Set(room_id),
+        seq: Set(seq),
+        sender_id: Set(Some(sender)),
+        client_id: Set(Some(client_id.to_owned())),
+        kind: Set("text".to_owned()),
+        body: Set(text.to_owned()),
+        position_ms: Set(position_ms.filter(|p| *p >= 0)),
+        created_at: Set(now),
+        deleted_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    match inserted {
+        Ok(m) => {
+            txn.commit().await?;
+            let mut v = to_chat(db, vec![m]).await?;
+            v.pop()
+                .map(Stored::New)
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("lost message")))
+        }
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            // The same client id raced in on another connection: answer with the winner.
+            drop(txn);
+            let m = room_message::Entity::find()
+                .filter(room_message::Column::RoomId.eq(room_id))
+                .filter(room_message::Column::SenderId.eq(sender))
+                .filter(room_message::Column::ClientId.eq(client_id))
+                .one(db)
+                .await?
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("duplicate vanished")))?;
+            let mut v = to_chat(db, vec![m]).await?;
+            v.pop()
+                .map(Stored::Duplicate)
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("lost message")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Delete a message: its author, or a moderator or owner.
+pub async fn delete_message(
+    db: &DatabaseConnection,
+    room_id: i64,
+    user_id: i64,
+    seq: i64,
+) -> AppResult<()> {
+    let r = find_room(db, room_id).await?;
+    let me = require_member(db, &r, user_id).await?;
+    let m = room_message::Entity::find()
+        .filter(room_message::Column::RoomId.eq(room_id))
+        .filter(room_message::Column::Seq.eq(seq))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("message"))?;
+    if m.sender_id != Some(user_id) && Role::parse(&me.role) < Role::Moderator {
+        return Err(AppError::forbidden("you may delete only your own messages"));
+    }
+    let mut row: room_message::ActiveModel = m.into();
+    row.deleted_at = Set(Some(Utc::now()));
+    row.body = Set(String::new());
+    row.update(db).await?;
+    Ok(())
+}
+
+/// The room's playback anchor.
+pub fn playback_of(r: &room::Model) -> PlaybackState {
+    r.playback
+        .as_deref()
+        .and_then(|p| serde_json::from_str(p).ok())
+        .unwrap_or_else(|| PlaybackState::new(r.movie_id, r.created_at.timestamp_millis()))
+}
+
+/// Write `next` only if the stored version is still `expected` (optimistic concurrency:
+/// two simultaneous commands cannot both win). Returns whether it was written.
+pub async fn save_playback(
+    db: &DatabaseConnection,
+    room_id: i64,
+    expected: i64,
+    next: &PlaybackState,
+) -> AppResult<bool> {
+    let json = serde_json::to_string(next).map_err(AppError::internal)?;
+    let mut q = room::Entity::update_many()
+        .col_expr(room::Column::Playback, Expr::value(json))
+        .col_expr(room::Column::PlaybackVersion, Expr::value(next.version))
+        .filter(room::Column::Id.eq(room_id))
+        .filter(room::Column::PlaybackVersion.eq(expected));
+    if let Some(m) = next.movie_id {
+        q = q.col_expr(room::Column::MovieId, Expr::value(m));
+    }
+    Ok(q.exec(db).await?.rows_affected == 1)
+}

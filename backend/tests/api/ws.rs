@@ -1,0 +1,150 @@
+//! A small WebSocket test client.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+use crate::helpers::TestApp;
+
+type Stream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub struct Ws {
+    stream: Stream,
+}
+
+/// The outcome of an upgrade attempt: a client, or the HTTP status that refused it.
+pub async fn try_connect(url: &str, bearer: Option<&str>, origin: Option<&str>) -> Result<Ws, u16> {
+    let mut req = url.into_client_request().expect("request");
+    if let Some(t) = bearer {
+        req.headers_mut().insert(
+            "authorization",
+            HeaderValue::from_str(&format!("Bearer {t}")).expect("header"),
+        );
+    }
+    if let Some(o) = origin {
+        req.headers_mut()
+            .insert("origin", HeaderValue::from_str(o).expect("header"));
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((stream, _)) => Ok(Ws { stream }),
+        Err(WsError::Http(res)) => Err(res.status().as_u16()),
+        Err(e) => panic!("connect: {e}"),
+    }
+}
+
+impl TestApp {
+    pub fn ws_url(&self) -> String {
+        self.address.replacen("http://", "ws://", 1) + "/ws"
+    }
+
+    /// Connect with a bearer token and read the welcome.
+    pub async fn ws(&self, token: &str) -> Ws {
+        let mut ws = try_connect(&self.ws_url(), Some(token), None)
+            .await
+            .expect("upgrade");
+        let welcome = ws.recv().await;
+        assert_eq!(welcome["type"], "welcome", "{welcome}");
+        ws
+    }
+
+    /// Connect, join `room_id`, and return the client with its `joined` message.
+    pub async fn ws_joined(&self, token: &str, room_id: i64) -> (Ws, Value) {
+        let mut ws = self.ws(token).await;
+        ws.send(json!({"type": "join", "room_id": room_id})).await;
+        let joined = ws.recv_type("joined").await;
+        (ws, joined)
+    }
+}
+
+impl Ws {
+    pub async fn send(&mut self, v: Value) {
+        self.stream
+            .send(Message::text(v.to_string()))
+            .await
+            .expect("send");
+    }
+
+    pub async fn send_raw(&mut self, m: Message) {
+        self.stream.send(m).await.expect("send");
+    }
+
+    /// The next JSON message (pings are answered by the library).
+    pub async fn recv(&mut self) -> Value {
+        self.try_recv(Duration::from_secs(10))
+            .await
+            .expect("a message within 10 s")
+    }
+
+    pub async fn try_recv(&mut self, wait: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.stream.next())
+                .await
+                .ok()??;
+            match msg.expect("frame") {
+                Message::Text(t) => return Some(serde_json::from_str(t.as_str()).expect("json")),
+                Message::Close(c) => panic!("closed: {c:?}"),
+                _ => continue,
+            }
+        }
+    }
+
+    /// Skip messages until one of `type` arrives.
+    pub async fn recv_type(&mut self, kind: &str) -> Value {
+        for _ in 0..200 {
+            let m = self.recv().await;
+            if m["type"] == kind {
+                return m;
+            }
+        }
+        panic!("no {kind} message");
+    }
+
+    /// Skip messages until one of `type` for which `pred` holds arrives.
+    pub async fn recv_where(&mut self, kind: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        for _ in 0..200 {
+            let m = self.recv_type(kind).await;
+            if pred(&m) {
+                return m;
+            }
+        }
+        panic!("no matching {kind} message");
+    }
+
+    /// Messages of `type` that arrive within `wait`.
+    pub async fn collect(&mut self, kind: &str, wait: Duration) -> Vec<Value> {
+        let mut out = Vec::new();
+        let deadline = tokio::time::Instant::now() + wait;
+        while let Some(m) = self
+            .try_recv(deadline.saturating_duration_since(tokio::time::Instant::now()))
+            .await
+        {
+            if m["type"] == kind {
+                out.push(m);
+            }
+        }
+        out
+    }
+
+    /// Wait for the server to close; returns the close code.
+    pub async fn closed(&mut self) -> u16 {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.next())
+                .await
+                .expect("closed within 10 s")
+            {
+                Some(Ok(Message::Close(Some(CloseFrame { code, .. })))) => return code.into(),
+                Some(Ok(Message::Close(None))) | None => return 1005,
+                Some(Ok(_)) => continue,
+                Some(Err(_)) => return 1006,
+            }
+        }
+    }
+}
