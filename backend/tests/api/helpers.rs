@@ -141,6 +141,30 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
     })
 }
 
+/// Another instance of the same deployment: same database, data dir and Redis prefix,
+/// its own port. Migrations already ran on the first.
+pub async fn spawn_peer(first: &TestApp, overrides: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = first.settings.clone();
+    settings.server.port = 0;
+    settings.database.migrate_on_start = false;
+    overrides(&mut settings);
+    let app = Application::build(settings.clone())
+        .await
+        .expect("peer builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.db();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: first.client.clone(),
+        backend: first.backend,
+        db,
+        data_dir: first.data_dir.clone(),
+        settings,
+        _dir: tempfile::tempdir().expect("tempdir"),
+    }
+}
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)

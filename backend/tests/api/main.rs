@@ -11,6 +11,7 @@ mod conventions;
 mod delivery;
 mod health;
 mod movies;
+mod multi;
 mod nginx;
 mod openapi;
 mod process;

@@ -117,6 +117,24 @@ impl Ws {
         panic!("no matching {kind} message");
     }
 
+    /// Like `recv_where`, but gives up after `wait`.
+    pub async fn try_recv_where(
+        &mut self,
+        kind: &str,
+        pred: impl Fn(&Value) -> bool,
+        wait: Duration,
+    ) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let m = self
+                .try_recv(deadline.saturating_duration_since(tokio::time::Instant::now()))
+                .await?;
+            if m["type"] == kind && pred(&m) {
+                return Some(m);
+            }
+        }
+    }
+
     /// Messages of `type` that arrive within `wait`.
     pub async fn collect(&mut self, kind: &str, wait: Duration) -> Vec<Value> {
         let mut out = Vec::new();
