@@ -29,6 +29,6 @@ else
 fi
 
 log "browser tests (headless Chromium)"
-cargo build --locked -p luojia
+# The binary nextest built for the integration tests.
 (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
 (cd e2e && LUOJIA_BIN="$CARGO_TARGET_DIR/debug/luojia" npm test)
