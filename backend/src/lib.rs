@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod client_ip;
+pub mod comments;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -18,6 +19,7 @@ pub mod movies;
 pub mod nginx_conf;
 pub mod openapi;
 pub mod ratelimit;
+pub mod ratings;
 pub mod realtime;
 pub mod redis;
 pub mod rooms;

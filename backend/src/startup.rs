@@ -17,7 +17,9 @@ use crate::media::grant::GrantSigner;
 use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
 use crate::state::AppState;
-use crate::{auth, db, error, health, media, movies, realtime, rooms, telemetry, users};
+use crate::{
+    auth, comments, db, error, health, media, movies, ratings, realtime, rooms, telemetry, users,
+};
 
 /// Every documented route. The OpenAPI document is collected from this function.
 pub fn api_services(cfg: &mut ServiceConfig) {
@@ -27,6 +29,8 @@ pub fn api_services(cfg: &mut ServiceConfig) {
             .configure(users::configure)
             .configure(movies::configure)
             .configure(rooms::configure)
+            .configure(comments::configure)
+            .configure(ratings::configure)
             .service(realtime::gateway::create_ticket),
     )
     .service(health::healthz)

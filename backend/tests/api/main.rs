@@ -7,6 +7,7 @@
 mod helpers;
 
 mod auth;
+mod comments;
 mod conventions;
 mod delivery;
 mod health;
