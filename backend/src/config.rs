@@ -39,6 +39,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub rate_limit: RateLimitSettings,
     pub media: MediaSettings,
+    pub history: HistorySettings,
     pub frontend: FrontendSettings,
     pub log: LogSettings,
 }
@@ -56,6 +57,12 @@ pub struct MediaSettings {
     pub serve_files: bool,
     /// Seconds a rendered catalog page (`GET /movies` for non-admins) is reused.
     pub catalog_cache_ttl_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HistorySettings {
+    /// How often coalesced progress reports are written (ms).
+    pub flush_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -180,6 +187,9 @@ public_dir = ""
 grant_ttl_secs = 14400
 serve_files = true
 catalog_cache_ttl_secs = 5
+
+[history]
+flush_interval_ms = 5000
 
 [frontend]
 dist_dir = "./frontend/dist"

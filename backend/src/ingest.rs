@@ -18,10 +18,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, anyhow, bail};
 use chrono::Utc;
 use luojia_media::{Progress, Stage, SubtitleInput, TranscodeOutput, TranscodeRequest};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -345,7 +342,7 @@ async fn publish(
 
     let now = Utc::now();
     let rel = |p: &Path| p.to_string_lossy().replace('\\', "/");
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     media_asset::Entity::delete_many()
         .filter(media_asset::Column::MovieId.eq(id))
         .exec(&txn)

@@ -58,6 +58,51 @@ impl RateLimiter {
         }
     }
 
+    /// At most one action per `ms` for `bucket/key` (exact, unlike the windows above):
+    /// `SET NX PX` in Redis, a timestamp map otherwise.
+    pub async fn cooldown(&self, bucket: &str, key: &str, ms: u64) -> Result<(), AppError> {
+        let key = format!("{}cd:{bucket}:{key}", self.prefix);
+        let free = match &self.redis {
+            Some((pool, timeout)) => {
+                let fut = async {
+                    let mut conn = pool.get().await?;
+                    let set: Option<String> = deadpool_redis::redis::cmd("SET")
+                        .arg(&key)
+                        .arg(1)
+                        .arg("NX")
+                        .arg("PX")
+                        .arg(ms)
+                        .query_async(&mut conn)
+                        .await?;
+                    anyhow::Ok(set.is_some())
+                };
+                match tokio::time::timeout(*timeout, fut).await {
+                    Ok(Ok(free)) => free,
+                    _ => self.cooldown_local(key, ms),
+                }
+            }
+            None => self.cooldown_local(key, ms),
+        };
+        if free {
+            Ok(())
+        } else {
+            let mut e = AppError::rate_limited(ms.div_ceil(1000));
+            e.detail = "too fast: wait a moment before sending again".to_owned();
+            Err(e)
+        }
+    }
+
+    fn cooldown_local(&self, key: String, ms: u64) -> bool {
+        let now = chrono::Utc::now().timestamp_millis().max(0) as u64;
+        let mut entry = self.local.entry(key).or_insert((0, 0));
+        // For cooldowns the pair holds (free again at ms, unused).
+        if entry.0 > now {
+            return false;
+        }
+        *entry = (now + ms, 0);
+        true
+    }
+
     fn hit_local(&self, key: String, window: u64) -> u32 {
         if self.local.len() > 100_000 {
             self.local.retain(|_, (w, _)| *w >= window);

@@ -18,7 +18,8 @@ use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
 use crate::state::AppState;
 use crate::{
-    auth, comments, db, error, health, media, movies, ratings, realtime, rooms, telemetry, users,
+    auth, comments, danmaku, db, error, health, history, media, movies, ratings, realtime, rooms,
+    telemetry, users,
 };
 
 /// Every documented route. The OpenAPI document is collected from this function.
@@ -31,6 +32,8 @@ pub fn api_services(cfg: &mut ServiceConfig) {
             .configure(rooms::configure)
             .configure(comments::configure)
             .configure(ratings::configure)
+            .configure(history::configure)
+            .configure(danmaku::configure)
             .service(realtime::gateway::create_ticket),
     )
     .service(health::healthz)
@@ -61,6 +64,14 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     Ok(AppState {
         jwt: Arc::new(JwtKeys::new(&secret, &settings.auth)),
         grants: GrantSigner::new(&secret, settings.media.grant_ttl_secs),
+        history: crate::history::coalescer::Coalescer::start(
+            db.clone(),
+            std::time::Duration::from_millis(settings.history.flush_interval_ms.max(10)),
+        ),
+        movie_durations: moka::sync::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(std::time::Duration::from_secs(60))
+            .build(),
         realtime: crate::realtime::Realtime::start(
             redis.clone().map(|p| (p, settings.redis.url.clone())),
             &settings.redis.key_prefix,
@@ -85,6 +96,7 @@ pub struct Application {
     server: Server,
     db: sea_orm::DatabaseConnection,
     realtime: crate::realtime::Realtime,
+    history: crate::history::coalescer::Coalescer,
 }
 
 impl Application {
@@ -96,12 +108,14 @@ impl Application {
         let state = build_state(settings).await?;
         let db = state.db.clone();
         let realtime = state.realtime.clone();
+        let history = state.history.clone();
         let server = run(listener, state)?;
         Ok(Self {
             port,
             server,
             db,
             realtime,
+            history,
         })
     }
 
@@ -127,7 +141,14 @@ impl Application {
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             handle.stop(true).await;
         });
-        self.server.await
+        let result = self.server.await;
+        // Acknowledged progress reports still in memory are written before exiting.
+        match self.history.flush().await {
+            Ok(n) if n > 0 => tracing::info!(rows = n, "history flushed"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "history flush at shutdown failed"),
+        }
+        result
     }
 }
 

@@ -21,6 +21,9 @@ pub struct AppState {
     pub auth_cache: AuthCache,
     pub catalog_cache: crate::movies::cache::CatalogCache,
     pub realtime: crate::realtime::Realtime,
+    pub history: crate::history::coalescer::Coalescer,
+    /// Movie durations (for "finished"), so progress reports need no query.
+    pub movie_durations: moka::sync::Cache<i64, Option<i64>>,
     pub limiter: RateLimiter,
     /// A bcrypt hash of a random password at the configured cost (see `auth::password`).
     pub dummy_hash: Arc<str>,

@@ -6,9 +6,7 @@
 
 use chrono::{Duration, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::domain::{Email, NewPassword, Username};
 use super::dto::{LoginRequest, RegisterRequest, TokenPair};
@@ -166,7 +164,7 @@ pub async fn register(
     taken(&state.db, &username, &email).await?;
     let hash = password::hash(password.into_inner(), state.settings.auth.bcrypt_cost).await?;
 
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let user = insert_user(&txn, &username, &email, hash, ROLE_USER).await?;
     let tokens = open_session(state, &txn, &user, user_agent).await?;
     txn.commit().await?;
@@ -218,7 +216,7 @@ pub async fn login(
         Some(u) if ok => u,
         _ => return Err(invalid_credentials()),
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let tokens = open_session(state, &txn, &user, user_agent).await?;
     txn.commit().await?;
     Ok((user, tokens))
@@ -229,7 +227,7 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<(user::Mode
         return Err(invalid_refresh());
     }
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let token = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash_token(presented)))
         .one(&txn)

@@ -127,6 +127,8 @@ pub struct MovieDetail {
     pub renditions: Vec<RenditionInfo>,
     /// Why the last ingest failed (status `failed`).
     pub status_detail: Option<String>,
+    /// Where the caller stopped watching (logged-in callers with history).
+    pub resume_position_ms: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

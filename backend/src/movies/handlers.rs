@@ -64,9 +64,12 @@ pub async fn get_movie(
     caller: Option<AuthUser>,
     id: web::Path<i64>,
 ) -> AppResult<web::Json<MovieDetail>> {
-    Ok(web::Json(
-        service::detail(&state, caller.as_ref(), id.into_inner()).await?,
-    ))
+    let mut detail = service::detail(&state, caller.as_ref(), *id).await?;
+    if let Some(me) = &caller {
+        detail.resume_position_ms =
+            crate::history::service::resume_position(&state, me.id, *id).await?;
+    }
+    Ok(web::Json(detail))
 }
 
 /// Every genre, with Chinese and English names.

@@ -7,7 +7,7 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    Order, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait, Value,
+    Order, QueryFilter, QueryOrder, QuerySelect, Set, Value,
 };
 
 use super::domain::{self, Cursor, like_pattern};
@@ -197,7 +197,7 @@ pub async fn list(
     } else {
         None
     };
-    let items = summaries(&state.db, rows).await?;
+    let items = summaries_of(&state.db, rows).await?;
     Ok(MoviePage { items, next_cursor })
 }
 
@@ -253,7 +253,7 @@ fn summary(m: &movie::Model, genres: Vec<String>, tags: Vec<String>) -> MovieSum
     }
 }
 
-async fn summaries(
+pub async fn summaries_of(
     db: &impl ConnectionTrait,
     rows: Vec<movie::Model>,
 ) -> AppResult<Vec<MovieSummary>> {
@@ -346,6 +346,7 @@ pub async fn detail_of(db: &impl ConnectionTrait, m: movie::Model) -> AppResult<
         subtitles: subs,
         renditions,
         status_detail: m.status_detail.clone(),
+        resume_position_ms: None,
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
@@ -429,7 +430,7 @@ pub async fn create(db: &DatabaseConnection, req: CreateMovieRequest) -> AppResu
     }
     let tags = domain::tags(&req.tags)?;
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let m = movie::ActiveModel {
         title: Set(title),
         original_title: Set(original_title),
@@ -455,7 +456,7 @@ pub async fn update(
     id: i64,
     req: UpdateMovieRequest,
 ) -> AppResult<movie::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let current = movie::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -489,7 +490,7 @@ pub async fn update(
 
 /// Delete a movie's rows (in one transaction), then its media and public files.
 pub async fn delete(state: &AppState, id: i64) -> AppResult<()> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let found = movie::Entity::find_by_id(id).one(&txn).await?;
     if found.is_none() {
         return Err(AppError::not_found("movie"));

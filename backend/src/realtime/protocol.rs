@@ -53,6 +53,18 @@ pub enum ClientMessage {
         #[serde(default)]
         req_id: Option<String>,
     },
+    /// A danmaku at the room's current movie: shown to everyone in the room at once and
+    /// stored for the movie. `client_id` makes it idempotent.
+    Danmaku {
+        room_id: i64,
+        client_id: String,
+        position_ms: i64,
+        text: String,
+        #[serde(default)]
+        mode: crate::danmaku::dto::DanmakuMode,
+        #[serde(default)]
+        color: Option<String>,
+    },
     /// The player's condition: `ready` (can play at once) or `buffering`.
     PlayerStatus {
         room_id: i64,
@@ -153,6 +165,11 @@ pub enum ServerMessage {
     MessageDeleted {
         room_id: i64,
         seq: i64,
+    },
+    /// A danmaku sent live in the room (also to its sender, as the acknowledgement).
+    Danmaku {
+        room_id: i64,
+        danmaku: crate::danmaku::dto::DanmakuResponse,
     },
     /// The room's playback anchor changed: play from `position_ms` at server time
     /// `anchor_time` (possibly slightly in the future) at `rate`.

@@ -257,6 +257,26 @@ impl Conn {
                     self.send(&problem(&e, Some(room_id), req_id)).await;
                 }
             }
+            ClientMessage::Danmaku {
+                room_id,
+                client_id,
+                position_ms,
+                text,
+                mode,
+                color,
+            } => {
+                let req = crate::danmaku::dto::CreateDanmakuRequest {
+                    position_ms,
+                    text,
+                    mode,
+                    color,
+                    client_id: Some(client_id.clone()),
+                };
+                if let Err(e) = self.danmaku(room_id, req).await {
+                    self.send(&problem(&e, Some(room_id), Some(client_id)))
+                        .await;
+                }
+            }
             ClientMessage::PlayerStatus {
                 room_id, status, ..
             } => {
@@ -374,6 +394,34 @@ impl Conn {
             self.rt
                 .broadcast(room_id, &ServerMessage::Chat { message })
                 .await;
+        }
+        Ok(())
+    }
+
+    async fn danmaku(
+        &mut self,
+        room_id: i64,
+        req: crate::danmaku::dto::CreateDanmakuRequest,
+    ) -> Result<(), AppError> {
+        let room = rooms::find_room(&self.state.db, room_id).await?;
+        rooms::require_member(&self.state.db, &room, self.me.user_id).await?;
+        let movie_id = rooms::playback_of(&room)
+            .movie_id
+            .or(room.movie_id)
+            .ok_or_else(|| AppError::validation("room_id", "nothing is playing in this room"))?;
+        let (danmaku, new) = crate::danmaku::service::create(
+            &self.state,
+            self.me.user_id,
+            movie_id,
+            Some(room_id),
+            req,
+        )
+        .await?;
+        let msg = ServerMessage::Danmaku { room_id, danmaku };
+        if new {
+            self.rt.broadcast(room_id, &msg).await;
+        } else {
+            self.send(&msg).await;
         }
         Ok(())
     }

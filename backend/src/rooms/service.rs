@@ -11,7 +11,7 @@ use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::dto::*;
@@ -171,7 +171,7 @@ pub async fn create(
     }
     let now = Utc::now();
     let playback = PlaybackState::new(req.movie_id, now.timestamp_millis());
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let r = room::ActiveModel {
         name: Set(name),
         visibility: Set(req.visibility.as_str().to_owned()),
@@ -366,7 +366,7 @@ pub async fn delete(db: &DatabaseConnection, id: i64, user_id: i64) -> AppResult
 }
 
 async fn delete_rows(db: &DatabaseConnection, id: i64) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     room_message::Entity::delete_many()
         .filter(room_message::Column::RoomId.eq(id))
         .exec(&txn)
@@ -417,7 +417,7 @@ pub async fn join(
             "you are banned from this room",
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // Count under the transaction so two last-seat joins cannot both succeed.
     let bumped = room::Entity::update_many()
         .col_expr(
@@ -451,7 +451,7 @@ pub async fn join(
 }
 
 async fn remove_member(db: &DatabaseConnection, room_id: i64, user_id: i64) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let gone = room_member::Entity::delete_by_id((room_id, user_id))
         .exec(&txn)
         .await?
@@ -654,7 +654,7 @@ pub async fn transfer(
     let them = membership(db, room_id, target)
         .await?
         .ok_or_else(|| AppError::not_found("member"))?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut old: room_member::ActiveModel = me.into();
     old.role = Set(Role::Moderator.as_str().to_owned());
     old.update(&txn).await?;
@@ -811,7 +811,7 @@ pub async fn store_chat(
             return Err(e.with_field("slow_mode"));
         }
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     room::Entity::update_many()
         .col_expr(
             room::Column::LastSeq,

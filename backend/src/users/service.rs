@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::dto::UpdateMeRequest;
 use crate::auth::domain::{NewPassword, parse_bio, parse_nickname};
@@ -74,7 +74,7 @@ pub async fn change_password(
     let current = find_active(state, me.id).await?;
     check_password(state, &current, current_password).await?;
     let hash = password::hash(new.into_inner(), state.settings.auth.bcrypt_cost).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let mut row: user::ActiveModel = current.into();
     row.password_hash = Set(hash);
     row.updated_at = Set(Utc::now());
@@ -93,7 +93,7 @@ pub async fn change_password(
 pub async fn delete_me(state: &AppState, me: &AuthUser, password: String) -> AppResult<()> {
     let current = find_active(state, me.id).await?;
     check_password(state, &current, password).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let sessions: Vec<String> = session::Entity::find()
         .filter(session::Column::UserId.eq(me.id))
         .all(&txn)

@@ -15,7 +15,33 @@ on_all_backends!(
     login_is_rate_limited_per_account,
     register_is_rate_limited,
     requests_cannot_set_privileged_fields,
+    concurrent_registrations_all_succeed,
 );
+
+/// Writers racing on SQLite must queue for the write lock, not fail with "database is
+/// locked" (a 500): write transactions begin IMMEDIATE.
+async fn concurrent_registrations_all_succeed(b: Backend) {
+    let Some(app) = spawn_app(b).await else {
+        return;
+    };
+    let regs = (0..24).map(|i| {
+        let app = &app;
+        async move {
+            app.post(
+                "/api/v1/auth/register",
+                &json!({"username": format!("racer_{i}"), "email": format!("racer_{i}@example.com"), "password": PASSWORD}),
+                None,
+            )
+            .await
+            .status()
+        }
+    });
+    let statuses = futures_util::future::join_all(regs).await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::CREATED),
+        "{statuses:?}"
+    );
+}
 
 async fn account_life_cycle(b: Backend) {
     let Some(app) = spawn_app(b).await else {

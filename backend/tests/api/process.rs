@@ -25,7 +25,10 @@ fn openapi_command_prints_the_committed_document() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi.yaml"),
     )
     .expect("openapi.yaml");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), committed);
+    assert!(
+        String::from_utf8_lossy(&out.stdout) == committed,
+        "`luojia openapi` differs from openapi.yaml: run `make openapi`"
+    );
 }
 
 #[test]
@@ -98,8 +101,78 @@ fn sigterm_stops_the_server_cleanly() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn");
-    let pid = child.id();
-    // Find the port in the JSON start-up line.
+    let port = started_port(&mut child);
+    assert_eq!(raw_http::request(&port, "GET", "/healthz", None, "").0, 200);
+    stop(&mut child);
+}
+
+/// Progress reports acknowledged but not yet flushed are written on a clean shutdown.
+#[test]
+fn sigterm_flushes_pending_history() {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = base_command(dir.path())
+        .arg("migrate")
+        .output()
+        .expect("migrate");
+    assert!(out.status.success());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("luojia.db").display()
+    );
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let db = Database::connect(&url).await.expect("sqlite");
+        db.execute_unprepared(
+            "INSERT INTO movies (id, title, synopsis, cast_members, duration_ms, rating_avg, rating_count, rating_score, view_count, status, created_at, updated_at) \
+             VALUES (1, 'Flush', '', '[]', 100000, 0, 0, 0, 0, 'ready', '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')",
+        )
+        .await
+        .expect("movie");
+        db.close().await.ok();
+    });
+    let mut child = base_command(dir.path())
+        .env("APP_SERVER__PORT", "0")
+        .env("APP_HISTORY__FLUSH_INTERVAL_MS", "3600000")
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let port = started_port(&mut child);
+    let register =
+        r#"{"username":"flusher","email":"flusher@example.com","password":"flush password"}"#;
+    let (status, body) = raw_http::request(&port, "POST", "/api/v1/auth/register", None, register);
+    assert_eq!(status, 201, "{body}");
+    let token = body
+        .split("\"access_token\":\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("token")
+        .to_owned();
+    let (status, _) = raw_http::request(
+        &port,
+        "PUT",
+        "/api/v1/me/history/1",
+        Some(&token),
+        r#"{"position_ms":4321}"#,
+    );
+    assert_eq!(status, 204);
+    stop(&mut child);
+    let row = rt.block_on(async {
+        let db = Database::connect(&url).await.expect("sqlite");
+        db.query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT position_ms FROM watch_history",
+        ))
+        .await
+        .expect("query")
+        .map(|r| r.try_get::<i64>("", "position_ms").expect("column"))
+    });
+    assert_eq!(row, Some(4321));
+}
+
+fn started_port(child: &mut std::process::Child) -> String {
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -116,13 +189,15 @@ fn sigterm_stops_the_server_cleanly() {
             }
         }
     });
-    let port = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("server started");
-    let res = raw_http::get_status(&format!("http://127.0.0.1:{port}/healthz"));
-    assert_eq!(res, 200);
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("server started")
+}
+
+/// SIGTERM, then wait for a clean exit.
+fn stop(child: &mut std::process::Child) {
+    let pid = child.id().to_string();
     let status = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
+        .args(["-TERM", &pid])
         .status()
         .expect("kill");
     assert!(status.success());
@@ -130,7 +205,7 @@ fn sigterm_stops_the_server_cleanly() {
     loop {
         if let Some(status) = child.try_wait().expect("wait") {
             assert!(status.success(), "exit status {status}");
-            break;
+            return;
         }
         if start.elapsed() > Duration::from_secs(15) {
             let _ = child.kill();
@@ -141,22 +216,33 @@ fn sigterm_stops_the_server_cleanly() {
 }
 
 mod raw_http {
-    /// A tiny blocking GET over a raw socket, returning the status code.
-    pub fn get_status(url: &str) -> u16 {
+    /// A tiny HTTP/1.1 request over a raw socket: (status, body).
+    pub fn request(
+        port: &str,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: &str,
+    ) -> (u16, String) {
         use std::io::{Read, Write};
-        let rest = url.strip_prefix("http://").expect("http url");
-        let (host, path) = rest.split_once('/').expect("path");
-        let mut s = std::net::TcpStream::connect(host).expect("connect");
+        let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).expect("connect");
+        let auth = token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
         write!(
             s,
-            "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
+            body.len()
         )
         .expect("write");
         let mut buf = String::new();
         s.read_to_string(&mut buf).expect("read");
-        buf.split_whitespace()
+        let status = buf
+            .split_whitespace()
             .nth(1)
             .and_then(|c| c.parse().ok())
-            .unwrap_or(0)
+            .unwrap_or(0);
+        let body = buf.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
+        (status, body)
     }
 }

@@ -1,0 +1,192 @@
+//! Comment rules: body validation, the `hot` rank and the opaque page cursor.
+//!
+//! Hot rank: `hot_score = ln(1 + likes) + created_at_secs / 45_000`. It depends only on the
+//! like count and the creation time, never on "now", so it can be stored, indexed and
+//! used as a keyset column (`(hot_score desc, id desc)`). Each e-fold of likes (×2.72) is
+//! worth 45,000 s = 12.5 hours of freshness: a comment with 0 likes posted 12.5 h after
+//! one with 1.72 likes ranks level with it (Reddit's formula, natural log instead of log10).
+//!
+//! Cursor: base64url JSON `{s, k, id}`: the listing it belongs to, the sort key of the last
+//! item (the `hot_score` bits, so the float round-trips exactly) and its id.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AppError, ErrorCode};
+
+/// Seconds of age that one e-fold of likes makes up for (12.5 hours).
+pub const SECONDS_PER_E_FOLD: f64 = 45_000.0;
+
+/// Longest comment body, in characters.
+pub const MAX_BODY: usize = 2_000;
+
+/// The stored `hot` rank of a comment; see the module docs.
+pub fn hot_score(like_count: i32, created_at: DateTime<Utc>) -> f64 {
+    let likes = f64::from(like_count.max(0));
+    likes.ln_1p() + created_at.timestamp() as f64 / SECONDS_PER_E_FOLD
+}
+
+/// A comment body: 1 to 2,000 characters of plain text after trimming; line breaks and
+/// tabs are kept, other control characters are refused. Stored and returned verbatim
+/// (clients must render it as text, never as HTML).
+pub fn body(raw: &str) -> Result<String, AppError> {
+    let s = raw.replace("\r\n", "\n");
+    let s = s.trim();
+    let n = s.chars().count();
+    if n == 0 || n > MAX_BODY {
+        return Err(AppError::validation(
+            "body",
+            format!("body must be 1 to {MAX_BODY} characters"),
+        ));
+    }
+    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(AppError::validation(
+            "body",
+            "body must not contain control characters",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+/// Which listing a cursor belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Listing {
+    New,
+    Hot,
+    Replies,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub s: Listing,
+    /// `f64::to_bits` of the last `hot_score` (hot only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k: Option<u64>,
+    pub id: i64,
+}
+
+fn bad_cursor() -> AppError {
+    AppError::new(
+        ErrorCode::InvalidQuery,
+        "invalid cursor: start again from the first page",
+    )
+    .with_field("cursor")
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    pub fn decode(raw: &str, listing: Listing) -> Result<Self, AppError> {
+        if raw.len() > 256 {
+            return Err(bad_cursor());
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad_cursor())?;
+        let c: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad_cursor())?;
+        if c.s != listing {
+            return Err(AppError::new(
+                ErrorCode::InvalidQuery,
+                "this cursor belongs to another listing or sort order",
+            )
+            .with_field("cursor"));
+        }
+        if listing == Listing::Hot && !c.k.map(f64::from_bits).is_some_and(f64::is_finite) {
+            return Err(bad_cursor());
+        }
+        Ok(c)
+    }
+
+    /// The hot-score key (checked finite by `decode`).
+    pub fn key(&self) -> f64 {
+        self.k.map(f64::from_bits).unwrap_or_default()
+    }
+}
+
+/// Page size: 1 to 100, default 20.
+pub fn limit(raw: Option<u64>) -> Result<u64, AppError> {
+    let l = raw.unwrap_or(20);
+    if (1..=100).contains(&l) {
+        Ok(l)
+    } else {
+        Err(AppError::new(ErrorCode::InvalidQuery, "limit must be 1 to 100").with_field("limit"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(secs, 0).single().expect("valid time")
+    }
+
+    #[test]
+    fn hot_score_rewards_likes_and_freshness() {
+        let t = at(1_800_000_000);
+        assert!(hot_score(1, t) > hot_score(0, t));
+        assert!(hot_score(100, t) > hot_score(10, t));
+        assert!(hot_score(0, at(1_800_000_001)) > hot_score(0, t));
+        // One e-fold of likes is worth 12.5 hours.
+        let e_minus_one_likes = std::f64::consts::E - 1.0;
+        let older = e_minus_one_likes.ln_1p() + t.timestamp() as f64 / SECONDS_PER_E_FOLD;
+        let newer = hot_score(0, at(1_800_000_000 + 45_000));
+        assert!((older - newer).abs() < 1e-9);
+        // Diminishing returns: the 100th like moves a comment less than the 1st.
+        assert!(hot_score(1, t) - hot_score(0, t) > hot_score(100, t) - hot_score(99, t));
+        // Negative counts (never stored) do not produce NaN.
+        assert!(hot_score(-1, t).is_finite());
+    }
+
+    #[test]
+    fn bodies() {
+        assert!(body("").is_err());
+        assert!(body("  \n ").is_err());
+        assert!(body(&"字".repeat(2_001)).is_err());
+        assert_eq!(
+            body(&"字".repeat(2_000)).expect("ok").chars().count(),
+            2_000
+        );
+        assert_eq!(body(" a\r\nb\t ").expect("ok"), "a\nb");
+        assert_eq!(body("<b>hi</b>").expect("ok"), "<b>hi</b>");
+        assert!(body("a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn cursors_round_trip_and_are_bound_to_their_listing() {
+        let c = Cursor {
+            s: Listing::Hot,
+            k: Some(40_000.123_456_789_f64.to_bits()),
+            id: 7,
+        };
+        let raw = c.encode();
+        let back = Cursor::decode(&raw, Listing::Hot).expect("decodes");
+        assert_eq!(back, c);
+        assert_eq!(back.key(), 40_000.123_456_789);
+        assert!(Cursor::decode(&raw, Listing::New).is_err());
+        assert!(Cursor::decode("!!!", Listing::New).is_err());
+        let no_key = Cursor {
+            s: Listing::Hot,
+            k: None,
+            id: 1,
+        };
+        assert!(Cursor::decode(&no_key.encode(), Listing::Hot).is_err());
+        let nan = Cursor {
+            s: Listing::Hot,
+            k: Some(f64::NAN.to_bits()),
+            id: 1,
+        };
+        assert!(Cursor::decode(&nan.encode(), Listing::Hot).is_err());
+    }
+
+    #[test]
+    fn limits() {
+        assert_eq!(limit(None).expect("default"), 20);
+        assert!(limit(Some(0)).is_err());
+        assert!(limit(Some(101)).is_err());
+    }
+}

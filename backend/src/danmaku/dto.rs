@@ -1,0 +1,86 @@
+//! Bodies of `/movies/{id}/danmaku` and `/danmaku/{id}`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DanmakuMode {
+    /// Flies across the screen right to left.
+    #[default]
+    Scroll,
+    /// Pinned at the top.
+    Top,
+    /// Pinned at the bottom.
+    Bottom,
+}
+
+impl DanmakuMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Scroll => "scroll",
+            Self::Top => "top",
+            Self::Bottom => "bottom",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "top" => Self::Top,
+            "bottom" => Self::Bottom,
+            _ => Self::Scroll,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDanmakuRequest {
+    /// Where in the movie (ms).
+    #[schema(example = 61234)]
+    pub position_ms: i64,
+    /// 1 to 100 characters, shown as plain text.
+    #[schema(example = "前方高能")]
+    pub text: String,
+    #[serde(default)]
+    pub mode: DanmakuMode,
+    /// `#rrggbb`, default white.
+    #[schema(example = "#ffcc00")]
+    pub color: Option<String>,
+    /// Makes the send idempotent (a retry returns the first one).
+    pub client_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct DanmakuResponse {
+    pub id: i64,
+    pub movie_id: i64,
+    pub user_id: i64,
+    /// The watch room it was sent in live, if any.
+    pub room_id: Option<i64>,
+    pub position_ms: i64,
+    pub text: String,
+    pub mode: DanmakuMode,
+    pub color: String,
+    pub client_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct WindowQuery {
+    /// Window start (ms, inclusive).
+    pub from_ms: i64,
+    /// Window end (ms, exclusive); at most 6 minutes after `from_ms`.
+    pub to_ms: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DanmakuWindow {
+    /// By position.
+    pub items: Vec<DanmakuResponse>,
+    /// More than the cap (1000) were sent in this window; the densest are thinned.
+    pub truncated: bool,
+}

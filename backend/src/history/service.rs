@@ -1,0 +1,294 @@
+//! Watch history (through the [`Coalescer`](super::coalescer::Coalescer)) and the
+//! watchlist. Every query is scoped to the caller: there is no way to name another
+//! user's entries.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+
+use super::coalescer::Pending;
+use super::dto::*;
+use crate::entities::{movie, user, watch_history, watchlist};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::movies::dto::MovieSummary;
+use crate::state::AppState;
+
+/// Finished means past this share of the movie.
+const FINISHED_AT: f64 = 0.9;
+
+fn bad_cursor() -> AppError {
+    AppError::new(ErrorCode::InvalidQuery, "invalid cursor").with_field("cursor")
+}
+
+/// Cursor over (time, movie id), newest first.
+fn encode(at: DateTime<Utc>, movie_id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}|{movie_id}", at.timestamp_micros()))
+}
+
+fn decode(raw: &str) -> AppResult<(DateTime<Utc>, i64)> {
+    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad_cursor())?;
+    let s = String::from_utf8(bytes).map_err(|_| bad_cursor())?;
+    let (t, id) = s.split_once('|').ok_or_else(bad_cursor)?;
+    let micros: i64 = t.parse().map_err(|_| bad_cursor())?;
+    let at = DateTime::from_timestamp_micros(micros).ok_or_else(bad_cursor)?;
+    Ok((at, id.parse().map_err(|_| bad_cursor())?))
+}
+
+fn limit_of(l: Option<u64>) -> AppResult<u64> {
+    let l = l.unwrap_or(20);
+    if (1..=100).contains(&l) {
+        Ok(l)
+    } else {
+        Err(AppError::new(ErrorCode::InvalidQuery, "limit must be 1 to 100").with_field("limit"))
+    }
+}
+
+/// A ready movie (404 otherwise).
+async fn ready_movie(state: &AppState, id: i64) -> AppResult<movie::Model> {
+    movie::Entity::find_by_id(id)
+        .filter(movie::Column::Status.eq("ready"))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::not_found("movie"))
+}
+
+async fn paused(state: &AppState, user_id: i64) -> AppResult<bool> {
+    Ok(crate::users::service::find_active_cached(state, user_id)
+        .await?
+        .history_paused)
+}
+
+/// Accept a progress report.
+pub async fn report(
+    state: &AppState,
+    user_id: i64,
+    movie_id: i64,
+    position_ms: i64,
+) -> AppResult<()> {
+    if position_ms < 0 {
+        return Err(AppError::validation(
+            "position_ms",
+            "position_ms must not be negative",
+        ));
+    }
+    let duration = match state.movie_durations.get(&movie_id) {
+        Some(d) => d,
+        None => {
+            let d = ready_movie(state, movie_id).await?.duration_ms;
+            state.movie_durations.insert(movie_id, d);
+            d
+        }
+    };
+    let position_ms = duration.map_or(position_ms, |d| position_ms.min(d));
+    if paused(state, user_id).await? {
+        return Ok(());
+    }
+    let finished = duration.is_some_and(|d| d > 0 && position_ms as f64 >= d as f64 * FINISHED_AT);
+    state
+        .history
+        .record(
+            user_id,
+            movie_id,
+            Pending {
+                position_ms,
+                finished,
+                at: Utc::now(),
+            },
+        )
+        .await;
+    Ok(())
+}
+
+/// The caller's resume position for one movie.
+pub async fn resume_position(
+    state: &AppState,
+    user_id: i64,
+    movie_id: i64,
+) -> AppResult<Option<i64>> {
+    if let Some(p) = state.history.pending_one(user_id, movie_id).await {
+        return Ok(Some(p.position_ms));
+    }
+    Ok(watch_history::Entity::find_by_id((user_id, movie_id))
+        .one(&state.db)
+        .await?
+        .map(|h| h.position_ms))
+}
+
+async fn summaries(state: &AppState, ids: Vec<i64>) -> AppResult<HashMap<i64, MovieSummary>> {
+    let rows = movie::Entity::find()
+        .filter(movie::Column::Id.is_in(ids))
+        .all(&state.db)
+        .await?;
+    Ok(crate::movies::service::summaries_of(&state.db, rows)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect())
+}
+
+/// History newest first; `unfinished` limits it to "continue watching".
+pub async fn list(
+    state: &AppState,
+    user_id: i64,
+    q: PageQuery,
+    unfinished: bool,
+) -> AppResult<HistoryPage> {
+    let limit = limit_of(q.limit)?;
+    // Make this instance's pending reports visible first (read-your-writes).
+    if !state.history.pending_for(user_id).await.is_empty() {
+        state.history.flush().await.map_err(AppError::unavailable)?;
+    }
+    let mut select =
+        watch_history::Entity::find().filter(watch_history::Column::UserId.eq(user_id));
+    if unfinished {
+        select = select
+            .filter(watch_history::Column::Finished.eq(false))
+            .filter(watch_history::Column::PositionMs.gt(0));
+    }
+    if let Some(c) = q.cursor.as_deref() {
+        let (at, id) = decode(c)?;
+        select = select.filter(
+            Condition::any()
+                .add(watch_history::Column::UpdatedAt.lt(at))
+                .add(
+                    Condition::all()
+                        .add(watch_history::Column::UpdatedAt.eq(at))
+                        .add(watch_history::Column::MovieId.lt(id)),
+                ),
+        );
+    }
+    let rows = select
+        .order_by_desc(watch_history::Column::UpdatedAt)
+        .order_by_desc(watch_history::Column::MovieId)
+        .limit(limit + 1)
+        .all(&state.db)
+        .await?;
+    let more = rows.len() as u64 > limit;
+    let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
+    let next_cursor = if more {
+        rows.last().map(|r| encode(r.updated_at, r.movie_id))
+    } else {
+        None
+    };
+    let mut movies = summaries(state, rows.iter().map(|r| r.movie_id).collect()).await?;
+    let items = rows
+        .into_iter()
+        .filter_map(|r| {
+            movies.remove(&r.movie_id).map(|movie| HistoryEntry {
+                movie,
+                position_ms: r.position_ms,
+                finished: r.finished,
+                updated_at: r.updated_at,
+            })
+        })
+        .collect();
+    Ok(HistoryPage { items, next_cursor })
+}
+
+/// Delete one entry, or all of them.
+pub async fn delete(state: &AppState, user_id: i64, movie_id: Option<i64>) -> AppResult<()> {
+    let _exclusive = state.history.exclusive().await;
+    state.history.forget(user_id, movie_id).await;
+    let mut q =
+        watch_history::Entity::delete_many().filter(watch_history::Column::UserId.eq(user_id));
+    if let Some(id) = movie_id {
+        q = q.filter(watch_history::Column::MovieId.eq(id));
+    }
+    q.exec(&state.db).await?;
+    Ok(())
+}
+
+pub async fn set_paused(state: &AppState, user_id: i64, paused: bool) -> AppResult<()> {
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::HistoryPaused,
+            sea_orm::sea_query::Expr::value(paused),
+        )
+        .filter(user::Column::Id.eq(user_id))
+        .exec(&state.db)
+        .await?;
+    state.auth_cache.forget_user(user_id);
+    if paused {
+        let _exclusive = state.history.exclusive().await;
+        state.history.forget(user_id, None).await;
+    }
+    Ok(())
+}
+
+pub async fn is_paused(state: &AppState, user_id: i64) -> AppResult<bool> {
+    paused(state, user_id).await
+}
+
+pub async fn watchlist_add(state: &AppState, user_id: i64, movie_id: i64) -> AppResult<()> {
+    ready_movie(state, movie_id).await?;
+    let added = watchlist::Entity::insert(watchlist::ActiveModel {
+        user_id: Set(user_id),
+        movie_id: Set(movie_id),
+        created_at: Set(Utc::now()),
+    })
+    .exec_without_returning(&state.db)
+    .await;
+    match added {
+        // Already there: adding is idempotent.
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) => {}
+        other => {
+            other?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn watchlist_remove(state: &AppState, user_id: i64, movie_id: i64) -> AppResult<()> {
+    watchlist::Entity::delete_by_id((user_id, movie_id))
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}
+
+pub async fn watchlist(state: &AppState, user_id: i64, q: PageQuery) -> AppResult<WatchlistPage> {
+    let limit = limit_of(q.limit)?;
+    let mut select = watchlist::Entity::find().filter(watchlist::Column::UserId.eq(user_id));
+    if let Some(c) = q.cursor.as_deref() {
+        let (at, id) = decode(c)?;
+        select = select.filter(
+            Condition::any()
+                .add(watchlist::Column::CreatedAt.lt(at))
+                .add(
+                    Condition::all()
+                        .add(watchlist::Column::CreatedAt.eq(at))
+                        .add(watchlist::Column::MovieId.lt(id)),
+                ),
+        );
+    }
+    let rows = select
+        .order_by_desc(watchlist::Column::CreatedAt)
+        .order_by_desc(watchlist::Column::MovieId)
+        .limit(limit + 1)
+        .all(&state.db)
+        .await?;
+    let more = rows.len() as u64 > limit;
+    let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
+    let next_cursor = if more {
+        rows.last().map(|r| encode(r.created_at, r.movie_id))
+    } else {
+        None
+    };
+    let mut movies = summaries(state, rows.iter().map(|r| r.movie_id).collect()).await?;
+    let items = rows
+        .into_iter()
+        .filter_map(|r| {
+            movies.remove(&r.movie_id).map(|movie| WatchlistEntry {
+                movie,
+                added_at: r.created_at,
+            })
+        })
+        .collect();
+    Ok(WatchlistPage { items, next_cursor })
+}
