@@ -70,3 +70,33 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
         redis,
     }))
 }
+
+/// `GET /internal/stats`: counters for benchmarks and operators (never reachable through
+/// nginx, which answers 404 for `/internal/`).
+pub async fn internal_stats(state: web::Data<AppState>) -> HttpResponse {
+    use std::sync::atomic::Ordering::Relaxed;
+    let (reply, rx) = tokio::sync::oneshot::channel();
+    let _ = state
+        .realtime
+        .hub
+        .send(crate::realtime::hub::HubCmd::Stats { reply })
+        .await;
+    let hub = rx.await.unwrap_or_default();
+    let h = &state.history.stats;
+    let p = &state.realtime.pubsub.stats;
+    HttpResponse::Ok().json(serde_json::json!({
+        "history": {
+            "reports": h.reports.load(Relaxed),
+            "rows_written": h.rows.load(Relaxed),
+            "statements": h.statements.load(Relaxed),
+        },
+        "realtime": hub,
+        "pubsub": {
+            "published": p.published.load(Relaxed),
+            "dropped": p.dropped.load(Relaxed),
+            "received": p.received.load(Relaxed),
+            "resubscribes": p.resubscribes.load(Relaxed),
+            "healthy": p.healthy.load(Relaxed),
+        },
+    }))
+}

@@ -175,6 +175,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         let app = app
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
             .route("/internal/hls-auth", web::get().to(media::serve::hls_auth))
+            .route("/internal/stats", web::get().to(health::internal_stats))
             .route("/ws", web::get().to(realtime::gateway::upgrade));
         let app = if serve_files {
             app.route("/hls/{tail:.*}", web::get().to(media::serve::serve_hls))

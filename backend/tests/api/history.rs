@@ -341,3 +341,31 @@ async fn history_pages_are_complete(b: Backend) {
         assert_eq!(unique, all, "{path} lost items");
     }
 }
+
+/// Fifty reports for one movie cost one row write.
+#[tokio::test]
+async fn reports_are_coalesced_into_one_write() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let admin = app.admin().await;
+    let a = app.register("coalesce").await;
+    let m = app
+        .ready_movie(&admin, json!({"title": "Often", "duration_ms": 1_000_000}))
+        .await;
+    for pos in 0..50 {
+        assert_eq!(
+            report(&app, &a, m, pos * 1000).await,
+            StatusCode::NO_CONTENT
+        );
+    }
+    let h = expect_status(
+        app.get("/api/v1/me/history", Some(&a.access)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(h["items"][0]["position_ms"], 49_000);
+    let stats = expect_status(app.get("/internal/stats", None).await, StatusCode::OK).await;
+    assert_eq!(stats["history"]["reports"], 50);
+    assert_eq!(stats["history"]["rows_written"], 1);
+}
