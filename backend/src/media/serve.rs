@@ -165,11 +165,30 @@ pub async fn spa(state: web::Data<AppState>, req: HttpRequest) -> AppResult<Http
         }
     }
     let index = dist.join("index.html");
-    match tokio::fs::read(&index).await {
-        Ok(bytes) => Ok(HttpResponse::Ok()
+    let html = |body: Vec<u8>| {
+        HttpResponse::Ok()
             .insert_header(ContentType::html())
             .insert_header(CacheControl(vec![CacheDirective::NoCache]))
-            .body(bytes)),
+            .body(body)
+    };
+    match tokio::fs::read(&index).await {
+        Ok(bytes) => Ok(html(bytes)),
+        // No web app built: say so at the front door instead of a bare 404.
+        Err(_) if path == "/" => Ok(html(NO_FRONTEND.as_bytes().to_vec())),
         Err(_) => Err(AppError::new(ErrorCode::NotFound, "no such route")),
     }
 }
+
+const NO_FRONTEND: &str = r#"<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>珞珈在线影院 · Luojia Cinema</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font-family:system-ui,"Noto Sans CJK SC",sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;line-height:1.6;color:#222}
+code{background:#f2f2f2;padding:.1rem .3rem;border-radius:3px}a{color:#b0302a}</style></head>
+<body><h1>珞珈在线影院 <small>Luojia Cinema</small></h1>
+<p>服务器正在运行。网页应用尚未构建（<code>frontend/dist</code> 不存在）。</p>
+<p>The server is running. The web app is not built yet (no <code>frontend/dist</code>).</p>
+<ul><li><a href="/docs/">API 文档 · API docs (Swagger UI)</a></li>
+<li><a href="/api/v1/movies">影片目录 · The catalog (JSON)</a></li>
+<li><a href="/openapi.json">OpenAPI</a> · <a href="/healthz">/healthz</a> · <a href="/readyz">/readyz</a></li></ul>
+</body></html>
+"#;

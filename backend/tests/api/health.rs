@@ -44,3 +44,22 @@ async fn readiness_fails_when_redis_is_down() {
     let user = app.register("noredis").await;
     let _ = app.login(&user.username, crate::helpers::PASSWORD).await;
 }
+
+/// Without a built web app the front door says so (and links the API docs).
+#[tokio::test]
+async fn the_front_door_without_a_web_app() {
+    let Some(app) = crate::helpers::spawn_app_with(
+        Backend::Sqlite,
+        &[("APP_FRONTEND__DIST_DIR", "/nonexistent/luojia-dist")],
+    )
+    .await
+    else {
+        return;
+    };
+    let res = app.get("/", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.expect("html");
+    assert!(html.contains("Luojia Cinema") && html.contains("/docs/"));
+    let res = app.get("/rooms/1", None).await;
+    crate::helpers::expect_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+}
