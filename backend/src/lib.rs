@@ -20,6 +20,7 @@ pub mod media;
 pub mod movies;
 pub mod nginx_conf;
 pub mod openapi;
+pub mod paging;
 pub mod ratelimit;
 pub mod ratings;
 pub mod realtime;

@@ -106,16 +106,6 @@ impl Cursor {
     }
 }
 
-/// Page size: 1 to 100, default 20.
-pub fn limit(raw: Option<u64>) -> Result<u64, AppError> {
-    let l = raw.unwrap_or(20);
-    if (1..=100).contains(&l) {
-        Ok(l)
-    } else {
-        Err(AppError::new(ErrorCode::InvalidQuery, "limit must be 1 to 100").with_field("limit"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,12 +171,5 @@ mod tests {
             id: 1,
         };
         assert!(Cursor::decode(&nan.encode(), Listing::Hot).is_err());
-    }
-
-    #[test]
-    fn limits() {
-        assert_eq!(limit(None).expect("default"), 20);
-        assert!(limit(Some(0)).is_err());
-        assert!(limit(Some(101)).is_err());
     }
 }

@@ -133,7 +133,7 @@ pub async fn list(
         CommentSort::New => Listing::New,
         CommentSort::Hot => Listing::Hot,
     };
-    let limit = domain::limit(q.limit)?;
+    let limit = crate::paging::limit(q.limit, 20)?;
     let cursor = q
         .cursor
         .as_deref()
@@ -180,7 +180,7 @@ pub async fn replies(
     comment_id: i64,
     q: ListRepliesQuery,
 ) -> AppResult<CommentPage> {
-    let limit = domain::limit(q.limit)?;
+    let limit = crate::paging::limit(q.limit, 20)?;
     let cursor = q
         .cursor
         .as_deref()

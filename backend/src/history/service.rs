@@ -37,15 +37,6 @@ fn decode(raw: &str) -> AppResult<(DateTime<Utc>, i64)> {
     Ok((at, id.parse().map_err(|_| bad_cursor())?))
 }
 
-fn limit_of(l: Option<u64>) -> AppResult<u64> {
-    let l = l.unwrap_or(20);
-    if (1..=100).contains(&l) {
-        Ok(l)
-    } else {
-        Err(AppError::new(ErrorCode::InvalidQuery, "limit must be 1 to 100").with_field("limit"))
-    }
-}
-
 /// A ready movie (404 otherwise).
 async fn ready_movie(state: &AppState, id: i64) -> AppResult<movie::Model> {
     movie::Entity::find_by_id(id)
@@ -136,7 +127,7 @@ pub async fn list(
     q: PageQuery,
     unfinished: bool,
 ) -> AppResult<HistoryPage> {
-    let limit = limit_of(q.limit)?;
+    let limit = crate::paging::limit(q.limit, 20)?;
     // Make this instance's pending reports visible first (read-your-writes).
     if !state.history.pending_for(user_id).await.is_empty() {
         state.history.flush().await.map_err(AppError::unavailable)?;
@@ -253,7 +244,7 @@ pub async fn watchlist_remove(state: &AppState, user_id: i64, movie_id: i64) -> 
 }
 
 pub async fn watchlist(state: &AppState, user_id: i64, q: PageQuery) -> AppResult<WatchlistPage> {
-    let limit = limit_of(q.limit)?;
+    let limit = crate::paging::limit(q.limit, 20)?;
     let mut select = watchlist::Entity::find().filter(watchlist::Column::UserId.eq(user_id));
     if let Some(c) = q.cursor.as_deref() {
         let (at, id) = decode(c)?;

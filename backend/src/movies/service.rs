@@ -18,7 +18,6 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
 
 const DEFAULT_LIMIT: u64 = 20;
-const MAX_LIMIT: u64 = 100;
 
 pub fn require_admin(user: &AuthUser) -> AppResult<()> {
     if user.is_admin() {
@@ -97,12 +96,7 @@ pub async fn list(
 ) -> AppResult<MoviePage> {
     let admin = caller.is_some_and(AuthUser::is_admin);
     let sort = q.sort.unwrap_or_default();
-    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(
-            AppError::new(ErrorCode::InvalidQuery, "limit must be 1 to 100").with_field("limit"),
-        );
-    }
+    let limit = crate::paging::limit(q.limit, DEFAULT_LIMIT)?;
     let mut select = movie::Entity::find();
     match (q.status, admin) {
         (Some(s), true) => select = select.filter(movie::Column::Status.eq(s.as_str())),

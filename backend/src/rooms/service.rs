@@ -224,15 +224,6 @@ fn encode_cursor(id: i64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id.to_string())
 }
 
-fn limit_of(limit: Option<u64>, default: u64) -> AppResult<u64> {
-    let l = limit.unwrap_or(default);
-    if (1..=100).contains(&l) {
-        Ok(l)
-    } else {
-        Err(AppError::new(ErrorCode::InvalidQuery, "limit must be 1 to 100").with_field("limit"))
-    }
-}
-
 /// Public rooms (newest first), or the caller's rooms.
 pub async fn list(
     db: &DatabaseConnection,
@@ -240,7 +231,7 @@ pub async fn list(
     mine: bool,
     q: PageQuery,
 ) -> AppResult<RoomPage> {
-    let limit = limit_of(q.limit, 20)?;
+    let limit = crate::paging::limit(q.limit, 20)?;
     let mut select = room::Entity::find();
     if mine {
         select = select.filter(
@@ -735,7 +726,7 @@ pub async fn history(
     user_id: i64,
     q: MessagesQuery,
 ) -> AppResult<MessagePage> {
-    let limit = limit_of(q.limit, 50)?;
+    let limit = crate::paging::limit(q.limit, 50)?;
     let r = find_room(db, room_id).await?;
     require_member(db, &r, user_id).await?;
     let items = messages_before(db, room_id, q.before, limit).await?;
