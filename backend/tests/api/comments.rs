@@ -518,26 +518,19 @@ async fn comment_pages_never_lose_or_repeat_items(b: Backend) {
     )
     .await;
     for sort in ["new", "hot"] {
-        let mut seen = Vec::new();
-        let mut scores = Vec::new();
-        let mut cursor: Option<String> = None;
-        let mut pages = 0;
-        loop {
-            let mut q = format!("/api/v1/movies/{movie}/comments?sort={sort}&limit=4");
-            if let Some(c) = &cursor {
-                q.push_str(&format!("&cursor={c}"));
-            }
-            let page = list(&app, &q, None).await;
-            pages += 1;
-            for c in page["items"].as_array().expect("items") {
-                seen.push(id(c));
-                scores.push((c["like_count"].as_i64().expect("likes"), id(c)));
-            }
-            match page["next_cursor"].as_str() {
-                Some(c) => cursor = Some(c.to_owned()),
-                None => break,
-            }
-        }
+        let all_pages = app
+            .all_pages(
+                &format!("/api/v1/movies/{movie}/comments?sort={sort}&limit=4"),
+                None,
+            )
+            .await;
+        let pages = all_pages.len();
+        let seen: Vec<i64> = all_pages.iter().flatten().map(id).collect();
+        let scores: Vec<(i64, i64)> = all_pages
+            .iter()
+            .flatten()
+            .map(|c| (c["like_count"].as_i64().expect("likes"), id(c)))
+            .collect();
         let unique: HashSet<i64> = seen.iter().copied().collect();
         assert_eq!(unique.len(), seen.len(), "{sort}: repeated items {seen:?}");
         assert_eq!(unique, all.iter().copied().collect(), "{sort}: lost items");

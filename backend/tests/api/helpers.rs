@@ -267,6 +267,24 @@ impl TestApp {
         id
     }
 
+    /// Every page of a cursor-paginated listing, in order (`query` already holds a `?`).
+    pub async fn all_pages(&self, query: &str, token: Option<&str>) -> Vec<Vec<Value>> {
+        let mut pages = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut q = query.to_owned();
+            if let Some(c) = &cursor {
+                q.push_str(&format!("&cursor={c}"));
+            }
+            let page = expect_status(self.get(&q, token).await, StatusCode::OK).await;
+            pages.push(page["items"].as_array().cloned().unwrap_or_default());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return pages,
+            }
+        }
+    }
+
     /// Log in; returns (access, refresh).
     pub async fn login(&self, login: &str, password: &str) -> (String, String) {
         let res = self

@@ -322,20 +322,14 @@ async fn history_pages_are_complete(b: Backend) {
         "/api/v1/me/watchlist",
         "/api/v1/me/continue-watching",
     ] {
-        let mut seen = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut q = format!("{path}?limit=5");
-            if let Some(c) = &cursor {
-                q.push_str(&format!("&cursor={c}"));
-            }
-            let page = expect_status(app.get(&q, Some(&a.access)).await, StatusCode::OK).await;
-            seen.extend(movie_ids(&page));
-            match page["next_cursor"].as_str() {
-                Some(c) => cursor = Some(c.to_owned()),
-                None => break,
-            }
-        }
+        let pages = app
+            .all_pages(&format!("{path}?limit=5"), Some(&a.access))
+            .await;
+        let seen: Vec<i64> = pages
+            .iter()
+            .flatten()
+            .map(|e| e["movie"]["id"].as_i64().expect("id"))
+            .collect();
         let unique: HashSet<i64> = seen.iter().copied().collect();
         assert_eq!(unique.len(), seen.len(), "{path} repeated items");
         assert_eq!(unique, all, "{path} lost items");
