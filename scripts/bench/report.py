@@ -223,7 +223,10 @@ free loopback port with a fresh temporary data dir (embedded SQLite), stops it b
 exits, and writes `docs/bench/<name>.json` (settings, raw wrk runs, summary, machine, commit).
 `scripts/bench/report.py` then draws `docs/bench/<name>.png` (matplotlib, installed with pip if
 missing) and rewrites this page. Each scenario script lists its knobs (run length, rounds,
-connections, bcrypt cost) in its header. Load generator and server share the machine's cores,
+connections, bcrypt cost) in its header. The catalog scenario also uses `oha` (fixed-rate load;
+`cargo install --locked oha` when missing), `nginx` and `ffmpeg` (apt-get when missing); set
+`BENCH_SOURCE_DIR` to the checkout the binaries were built from when it is not this one (its
+commit is recorded). Load generator and server share the machine's cores,
 so the absolute numbers are lower than on a dedicated server; the ratios compare routes measured
 alternately under the same conditions.
 

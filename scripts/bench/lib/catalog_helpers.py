@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Helpers for scripts/bench/catalog.sh (standard library only).
 
-    catalog_helpers.py seed URL TOKEN DB COUNT
+    catalog_helpers.py seed URL TOKEN DATA_DIR COUNT
         POST COUNT movies (title, year, synopsis, genres, tags, cast, director, duration) to
-        URL/api/v1/movies as the admin TOKEN, then mark every movie still `processing`
-        as `ready` directly in the SQLite file DB (they have no media; the listing does
-        not need any). Prints how many were created and how many were marked ready.
+        URL/api/v1/movies as the admin TOKEN, then, directly in the SQLite file
+        DATA_DIR/luojia.db, mark every movie still `processing` as `ready` and give it a
+        poster (a copy of a demo movie's poster under DATA_DIR/public/movies/<id>/). They have
+        no HLS media; the listing does not need any. Prints what it did as JSON.
 
     catalog_helpers.py pick-movie URL
         Print the id of the ready movie on the first page whose largest rendition has the
@@ -24,10 +25,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sqlite3
 import sys
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 GENRES = ["action", "adventure", "animation", "comedy", "crime", "documentary", "drama",
           "family", "fantasy", "history", "horror", "music", "mystery", "romance", "sci_fi",
@@ -70,20 +73,29 @@ def request(method: str, url: str, token: str | None = None, body: dict | None =
         return r.status, r.headers, r.read()
 
 
-def cmd_seed(url: str, token: str, db: str, count: int) -> None:
+def cmd_seed(url: str, token: str, data_dir: str, count: int) -> None:
     for i in range(count):
         status, _, body = request("POST", f"{url}/api/v1/movies", token, movie(i))
         if status != 201:
             sys.exit(f"POST /api/v1/movies answered {status}: {body[:300]!r}")
-    con = sqlite3.connect(db, timeout=30)
+    movies_dir = Path(data_dir) / "public" / "movies"
+    con = sqlite3.connect(Path(data_dir) / "luojia.db", timeout=30)
     try:
         with con:
-            cur = con.execute(
-                "UPDATE movies SET status = 'ready' WHERE status = 'processing'")
-            ready = cur.rowcount
+            poster = con.execute(
+                "SELECT id, poster_path FROM movies WHERE status = 'ready' AND poster_path IS NOT NULL "
+                "ORDER BY id LIMIT 1").fetchone()
+            ids = [r[0] for r in con.execute("SELECT id FROM movies WHERE status = 'processing'")]
+            if poster:
+                src = movies_dir / str(poster[0]) / poster[1]
+                for i in ids:
+                    (movies_dir / str(i)).mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(src, movies_dir / str(i) / "poster.jpg")
+                con.executemany("UPDATE movies SET poster_path = 'poster.jpg' WHERE id = ?", [(i,) for i in ids])
+            ready = con.execute("UPDATE movies SET status = 'ready' WHERE status = 'processing'").rowcount
     finally:
         con.close()
-    print(json.dumps({"created": count, "marked_ready": ready}))
+    print(json.dumps({"created": count, "marked_ready": ready, "posters_copied": len(ids) if poster else 0}))
 
 
 def cmd_pick_movie(url: str) -> None:

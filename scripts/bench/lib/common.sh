@@ -161,7 +161,8 @@ bench_start_server() {
 
 # bench_wrk LABEL ROUND [wrk args... URL]
 # Extra environment for the Lua reporter: BENCH_METHOD, BENCH_BODY, BENCH_CONTENT_TYPE,
-# BENCH_COUNT_STATUS=1 (count responses per status code; slower, use for slow routes only).
+# BENCH_COUNT_STATUS=1 (count responses per status code; slower, use for slow routes only),
+# BENCH_WRK_SCRIPT (another wrk script, which must load lib/wrk_json.lua for the summary line).
 bench_wrk() {
     local label=$1 round=$2
     shift 2
@@ -171,7 +172,7 @@ bench_wrk() {
     srv0="$(bench_proc_ticks "$BENCH_SERVER_PID")"
     t0="$(date +%s.%N)"
     { time out="$(BENCH_LABEL="$label" BENCH_ROUND="$round" \
-        wrk -s "$BENCH_DIR/lib/wrk_json.lua" "$@" 2>&1)" || rc=$?; } 2>"$BENCH_TMP/wrk-time.txt"
+        wrk -s "${BENCH_WRK_SCRIPT:-$BENCH_DIR/lib/wrk_json.lua}" "$@" 2>&1)" || rc=$?; } 2>"$BENCH_TMP/wrk-time.txt"
     t1="$(date +%s.%N)"
     srv1="$(bench_proc_ticks "$BENCH_SERVER_PID")"
     stat1="$(bench_cpu_ticks)"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Fixed-rate (open-loop) load with oha, for latency at a given request rate. wrk keeps a
 # fixed number of requests in flight, so it measures throughput; oha -q sends at a fixed
 # rate and, with --latency-correction, times each request from when it was due to be sent

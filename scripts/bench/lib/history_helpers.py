@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""Helpers for scripts/bench/history.sh (standard library only).
+
+    history_helpers.py register URL COUNT PREFIX PASSWORD OUT    users -> OUT (one access token a line)
+    history_helpers.py movies URL ADMIN_TOKEN COUNT OUT           movies -> OUT (one id a line)
+    history_helpers.py ready-sqlite DB_FILE IDS_FILE              UPDATE movies SET status='ready'
+    history_helpers.py lua TOKENS IDS JSON_LUA OUT                the wrk script (players)
+    history_helpers.py check URL TOKENS IDS                       a few reports answer 204
+    history_helpers.py stats URL                                  GET /internal/stats (history part)
+    history_helpers.py wait-flush URL ROWS TIMEOUT_S              wait until rows_written > ROWS
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import sqlite3
+import sys
+import time
+import urllib.error
+import urllib.request
+
+
+def request(method: str, url: str, token: str | None = None, body: dict | None = None,
+            timeout: float = 30):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method)
+    if body is not None:
+        req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            raw = r.read()
+            return r.status, (json.loads(raw) if raw else None)
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        try:
+            return e.code, json.loads(raw)
+        except ValueError:
+            return e.code, raw.decode(errors="replace")
+
+
+def cmd_register(url: str, count: int, prefix: str, password: str, out: str) -> None:
+    """Registers COUNT users over 16 connections, retrying transient failures."""
+
+    def one(i: int) -> str:
+        name = f"{prefix}{i}"
+        body = {"username": name, "email": f"{name}@example.com", "password": password}
+        last = None
+        for attempt in range(6):
+            try:
+                status, resp = request("POST", f"{url}/api/v1/auth/register", body=body)
+            except OSError as e:  # connection reset, timeout: retry
+                last = repr(e)
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            if status == 201:
+                return resp["tokens"]["access_token"]
+            if status == 409:  # registered by an earlier attempt whose answer was lost
+                status, resp = request("POST", f"{url}/api/v1/auth/login",
+                                       body={"login": name, "password": password})
+                if status == 200:
+                    return resp["tokens"]["access_token"]
+            last = f"{status} {resp}"
+            time.sleep(0.2 * (attempt + 1))
+        raise SystemExit(f"registering {name} failed: {last}")
+
+    t0 = time.monotonic()
+    with cf.ThreadPoolExecutor(max_workers=16) as ex:
+        tokens = list(ex.map(one, range(count)))
+    with open(out, "w") as f:
+        f.write("\n".join(tokens) + "\n")
+    print(f"[bench]   registered {count} users in {time.monotonic() - t0:.1f} s", file=sys.stderr)
+
+
+def cmd_movies(url: str, token: str, count: int, out: str) -> None:
+    ids = []
+    for i in range(count):
+        status, resp = request("POST", f"{url}/api/v1/movies", token=token,
+                               body={"title": f"History bench movie {i + 1}", "duration_ms": 7_200_000})
+        if status != 201:
+            raise SystemExit(f"POST /api/v1/movies answered {status}: {resp}")
+        ids.append(resp["id"])
+    with open(out, "w") as f:
+        f.write("\n".join(str(i) for i in ids) + "\n")
+
+
+def read_lines(path: str) -> list[str]:
+    with open(path) as f:
+        return [l.strip() for l in f if l.strip()]
+
+
+def cmd_ready_sqlite(db: str, ids_file: str) -> None:
+    ids = [int(x) for x in read_lines(ids_file)]
+    con = sqlite3.connect(db, timeout=30)
+    with con:
+        cur = con.execute(
+            f"UPDATE movies SET status='ready' WHERE id IN ({','.join('?' * len(ids))})", ids)
+    con.close()
+    if cur.rowcount != len(ids):
+        raise SystemExit(f"set {cur.rowcount} of {len(ids)} movies ready")
+
+
+def cmd_lua(tokens_file: str, ids_file: str, json_lua: str, out: str) -> None:
+    """A wrk script: player i (user i) watches movie i mod M. Each wrk thread walks the
+    players round-robin (thread t of T takes players t, t+T, ...), so every player reports
+    its own movie again after the other players had their turn, with a position 5 s further
+    on each time. The JSON reporter (wrk_json.lua) is loaded first for done()."""
+    tokens = read_lines(tokens_file)
+    ids = read_lines(ids_file)
+    players = [(t, ids[i % len(ids)]) for i, t in enumerate(tokens)]
+    lines = [
+        "-- Generated by scripts/bench/lib/history_helpers.py; do not edit.",
+        f"dofile({json.dumps(json_lua)})",
+        "local players = {",
+    ]
+    lines += [f'  {{"/api/v1/me/history/{m}", "Bearer {t}"}},' for t, m in players]
+    lines += [
+        "}",
+        "local json_setup = setup",
+        "local next_id = 0",
+        "function setup(thread)",
+        "  json_setup(thread)",
+        "  thread:set(\"tid\", next_id)",
+        "  next_id = next_id + 1",
+        "end",
+        "local i, step, n",
+        "function init(args)",
+        "  -- wrk does not tell a thread how many threads there are: BENCH_THREADS does",
+        "  step = tonumber(os.getenv(\"BENCH_THREADS\") or \"1\") or 1",
+        "  i = (tid or 0) % #players",
+        "  n = 0",
+        "end",
+    ]
+    lines += [
+        "local N = #players",
+        "function request()",
+        "  local p = players[i + 1]",
+        "  -- position: 5 s further on each time this thread comes back to the player",
+        "  local pos = ((n + 1) * 5000) % 6000000",
+        "  i = i + step",
+        "  if i >= N then i = i - N; n = n + 1 end",
+        "  return wrk.format(\"PUT\", p[1], {[\"Authorization\"] = p[2],",
+        "    [\"Content-Type\"] = \"application/json\"}, '{\"position_ms\":' .. pos .. '}')",
+        "end",
+    ]
+    with open(out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def cmd_check(url: str, tokens_file: str, ids_file: str) -> None:
+    tokens, ids = read_lines(tokens_file), read_lines(ids_file)
+    for i in (0, 1, len(tokens) - 1):
+        m = ids[i % len(ids)]
+        status, resp = request("PUT", f"{url}/api/v1/me/history/{m}", token=tokens[i],
+                               body={"position_ms": 1000})
+        if status != 204:
+            raise SystemExit(f"PUT /api/v1/me/history/{m} (player {i}) answered {status}: {resp}")
+    status, resp = request("PUT", f"{url}/api/v1/me/history/{ids[0]}", token="x" + tokens[0],
+                           body={"position_ms": 1000})
+    if status != 401:
+        raise SystemExit(f"a report with a bad token answered {status}, not 401")
+
+
+def stats(url: str) -> dict:
+    status, resp = request("GET", f"{url}/internal/stats", timeout=10)
+    if status != 200:
+        raise SystemExit(f"GET /internal/stats answered {status}: {resp}")
+    return resp["history"]
+
+
+def cmd_stats(url: str) -> None:
+    print(json.dumps(dict(stats(url), t=time.time())))
+
+
+def cmd_wait_flush(url: str, rows: int, timeout: float) -> None:
+    """Polls every 50 ms until rows_written > ROWS (a flush wrote something); prints the
+    counters then (with the time), or the last ones with "timed_out": true."""
+    deadline = time.monotonic() + timeout
+    while True:
+        s = stats(url)
+        if s["rows_written"] > rows:
+            # A flush writes in statements of up to 500 rows: let it finish.
+            time.sleep(0.3)
+            print(json.dumps(dict(stats(url), t=time.time(), timed_out=False)))
+            return
+        if time.monotonic() >= deadline:
+            print(json.dumps(dict(s, t=time.time(), timed_out=True)))
+            return
+        time.sleep(0.05)
+
+
+def main() -> None:
+    a = sys.argv[1:]
+    if not a:
+        raise SystemExit(__doc__)
+    cmd, args = a[0], a[1:]
+    if cmd == "register":
+        cmd_register(args[0], int(args[1]), args[2], args[3], args[4])
+    elif cmd == "movies":
+        cmd_movies(args[0], args[1], int(args[2]), args[3])
+    elif cmd == "ready-sqlite":
+        cmd_ready_sqlite(args[0], args[1])
+    elif cmd == "lua":
+        cmd_lua(*args[:4])
+    elif cmd == "check":
+        cmd_check(*args[:3])
+    elif cmd == "stats":
+        cmd_stats(args[0])
+    elif cmd == "wait-flush":
+        cmd_wait_flush(args[0], int(args[1]), float(args[2]))
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
