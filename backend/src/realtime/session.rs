@@ -467,6 +467,7 @@ impl Conn {
                             PlaybackAction::Play,
                             Some(by),
                             None,
+                            None,
                         )
                         .await
                         {
@@ -493,6 +494,7 @@ impl Conn {
             action,
             Some(self.me.user_id),
             req_id,
+            Some(room),
         )
         .await
     }
@@ -500,6 +502,9 @@ impl Conn {
 
 /// Apply `action` to the stored anchor (retrying once if another command won the race)
 /// and broadcast the new state.
+///
+/// `fresh` is the room as the caller just read it (saves a query on the first try); a
+/// lost race re-reads it.
 pub async fn apply_and_broadcast(
     state: &AppState,
     rt: &Realtime,
@@ -507,19 +512,20 @@ pub async fn apply_and_broadcast(
     action: PlaybackAction,
     by: Option<i64>,
     req_id: Option<String>,
+    mut fresh: Option<crate::entities::room::Model>,
 ) -> Result<(), AppError> {
     for _ in 0..3 {
-        let room = rooms::find_room(&state.db, room_id).await?;
+        let room = match fresh.take() {
+            Some(r) => r,
+            None => rooms::find_room(&state.db, room_id).await?,
+        };
         let current = rooms::playback_of(&room);
         let movie_id = match &action {
             PlaybackAction::ChangeMovie { movie_id } => Some(*movie_id),
             _ => current.movie_id,
         };
         let duration = match movie_id {
-            Some(id) => movie::Entity::find_by_id(id)
-                .one(&state.db)
-                .await?
-                .and_then(|m| m.duration_ms),
+            Some(id) => movie_duration(state, id).await?,
             None => None,
         };
         let lead = if action == PlaybackAction::Play {
@@ -556,4 +562,17 @@ pub async fn apply_and_broadcast(
         ErrorCode::Conflict,
         "the room's playback changed meanwhile; try again",
     ))
+}
+
+/// A movie's duration, from the shared cache when possible.
+async fn movie_duration(state: &AppState, id: i64) -> Result<Option<i64>, AppError> {
+    if let Some(d) = state.movie_durations.get(&id) {
+        return Ok(d);
+    }
+    let d = movie::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .and_then(|m| m.duration_ms);
+    state.movie_durations.insert(id, d);
+    Ok(d)
 }
