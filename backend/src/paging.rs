@@ -14,6 +14,33 @@ pub fn limit(raw: Option<u64>, default: u64) -> AppResult<u64> {
     }
 }
 
+/// Opaque page cursors: base64url of a small JSON value. Each listing decides what goes
+/// in it (sort key and id); every listing shares the encoding and the error.
+pub fn encode_cursor<T: serde::Serialize>(value: &T) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(value).unwrap_or_default())
+}
+
+pub fn decode_cursor<T: serde::de::DeserializeOwned>(raw: &str) -> AppResult<T> {
+    use base64::Engine;
+    if raw.len() > 512 {
+        return Err(bad_cursor());
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(raw)
+        .map_err(|_| bad_cursor())?;
+    serde_json::from_slice(&bytes).map_err(|_| bad_cursor())
+}
+
+pub fn bad_cursor() -> AppError {
+    AppError::new(
+        ErrorCode::InvalidQuery,
+        "invalid cursor: start again from the first page",
+    )
+    .with_field("cursor")
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -9,8 +9,6 @@
 //! Cursor: base64url JSON `{s, k, id}`: the listing it belongs to, the sort key of the last
 //! item (the `hot_score` bits, so the float round-trips exactly) and its id.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -68,25 +66,13 @@ pub struct Cursor {
     pub id: i64,
 }
 
-fn bad_cursor() -> AppError {
-    AppError::new(
-        ErrorCode::InvalidQuery,
-        "invalid cursor: start again from the first page",
-    )
-    .with_field("cursor")
-}
-
 impl Cursor {
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+        crate::paging::encode_cursor(self)
     }
 
     pub fn decode(raw: &str, listing: Listing) -> Result<Self, AppError> {
-        if raw.len() > 256 {
-            return Err(bad_cursor());
-        }
-        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad_cursor())?;
-        let c: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad_cursor())?;
+        let c: Cursor = crate::paging::decode_cursor(raw)?;
         if c.s != listing {
             return Err(AppError::new(
                 ErrorCode::InvalidQuery,
@@ -95,7 +81,7 @@ impl Cursor {
             .with_field("cursor"));
         }
         if listing == Listing::Hot && !c.k.map(f64::from_bits).is_some_and(f64::is_finite) {
-            return Err(bad_cursor());
+            return Err(crate::paging::bad_cursor());
         }
         Ok(c)
     }

@@ -19,18 +19,9 @@ use sea_orm::{
 use super::domain::{self, Cursor, Listing};
 use super::dto::*;
 use crate::auth::AuthUser;
-use crate::entities::{comment, comment_like, movie};
+use crate::entities::{comment, comment_like};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::rooms::service::display_names;
-
-/// A movie open for comments: it exists and is `ready`.
-async fn ready_movie(db: &impl ConnectionTrait, id: i64) -> AppResult<movie::Model> {
-    movie::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .filter(|m| m.status == "ready")
-        .ok_or_else(|| AppError::not_found("movie"))
-}
 
 /// A comment on a ready movie.
 async fn find_comment(db: &impl ConnectionTrait, id: i64) -> AppResult<comment::Model> {
@@ -38,7 +29,7 @@ async fn find_comment(db: &impl ConnectionTrait, id: i64) -> AppResult<comment::
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("comment"))?;
-    ready_movie(db, c.movie_id)
+    crate::movies::service::find_ready(db, c.movie_id)
         .await
         .map_err(|_| AppError::not_found("comment"))?;
     Ok(c)
@@ -139,7 +130,7 @@ pub async fn list(
         .as_deref()
         .map(|raw| Cursor::decode(raw, listing))
         .transpose()?;
-    ready_movie(db, movie_id).await?;
+    crate::movies::service::find_ready(db, movie_id).await?;
     let mut select = comment::Entity::find()
         .filter(comment::Column::MovieId.eq(movie_id))
         .filter(comment::Column::ParentId.is_null());
@@ -214,7 +205,7 @@ pub async fn create(
     req: CreateCommentRequest,
 ) -> AppResult<CommentResponse> {
     let body = domain::body(&req.body)?;
-    ready_movie(db, movie_id).await?;
+    crate::movies::service::find_ready(db, movie_id).await?;
     if let Some(pid) = req.parent_id {
         let parent = comment::Entity::find_by_id(pid)
             .one(db)

@@ -8,7 +8,7 @@ use sea_orm::{
 
 use super::dto::*;
 use crate::auth::AuthUser;
-use crate::entities::{danmaku, movie};
+use crate::entities::danmaku;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
 
@@ -73,11 +73,7 @@ pub async fn create(
             "client_id must be 1 to 64 characters",
         ));
     }
-    let m = movie::Entity::find_by_id(movie_id)
-        .filter(movie::Column::Status.eq("ready"))
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| AppError::not_found("movie"))?;
+    let m = crate::movies::service::find_ready(&state.db, movie_id).await?;
     if req.position_ms < 0 || m.duration_ms.is_some_and(|d| req.position_ms > d) {
         return Err(AppError::validation(
             "position_ms",
@@ -123,11 +119,7 @@ pub async fn window(state: &AppState, movie_id: i64, q: WindowQuery) -> AppResul
         )
         .with_field("to_ms"));
     }
-    movie::Entity::find_by_id(movie_id)
-        .filter(movie::Column::Status.eq("ready"))
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| AppError::not_found("movie"))?;
+    crate::movies::service::find_ready(&state.db, movie_id).await?;
     let rows = danmaku::Entity::find()
         .filter(danmaku::Column::MovieId.eq(movie_id))
         .filter(danmaku::Column::DeletedAt.is_null())

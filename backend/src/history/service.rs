@@ -4,46 +4,28 @@
 
 use std::collections::HashMap;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::coalescer::Pending;
 use super::dto::*;
 use crate::entities::{movie, user, watch_history, watchlist};
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult};
 use crate::movies::dto::MovieSummary;
 use crate::state::AppState;
 
 /// Finished means past this share of the movie.
 const FINISHED_AT: f64 = 0.9;
 
-fn bad_cursor() -> AppError {
-    AppError::new(ErrorCode::InvalidQuery, "invalid cursor").with_field("cursor")
-}
-
 /// Cursor over (time, movie id), newest first.
 fn encode(at: DateTime<Utc>, movie_id: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}|{movie_id}", at.timestamp_micros()))
+    crate::paging::encode_cursor(&(at.timestamp_micros(), movie_id))
 }
 
 fn decode(raw: &str) -> AppResult<(DateTime<Utc>, i64)> {
-    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad_cursor())?;
-    let s = String::from_utf8(bytes).map_err(|_| bad_cursor())?;
-    let (t, id) = s.split_once('|').ok_or_else(bad_cursor)?;
-    let micros: i64 = t.parse().map_err(|_| bad_cursor())?;
-    let at = DateTime::from_timestamp_micros(micros).ok_or_else(bad_cursor)?;
-    Ok((at, id.parse().map_err(|_| bad_cursor())?))
-}
-
-/// A ready movie (404 otherwise).
-async fn ready_movie(state: &AppState, id: i64) -> AppResult<movie::Model> {
-    movie::Entity::find_by_id(id)
-        .filter(movie::Column::Status.eq("ready"))
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| AppError::not_found("movie"))
+    let (micros, id): (i64, i64) = crate::paging::decode_cursor(raw)?;
+    let at = DateTime::from_timestamp_micros(micros).ok_or_else(crate::paging::bad_cursor)?;
+    Ok((at, id))
 }
 
 async fn paused(state: &AppState, user_id: i64) -> AppResult<bool> {
@@ -68,7 +50,9 @@ pub async fn report(
     let duration = match state.movie_durations.get(&movie_id) {
         Some(d) => d,
         None => {
-            let d = ready_movie(state, movie_id).await?.duration_ms;
+            let d = crate::movies::service::find_ready(&state.db, movie_id)
+                .await?
+                .duration_ms;
             state.movie_durations.insert(movie_id, d);
             d
         }
@@ -214,7 +198,7 @@ pub async fn is_paused(state: &AppState, user_id: i64) -> AppResult<bool> {
 }
 
 pub async fn watchlist_add(state: &AppState, user_id: i64, movie_id: i64) -> AppResult<()> {
-    ready_movie(state, movie_id).await?;
+    crate::movies::service::find_ready(&state.db, movie_id).await?;
     let added = watchlist::Entity::insert(watchlist::ActiveModel {
         user_id: Set(user_id),
         movie_id: Set(movie_id),

@@ -4,8 +4,6 @@
 //! last item, and its id. Pages are read with keyset conditions `(key, id) after (k, id)`,
 //! so inserts and deletes between requests neither repeat nor skip items.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 
@@ -19,25 +17,13 @@ pub struct Cursor {
     pub id: i64,
 }
 
-fn bad_cursor() -> AppError {
-    AppError::new(
-        ErrorCode::InvalidQuery,
-        "invalid cursor: start again from the first page",
-    )
-    .with_field("cursor")
-}
-
 impl Cursor {
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+        crate::paging::encode_cursor(self)
     }
 
     pub fn decode(raw: &str, sort: MovieSort) -> Result<Self, AppError> {
-        if raw.len() > 512 {
-            return Err(bad_cursor());
-        }
-        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad_cursor())?;
-        let c: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad_cursor())?;
+        let c: Cursor = crate::paging::decode_cursor(raw)?;
         if c.s != sort {
             return Err(AppError::new(
                 ErrorCode::InvalidQuery,

@@ -265,6 +265,16 @@ pub async fn summaries_of(
         .collect())
 }
 
+/// A playable (`ready`) movie, or 404: what comments, ratings, danmaku, history and
+/// rooms act on.
+pub async fn find_ready(db: &impl ConnectionTrait, id: i64) -> AppResult<movie::Model> {
+    movie::Entity::find_by_id(id)
+        .filter(movie::Column::Status.eq(MovieStatus::Ready.as_str()))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("movie"))
+}
+
 /// A movie the caller may see: admins see every status, others only `ready`.
 pub async fn find_visible(
     state: &AppState,

@@ -19,14 +19,6 @@ use crate::auth::AuthUser;
 use crate::entities::{movie, rating};
 use crate::error::{AppError, AppResult};
 
-async fn ready_movie(db: &impl ConnectionTrait, id: i64) -> AppResult<movie::Model> {
-    movie::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .filter(|m| m.status == "ready")
-        .ok_or_else(|| AppError::not_found("movie"))
-}
-
 fn stats(m: &movie::Model) -> MovieRatingStats {
     MovieRatingStats {
         rating_avg: m.rating_avg,
@@ -80,7 +72,7 @@ async fn response(
     user: &AuthUser,
     movie_id: i64,
 ) -> AppResult<RatingResponse> {
-    let m = ready_movie(db, movie_id).await?;
+    let m = crate::movies::service::find_ready(db, movie_id).await?;
     let r = rating::Entity::find_by_id((movie_id, user.id))
         .one(db)
         .await?
@@ -102,7 +94,7 @@ pub async fn put(
     req: RateRequest,
 ) -> AppResult<RatingResponse> {
     let score = domain::score(req.score)?;
-    ready_movie(db, movie_id).await?;
+    crate::movies::service::find_ready(db, movie_id).await?;
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
     lock_movie(&txn, movie_id).await?;
@@ -140,7 +132,7 @@ pub async fn delete(
     user: &AuthUser,
     movie_id: i64,
 ) -> AppResult<MovieRatingStats> {
-    ready_movie(db, movie_id).await?;
+    crate::movies::service::find_ready(db, movie_id).await?;
     let txn = crate::db::begin_write(db).await?;
     lock_movie(&txn, movie_id).await?;
     let removed = rating::Entity::delete_many()
@@ -153,5 +145,7 @@ pub async fn delete(
         recompute(&txn, movie_id).await?;
     }
     txn.commit().await?;
-    Ok(stats(&ready_movie(db, movie_id).await?))
+    Ok(stats(
+        &crate::movies::service::find_ready(db, movie_id).await?,
+    ))
 }

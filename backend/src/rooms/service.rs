@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 
-use base64::Engine;
 use chrono::{Duration, Utc};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -151,14 +150,6 @@ pub async fn room_response(
     Ok(response(r, role, title))
 }
 
-async fn ready_movie(db: &impl ConnectionTrait, id: i64) -> AppResult<movie::Model> {
-    movie::Entity::find_by_id(id)
-        .filter(movie::Column::Status.eq("ready"))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::validation("movie_id", "no such movie"))
-}
-
 pub async fn create(
     db: &DatabaseConnection,
     owner: i64,
@@ -167,7 +158,9 @@ pub async fn create(
     let name = parse_name(&req.name)?;
     check_capacity(req.capacity)?;
     if let Some(id) = req.movie_id {
-        ready_movie(db, id).await?;
+        crate::movies::service::find_ready(db, id)
+            .await
+            .map_err(|_| AppError::validation("movie_id", "no such movie"))?;
     }
     let now = Utc::now();
     let playback = PlaybackState::new(req.movie_id, now.timestamp_millis());
@@ -206,22 +199,11 @@ pub async fn create(
 }
 
 fn cursor_id(cursor: Option<&str>) -> AppResult<Option<i64>> {
-    cursor
-        .map(|c| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(c)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .and_then(|s| s.parse::<i64>().ok())
-                .ok_or_else(|| {
-                    AppError::new(ErrorCode::InvalidQuery, "invalid cursor").with_field("cursor")
-                })
-        })
-        .transpose()
+    cursor.map(crate::paging::decode_cursor::<i64>).transpose()
 }
 
 fn encode_cursor(id: i64) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id.to_string())
+    crate::paging::encode_cursor(&id)
 }
 
 /// Public rooms (newest first), or the caller's rooms.
