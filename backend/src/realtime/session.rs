@@ -157,7 +157,11 @@ pub async fn run(
                 }
             }
             frame = rx.recv() => match frame {
-                Some(f) => if conn.session.text(f).await.is_err() { break None },
+                Some(f) => {
+                    // Send what else is already queued before going back through
+                    // `select!`: under fan-out load that loop, not the socket, is the cost.
+                    if conn.send_batch(f, &mut rx).await.is_err() { break None }
+                }
                 None => break None,
             },
             _ = kick.notified() => {
@@ -184,6 +188,23 @@ pub async fn run(
 }
 
 impl Conn {
+    /// `first`, then up to `BATCH - 1` more frames already waiting in `rx`.
+    async fn send_batch(
+        &mut self,
+        first: ByteString,
+        rx: &mut mpsc::Receiver<ByteString>,
+    ) -> Result<(), actix_ws::Closed> {
+        const BATCH: usize = 64;
+        self.session.text(first).await?;
+        for _ in 1..BATCH {
+            match rx.try_recv() {
+                Ok(f) => self.session.text(f).await?,
+                Err(_) => break,
+            }
+        }
+        Ok(())
+    }
+
     async fn send(&mut self, msg: &ServerMessage) {
         let _ = self.session.text(msg.to_json()).await;
     }
