@@ -101,6 +101,10 @@ struct Room {
     /// Members on other instances, as their presence events said.
     remote: HashMap<i64, MemberPresence>,
     gate: Option<Gate>,
+    /// Presence changes not yet sent (latest per user), flushed every tick: when 500
+    /// members join and report ready together, everyone gets a few batches instead of
+    /// a thousand frames each.
+    dirty: HashMap<i64, MemberPresence>,
 }
 
 struct Gate {
@@ -126,13 +130,26 @@ pub struct Hub {
     kicked_slow: u64,
 }
 
-fn presence_frame(room_id: i64, member: &MemberPresence) -> ByteString {
-    ServerMessage::Presence {
-        room_id,
-        member: member.clone(),
+/// Up to this many changes in one tick go out as single `presence` messages; more as
+/// one `presence_batch`.
+const SINGLE_PRESENCE_MAX: usize = 3;
+
+fn presence_frames(room_id: i64, changed: Vec<MemberPresence>) -> Vec<ByteString> {
+    if changed.len() <= SINGLE_PRESENCE_MAX {
+        changed
+            .into_iter()
+            .map(|member| ServerMessage::Presence { room_id, member }.to_json().into())
+            .collect()
+    } else {
+        vec![
+            ServerMessage::PresenceBatch {
+                room_id,
+                members: changed,
+            }
+            .to_json()
+            .into(),
+        ]
     }
-    .to_json()
-    .into()
 }
 
 fn waiting_frame(room_id: i64, waiting_for: Vec<i64>, deadline: i64) -> ByteString {
@@ -158,7 +175,7 @@ impl Hub {
     }
 
     async fn run(mut self, mut rx: mpsc::Receiver<HubCmd>) {
-        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             tokio::select! {
@@ -166,7 +183,10 @@ impl Hub {
                     Some(cmd) => self.handle(cmd),
                     None => break,
                 },
-                _ = tick.tick() => self.expire_gates(),
+                _ = tick.tick() => {
+                    self.flush_presence();
+                    self.expire_gates();
+                }
             }
         }
     }
@@ -201,7 +221,7 @@ impl Hub {
                 if !already {
                     p.status = presence.status.clone();
                 }
-                let frame = presence_frame(room_id, p);
+                let changed = p.clone();
                 let snapshot: Vec<MemberPresence> = room
                     .presence
                     .values()
@@ -214,7 +234,7 @@ impl Hub {
                     .collect();
                 let _ = reply.send(snapshot);
                 if !already {
-                    self.broadcast(room_id, frame, true);
+                    room.dirty.insert(changed.user_id, changed);
                 }
             }
             HubCmd::Leave { room_id, conn_id } => {
@@ -248,8 +268,8 @@ impl Hub {
                     return;
                 }
                 p.status = status;
-                let frame = presence_frame(room_id, p);
-                self.broadcast(room_id, frame, true);
+                let changed = p.clone();
+                room.dirty.insert(changed.user_id, changed);
                 self.check_gate(room_id);
             }
             HubCmd::NotReady { room_id, reply } => {
@@ -300,14 +320,19 @@ impl Hub {
             return;
         }
         // Keep the remote presence map current from the presence frames themselves.
-        if let Ok(ServerMessage::Presence { member, .. }) =
-            serde_json::from_str::<ServerMessage>(&env.frame)
-        {
+        let members = match serde_json::from_str::<ServerMessage>(&env.frame) {
+            Ok(ServerMessage::Presence { member, .. }) => vec![member],
+            Ok(ServerMessage::PresenceBatch { members, .. }) => members,
+            _ => vec![],
+        };
+        if !members.is_empty() {
             let room = self.rooms.entry(env.room_id).or_default();
-            if member.online {
-                room.remote.insert(member.user_id, member);
-            } else {
-                room.remote.remove(&member.user_id);
+            for member in members {
+                if member.online {
+                    room.remote.insert(member.user_id, member);
+                } else {
+                    room.remote.remove(&member.user_id);
+                }
             }
             self.check_gate(env.room_id);
         }
@@ -357,14 +382,22 @@ impl Hub {
         if !still_here && let Some(mut p) = room.presence.remove(&sub.user_id) {
             p.online = false;
             p.status = "offline".to_owned();
-            let frame = presence_frame(room_id, &p);
-            self.broadcast(room_id, frame, true);
+            if room.subs.is_empty() {
+                // Nobody here to tell; other instances still need to know.
+                let frames = presence_frames(room_id, vec![p]);
+                for f in frames {
+                    self.pubsub.publish(Envelope::frame(room_id, f.to_string()));
+                }
+            } else {
+                room.dirty.insert(p.user_id, p);
+            }
             self.check_gate(room_id);
         }
         if let Some(room) = self.rooms.get(&room_id)
             && room.subs.is_empty()
             && room.remote.is_empty()
             && room.gate.is_none()
+            && room.dirty.is_empty()
         {
             self.rooms.remove(&room_id);
         }
@@ -392,6 +425,20 @@ impl Hub {
         self.kicked_slow += slow.len() as u64;
         for id in slow {
             self.unsubscribe(room_id, id);
+        }
+    }
+
+    fn flush_presence(&mut self) {
+        let due: Vec<(i64, Vec<MemberPresence>)> = self
+            .rooms
+            .iter_mut()
+            .filter(|(_, r)| !r.dirty.is_empty())
+            .map(|(id, r)| (*id, r.dirty.drain().map(|(_, m)| m).collect()))
+            .collect();
+        for (room_id, changed) in due {
+            for frame in presence_frames(room_id, changed) {
+                self.broadcast(room_id, frame, true);
+            }
         }
     }
 
@@ -426,5 +473,30 @@ impl Hub {
                 self.broadcast(room_id, frame, true);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(id: i64) -> MemberPresence {
+        MemberPresence {
+            user_id: id,
+            name: format!("u{id}"),
+            role: "member".into(),
+            online: true,
+            status: "ready".into(),
+        }
+    }
+
+    #[test]
+    fn few_changes_go_out_singly_a_burst_as_one_batch() {
+        let few = presence_frames(7, (1..=3).map(member).collect());
+        assert_eq!(few.len(), 3);
+        assert!(few.iter().all(|f| f.contains(r#""type":"presence""#)));
+        let burst = presence_frames(7, (1..=500).map(member).collect());
+        assert_eq!(burst.len(), 1);
+        assert!(burst[0].contains(r#""type":"presence_batch""#));
     }
 }

@@ -192,6 +192,12 @@ pub enum ServerMessage {
         room_id: i64,
         member: MemberPresence,
     },
+    /// Several presence changes at once (sent instead of many `presence` messages when
+    /// a room's presence changes in a burst, e.g. many members joining together).
+    PresenceBatch {
+        room_id: i64,
+        members: Vec<MemberPresence>,
+    },
     /// You were removed from the room (`kicked`, `banned`, or the room was deleted).
     Removed {
         room_id: i64,

@@ -106,12 +106,13 @@ impl Ws {
         panic!("no {kind} message");
     }
 
-    /// Skip messages until one of `type` for which `pred` holds arrives.
+    /// Skip messages until one of `type` for which `pred` holds arrives. A
+    /// `presence_batch` counts as the `presence` messages it stands for.
     pub async fn recv_where(&mut self, kind: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        for _ in 0..200 {
-            let m = self.recv_type(kind).await;
-            if pred(&m) {
-                return m;
+        for _ in 0..500 {
+            let m = self.recv().await;
+            if let Some(found) = matching(&m, kind, &pred) {
+                return found;
             }
         }
         panic!("no matching {kind} message");
@@ -129,8 +130,8 @@ impl Ws {
             let m = self
                 .try_recv(deadline.saturating_duration_since(tokio::time::Instant::now()))
                 .await?;
-            if m["type"] == kind && pred(&m) {
-                return Some(m);
+            if let Some(found) = matching(&m, kind, &pred) {
+                return Some(found);
             }
         }
     }
@@ -165,4 +166,20 @@ impl Ws {
             }
         }
     }
+}
+
+/// `m` itself when it is of `kind` and matches; for `presence`, also the member of a
+/// `presence_batch` that matches, shaped as a single `presence` message.
+fn matching(m: &Value, kind: &str, pred: &impl Fn(&Value) -> bool) -> Option<Value> {
+    if m["type"] == kind && pred(m) {
+        return Some(m.clone());
+    }
+    if kind == "presence" && m["type"] == "presence_batch" {
+        return m["members"].as_array()?.iter().find_map(|member| {
+            let single =
+                serde_json::json!({"type": "presence", "room_id": m["room_id"], "member": member});
+            pred(&single).then_some(single)
+        });
+    }
+    None
 }
