@@ -245,8 +245,8 @@ def plot(data, png, plt):
         stages = list(ing.get("stages_s", {}).items())
         accounted = sum(v for _, v in stages)
         rest = ing["wall_s"] - accounted
-        if rest > 0.05:
-            stages.append(("last stage (untimed)", rest))
+        if rest > 0.25:
+            stages.append(("unattributed", rest))
         labels = [k for k, _ in stages]
         vals = [v for _, v in stages]
         b = ax.barh(range(len(vals)), vals, color="#57606a")
