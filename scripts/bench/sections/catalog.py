@@ -267,14 +267,18 @@ def plot(data, png, plt):
 def markdown(data, png_rel):
     s, meta = data["summary"], data["meta"]
     h, m, a = s["healthz"], s["movies"], s["movies_admin"]
+    # Interference: the ratio rounds (empty route, anonymous page) matter most.
+    ratio_other = [c for c in h["other_cores"] + m["other_cores"] if c is not None]
     other = s.get("max_other_cores")
-    if other is None:
+    if not ratio_other:
         noise = ""
-    elif other > 0.15:
-        noise = (f" **Warning:** other processes used up to {other:.2f} cores during an API run, "
-                 "so these numbers are likely low; re-run on a quiet machine.")
+    elif max(ratio_other) > 0.15:
+        noise = (f" **Warning:** other processes used up to {max(ratio_other):.2f} cores during a ratio round, "
+                 "so the ratio is uncertain; re-run on a quiet machine.")
     else:
-        noise = f" Other processes used at most {max(other, 0):.2f} cores during the API runs."
+        noise = (f" Other processes used at most {max(max(ratio_other), 0):.2f} cores during the ratio rounds"
+                 + (f" (up to {other:.2f} during the admin and fixed-rate runs, whose numbers may be "
+                    "somewhat low)" if other is not None and other > 0.15 else "") + ".")
     page = meta.get("first_page", {})
     out = [
         measured_line(data)
