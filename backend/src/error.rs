@@ -272,11 +272,15 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _: &HttpRequest) -> a
 
 /// `QueryConfig` error handler.
 pub fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    invalid_query(err).into()
+}
+
+/// A query string that does not parse (for handlers that parse it themselves).
+pub fn invalid_query(err: actix_web::error::QueryPayloadError) -> AppError {
     AppError::new(
         ErrorCode::InvalidQuery,
         format!("invalid query string: {err}"),
     )
-    .into()
 }
 
 /// `PathConfig` error handler: a path that does not parse names no resource.
