@@ -11,17 +11,29 @@
 #       from send to each member's playback_state.
 #   (c) idle: up to BENCH_RT_IDLE_MAX authenticated idle connections (as many as the open
 #       file limit allows); the server's VmRSS growth per connection.
+#   (d) redis: two more instances, A and B, sharing one SQLite file, one Redis (under a
+#       fresh key prefix per run) and one JWT secret; BENCH_RT_REDIS_MEMBERS members in one
+#       room, BENCH_RT_REDIS_SENDERS of them (all on A) sending BENCH_RT_REDIS_RATE chat msg/s
+#       in total, the others (receivers) split evenly over A and B: delivery latency, loss
+#       and duplicates at the receivers on A ("local") and on B ("remote": A publishes to
+#       Redis, B's subscription delivers), same run. Headline: remote p99 - local p99. Needs
+#       Redis at BENCH_RT_REDIS_URL; its keys under the run's prefix are deleted afterwards.
 #
 # The server runs with APP_AUTH__BCRYPT_COST=4 and huge register/login rate limits so that
 # thousands of bench users register quickly (not production settings; the accounts scenario
 # measures bcrypt cost 12). The script raises `ulimit -n` to 65536 (or the hard limit) and
-# the server inherits it. The Redis (multi-instance) path is not measured here.
+# the server inherits it.
 #
 # Knobs (environment):
 #   BENCH_RT_MEMBERS=2000 BENCH_RT_SENDERS=20 BENCH_RT_RATE=50 BENCH_RT_DURATION=15
 #   BENCH_RT_TEXT_LEN=64  BENCH_RT_SYNC_MEMBERS=500 BENCH_RT_SYNC_COMMANDS=40
 #   BENCH_RT_SYNC_INTERVAL_MS=250 BENCH_RT_IDLE_MAX=10000 BENCH_RT_IDLE_USERS=1000
-#   BENCH_RT_SKIP=""      space-separated parts to skip: fanout sync idle
+#   BENCH_RT_REDIS_MEMBERS=200 BENCH_RT_REDIS_SENDERS=10 BENCH_RT_REDIS_RATE=20
+#   BENCH_RT_REDIS_DURATION=<BENCH_RT_DURATION> BENCH_RT_REDIS_URL=redis://127.0.0.1:6379
+#   BENCH_RT_SKIP=""      space-separated parts to skip: fanout sync idle redis
+#                         (the Redis part alone: BENCH_RT_SKIP="fanout sync idle"; the
+#                         JSON then holds only the parts that ran, so point BENCH_OUT_DIR
+#                         elsewhere to keep docs/bench/realtime.json)
 #   LOADGEN_BIN           use this luojia-loadgen binary (else built with cargo, unless
 #                         BENCH_SKIP_BUILD=1)
 #   BENCH_IDLE_MAX=15, BENCH_IDLE_WAIT=300  see lib/common.sh
@@ -39,11 +51,72 @@ SYNC_COMMANDS="${BENCH_RT_SYNC_COMMANDS:-40}"
 SYNC_INTERVAL_MS="${BENCH_RT_SYNC_INTERVAL_MS:-250}"
 IDLE_MAX="${BENCH_RT_IDLE_MAX:-10000}"
 IDLE_USERS="${BENCH_RT_IDLE_USERS:-1000}"
+REDIS_MEMBERS="${BENCH_RT_REDIS_MEMBERS:-200}"
+REDIS_SENDERS="${BENCH_RT_REDIS_SENDERS:-10}"
+REDIS_RATE="${BENCH_RT_REDIS_RATE:-20}"
+REDIS_DURATION="${BENCH_RT_REDIS_DURATION:-$DURATION}"
+REDIS_URL="${BENCH_RT_REDIS_URL:-redis://127.0.0.1:6379}"
 SKIP=" ${BENCH_RT_SKIP:-} "
 BCRYPT_COST=4
 
 command -v curl >/dev/null 2>&1 || bench_die "curl is required"
 command -v python3 >/dev/null 2>&1 || bench_die "python3 is required"
+
+# redis_do COMMAND [ARG..]: one Redis command at $REDIS_URL, reply on stdout (an array one
+# element a line); `redis_do purge PREFIX` deletes the keys under PREFIX and prints how many.
+# Plain RESP over a socket, so that redis-cli is not needed.
+redis_do() {
+    python3 - "$REDIS_URL" "$@" <<'PY'
+import socket, sys
+from urllib.parse import urlparse
+
+u = urlparse(sys.argv[1])
+sock = socket.create_connection((u.hostname or "127.0.0.1", u.port or 6379), timeout=5)
+f = sock.makefile("rb")
+
+def read():
+    line = f.readline().rstrip(b"\r\n")
+    kind, rest = line[:1], line[1:].decode()
+    if kind == b"-":
+        raise SystemExit(f"redis: {rest}")
+    if kind in (b"+", b":"):
+        return rest
+    if kind == b"$":
+        return None if int(rest) < 0 else f.read(int(rest) + 2)[:-2].decode()
+    if kind == b"*":
+        return None if int(rest) < 0 else [read() for _ in range(int(rest))]
+    raise SystemExit(f"redis: unexpected reply {line!r}")
+
+def call(*args):
+    sock.sendall(f"*{len(args)}\r\n".encode()
+                 + b"".join(b"$%d\r\n%s\r\n" % (len(a.encode()), a.encode()) for a in args))
+    return read()
+
+if u.password:
+    call(*(["AUTH", u.username, u.password] if u.username else ["AUTH", u.password]))
+if u.path.strip("/"):
+    call("SELECT", u.path.strip("/"))
+args = sys.argv[2:]
+if args[0] == "purge":
+    cursor, n = "0", 0
+    while True:
+        cursor, keys = call("SCAN", cursor, "MATCH", args[1] + "*", "COUNT", "1000")
+        if keys:
+            n += int(call("DEL", *keys))
+        if cursor == "0":
+            break
+    print(n)
+else:
+    r = call(*args)
+    print("\n".join(r) if isinstance(r, list) else r)
+PY
+}
+
+if [[ "$SKIP" != *" redis "* ]]; then
+    # Fail now rather than after the long parts.
+    [[ "$(redis_do PING 2>/dev/null)" == PONG ]] ||
+        bench_die "no Redis answers at $REDIS_URL (set BENCH_RT_REDIS_URL, or BENCH_RT_SKIP=redis)"
+fi
 
 # --- open files: both the server and loadgen hold one descriptor per connection ---------
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -72,19 +145,29 @@ LOADGEN="$(loadgen_bin)"
 bench_start_server APP_AUTH__BCRYPT_COST="$BCRYPT_COST"
 SERVER_NOFILE="$(awk '/^Max open files/{print $4}' "/proc/$BENCH_SERVER_PID/limits")"
 bench_log "server open file limit: $SERVER_NOFILE"
+# The server processes whose CPU run_loadgen counts (both instances in the Redis part).
+SERVER_PIDS=("$BENCH_SERVER_PID")
+
+server_ticks() {
+    local pid sum=0
+    for pid in "${SERVER_PIDS[@]}"; do
+        sum=$((sum + $(bench_proc_ticks "$pid")))
+    done
+    echo "$sum"
+}
 
 # run_loadgen LABEL ARGS...: runs loadgen, adds label and CPU use (cores) to its JSON line,
 # appends it to runs.jsonl.
 run_loadgen() {
     local label=$1
     shift
-    local out stat0 stat1 srv0 srv1 t0 t1 self0 self1
+    local out stat0 stat1 srv0 srv1 t0 t1
     stat0="$(bench_cpu_ticks)"
-    srv0="$(bench_proc_ticks "$BENCH_SERVER_PID")"
+    srv0="$(server_ticks)"
     t0="$(date +%s.%N)"
     out="$("$LOADGEN" "$@" 2> >(tee -a "$BENCH_TMP/loadgen.log" >&2))" || bench_die "loadgen $label failed"
     t1="$(date +%s.%N)"
-    srv1="$(bench_proc_ticks "$BENCH_SERVER_PID")"
+    srv1="$(server_ticks)"
     stat1="$(bench_cpu_ticks)"
     out="$(printf '%s\n' "$out" | tail -n 1)"
     python3 - "$label" "$out" "$stat0" "$stat1" "$srv0" "$srv1" "$t0" "$t1" "$(getconf CLK_TCK)" <<'PY' >>"$BENCH_TMP/runs.jsonl"
@@ -105,11 +188,16 @@ import json, sys
 r = json.loads(sys.argv[1])
 lat = r.get("latency") or {}
 keys = ("connections", "connections_open", "delivered", "expected", "lost", "duplicates", "errors",
-        "deliveries_per_s", "kib_per_connection")
+        "deliveries_per_s", "kib_per_connection", "setup_retries")
 line = f"[bench]   {r['label']:<8} " + ", ".join(f"{k}={r[k]}" for k in keys if k in r)
 if lat:
     line += f", p50 {lat['p50_ms']:.2f} ms p99 {lat['p99_ms']:.2f} ms max {lat['max_ms']:.2f} ms"
 print(line)
+for side in ("local", "remote"):
+    g = r.get(side)
+    if g:
+        print(f"[bench]     {side:<6} {g['members']} members: {g['lost']} lost, {g['duplicates']} dups of "
+              f"{g['expected']}, p50 {g['latency']['p50_ms']:.2f} ms p99 {g['latency']['p99_ms']:.2f} ms")
 PY
 }
 
@@ -145,6 +233,73 @@ if [[ "$SKIP" != *" idle "* ]]; then
         --server-pid "$BENCH_SERVER_PID"
 fi
 
+REDIS_META='"not measured (BENCH_RT_SKIP=redis)"'
+if [[ "$SKIP" != *" redis "* ]]; then
+    REDIS_PREFIX="luojia-bench-$(python3 -c 'import secrets; print(secrets.token_hex(6))'):"
+    REDIS_VERSION="$(redis_do INFO server | sed -n 's/^redis_version:\([^[:space:]]*\).*/\1/p')"
+    # One database (a SQLite file in A's data dir, opened by URL from B), one Redis under
+    # the run's prefix, one JWT secret (a token A issued is valid on B).
+    SHARED=(APP_AUTH__BCRYPT_COST="$BCRYPT_COST"
+        APP_DATABASE__URL="sqlite://$BENCH_TMP/redis-a/luojia.db?mode=rwc"
+        APP_REDIS__URL="$REDIS_URL" APP_REDIS__KEY_PREFIX="$REDIS_PREFIX"
+        APP_AUTH__JWT_SECRET="$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')")
+    # A first: it creates and migrates the database, so B finds nothing left to migrate.
+    bench_start_instance redis-a "${SHARED[@]}"
+    URL_A="$BENCH_INSTANCE_URL" PID_A="$BENCH_INSTANCE_PID"
+    bench_start_instance redis-b "${SHARED[@]}"
+    URL_B="$BENCH_INSTANCE_URL" PID_B="$BENCH_INSTANCE_PID"
+    # The pub/sub counters of an instance (GET /internal/stats), one JSON object.
+    pubsub_stats() { curl -fsS "$1/internal/stats" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["pubsub"]))'; }
+    both_healthy() {
+        python3 -c 'import json,sys; sys.exit(0 if all(json.loads(a)["healthy"] for a in sys.argv[1:]) else 1)' \
+            "$(pubsub_stats "$URL_A")" "$(pubsub_stats "$URL_B")"
+    }
+    deadline=$((SECONDS + 30))
+    until both_healthy; do
+        ((SECONDS < deadline)) || bench_die "the instances' Redis subscriptions were not healthy within 30 s"
+        sleep 0.5
+    done
+    bench_wait_idle
+    bench_log "redis: $REDIS_MEMBERS members over 2 instances, $REDIS_SENDERS senders on A, $REDIS_RATE msg/s, ${REDIS_DURATION}s (Redis $REDIS_VERSION, prefix $REDIS_PREFIX)"
+    PS_A0="$(pubsub_stats "$URL_A")" PS_B0="$(pubsub_stats "$URL_B")"
+    SERVER_PIDS=("$PID_A" "$PID_B")
+    run_loadgen redis chat --url "$URL_A" --ws-urls "$URL_A,$URL_B" --concurrency 4 --prefix r \
+        --connections "$REDIS_MEMBERS" --senders "$REDIS_SENDERS" --rate "$REDIS_RATE" \
+        --duration "$REDIS_DURATION" --text-len "$TEXT_LEN"
+    SERVER_PIDS=("$BENCH_SERVER_PID")
+    PS_A1="$(pubsub_stats "$URL_A")" PS_B1="$(pubsub_stats "$URL_B")"
+    # Add the instances' pub/sub counters over the run to its record (a frame dropped on the
+    # way to Redis would show as "dropped").
+    python3 - "$BENCH_TMP/runs.jsonl" "$PS_A0" "$PS_A1" "$PS_B0" "$PS_B1" <<'PY'
+import json, sys
+path = sys.argv[1]
+a0, a1, b0, b1 = (json.loads(x) for x in sys.argv[2:])
+lines = open(path).read().splitlines()
+run = json.loads(lines[-1])
+keys = ("published", "dropped", "received", "resubscribes")
+run["pubsub"] = {"a": {k: a1[k] - a0[k] for k in keys}, "b": {k: b1[k] - b0[k] for k in keys}}
+lines[-1] = json.dumps(run)
+open(path, "w").write("\n".join(lines) + "\n")
+print(f"[bench]     pub/sub over the run: A {run['pubsub']['a']}, B {run['pubsub']['b']}", file=sys.stderr)
+PY
+    bench_stop_pid "$PID_B"
+    bench_stop_pid "$PID_A"
+    bench_log "deleted $(redis_do purge "$REDIS_PREFIX") Redis keys under $REDIS_PREFIX"
+    REDIS_META="$(python3 - "$REDIS_MEMBERS" "$REDIS_SENDERS" "$REDIS_RATE" "$REDIS_DURATION" \
+        "$REDIS_URL" "$REDIS_VERSION" "$BENCH_CPU_BUSY_BEFORE" <<'PY'
+import json, sys
+from urllib.parse import urlparse
+members, senders, rate, duration, url, version, busy = sys.argv[1:]
+u = urlparse(url)  # without any password
+print(json.dumps({"instances": 2, "members": int(members), "senders": int(senders),
+                  "rate_msgs_per_s": float(rate), "duration_s": float(duration),
+                  "redis": f"{u.hostname}:{u.port or 6379}", "redis_version": version,
+                  "database": "one SQLite file shared by both instances",
+                  "cpu_busy_before_pct": int(busy)}))
+PY
+)"
+fi
+
 cat >"$BENCH_TMP/meta.json" <<JSON
 {
   "members": $MEMBERS,
@@ -162,7 +317,7 @@ cat >"$BENCH_TMP/meta.json" <<JSON
   "nofile_limit": "$NOFILE",
   "server_nofile_limit": "$SERVER_NOFILE",
   "cpu_busy_before_pct": ${CPU_BUSY_BEFORE:-0},
-  "redis_path": "not measured",
+  "redis_path": $REDIS_META,
   "note": "loadgen and the server share the machine; the bare loop runs inside loadgen"
 }
 JSON

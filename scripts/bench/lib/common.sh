@@ -11,6 +11,11 @@
 #                              $BENCH_TMP/runs.jsonl (see lib/wrk_json.lua)
 #   bench_summarize NAME       hands runs.jsonl + meta.json to report.py, which writes
 #                              docs/bench/NAME.json
+#   bench_start_instance NAME [K=V..]  one more `luojia serve` (after bench_start_server), for
+#                              scenarios that run several instances; sets BENCH_INSTANCE_URL
+#                              and BENCH_INSTANCE_PID; any still running are stopped (by
+#                              PID) when the scenario exits
+#   bench_stop_pid PID         SIGTERM, up to 5 s, then SIGKILL (one process, by PID)
 
 BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 BENCH_DIR="$BENCH_ROOT/scripts/bench"
@@ -233,4 +238,74 @@ bench_summarize() {
         --meta "$BENCH_TMP/meta.json" \
         --out "$BENCH_OUT_DIR/$name.json"
     bench_log "wrote ${BENCH_OUT_DIR#"$BENCH_ROOT"/}/$name.json"
+}
+
+# --- several instances -----------------------------------------------------------------
+
+BENCH_INSTANCE_PIDS=()
+BENCH_INSTANCE_URL=""
+BENCH_INSTANCE_PID=""
+
+# bench_stop_pid PID: SIGTERM, up to 5 s to finish, then SIGKILL.
+bench_stop_pid() {
+    local pid=$1
+    kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+# The EXIT trap once instances exist: stop them, then the usual bench_cleanup (which sees
+# the scenario's exit status).
+bench_cleanup_instances() {
+    local rc=$? pid
+    set +e # a failing `(exit rc)` must not end the trap early
+    for pid in "${BENCH_INSTANCE_PIDS[@]}"; do
+        bench_stop_pid "$pid"
+    done
+    (exit "$rc")
+    bench_cleanup
+}
+
+# bench_start_instance NAME [EXTRA_ENV=VALUE ...]: like bench_start_server (same settings:
+# loopback, random free port, warn logs, lifted rate limits) with data dir $BENCH_TMP/NAME
+# and log $BENCH_TMP/NAME.log. Instances that share a database or a JWT secret get them
+# through EXTRA_ENV (APP_DATABASE__URL, APP_AUTH__JWT_SECRET, APP_REDIS__URL, …).
+bench_start_instance() {
+    local name=$1 bin port url pid
+    shift
+    [[ -n "$BENCH_TMP" ]] || bench_die "bench_start_instance needs bench_start_server first"
+    bin="$(bench_server_bin)"
+    mkdir -p "$BENCH_TMP/$name"
+    port="$(bench_free_port)"
+    url="http://127.0.0.1:$port"
+    bench_log "starting instance $name on $url (data dir $BENCH_TMP/$name)"
+    env APP_SERVER__HOST=127.0.0.1 \
+        APP_SERVER__PORT="$port" \
+        APP_DATA_DIR="$BENCH_TMP/$name" \
+        APP_LOG__LEVEL=warn \
+        APP_RATE_LIMIT__LOGIN_PER_IP=100000000 \
+        APP_RATE_LIMIT__LOGIN_PER_ACCOUNT=100000000 \
+        APP_RATE_LIMIT__REGISTER_PER_IP=100000000 \
+        "$@" \
+        "$bin" serve >"$BENCH_TMP/$name.log" 2>&1 &
+    pid=$!
+    BENCH_INSTANCE_PIDS+=("$pid")
+    trap bench_cleanup_instances EXIT
+    local deadline=$((SECONDS + 60))
+    until curl -fsS -o /dev/null "$url/healthz" 2>/dev/null; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            tail -n 30 "$BENCH_TMP/$name.log" >&2 || true
+            bench_die "instance $name exited during start-up"
+        fi
+        ((SECONDS < deadline)) || bench_die "instance $name did not answer /healthz within 60 s"
+        sleep 0.2
+    done
+    BENCH_INSTANCE_URL="$url"
+    BENCH_INSTANCE_PID="$pid"
+    bench_log "instance $name up (pid $pid)"
 }

@@ -4,7 +4,10 @@
 //!
 //! * `chat`  — N members in one room, K of them send chat at a total rate; measures delivery
 //!   latency (the send time travels in the text as `t=<unix µs>`), loss and duplicates
-//!   (every member must see every acknowledged `seq` exactly once).
+//!   (every member must see every acknowledged `seq` exactly once). With `--ws-urls` the
+//!   members are spread over several instances (senders all on the first, receivers evenly)
+//!   and delivery is also reported for the receivers on each side: `local` (the senders'
+//!   instance) and `remote` (the others, reached through Redis).
 //! * `bare`  — the same client and fan-out against a minimal in-process WebSocket server that
 //!   broadcasts pre-serialized frames with `tokio::sync::broadcast`: the baseline.
 //! * `sync`  — N members; one sends `seek` commands; measures send → `playback_state` receipt.
@@ -13,6 +16,11 @@
 //!
 //! The server must be started with generous registration/login rate limits (and a low
 //! bcrypt cost, e.g. `APP_AUTH__BCRYPT_COST=4`) so that thousands of users register quickly.
+//!
+//! Set-up steps (register, create and join the room, connect and join over the WebSocket)
+//! retry transient failures — transport errors, 5xx, 429 — with bounded exponential
+//! backoff (`--max-attempts`, default 8); the output counts them as `setup_retries`. Other
+//! failures (a 4xx, an unexpected answer) stop the run at once.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -67,6 +75,10 @@ struct Common {
     /// Username prefix ([a-z0-9_], keep it short: usernames are at most 32 characters).
     #[arg(long, default_value = "lg")]
     prefix: String,
+    /// Attempts per set-up step (register, create/join room, connect and join) before a
+    /// transient failure (transport error, 5xx, 429) stops the run.
+    #[arg(long, default_value_t = 8)]
+    max_attempts: u32,
 }
 
 #[derive(Args, Clone)]
@@ -91,6 +103,13 @@ struct ChatArgs {
     /// Seconds to wait for the last deliveries after the senders stop.
     #[arg(long, default_value_t = 3.0)]
     drain: f64,
+    /// `chat` only: spread the members' WebSocket connections over these server base URLs
+    /// (comma-separated; e.g. two instances sharing one database and Redis): every sender on
+    /// the first, the other members (receivers) evenly over all. Delivery is then also
+    /// reported separately for the receivers on the senders' instance (`local`) and on the
+    /// others (`remote`). REST set-up uses --url.
+    #[arg(long, value_delimiter = ',')]
+    ws_urls: Vec<String>,
 }
 
 #[derive(Args, Clone)]
@@ -157,42 +176,226 @@ fn latency_json(h: &Histogram<u64>) -> Value {
 }
 
 // --------------------------------------------------------------------------------------
+// Set-up with retries
+//
+// Registering thousands of users and opening thousands of connections overwhelms the
+// server now and then: a connection reset, a 503 "pool timed out", SQLite's "database is
+// locked" (500). Such failures are retried with bounded exponential backoff; anything that
+// another attempt cannot fix (a 4xx other than 429, an unexpected answer) stops the run.
+
+/// How one attempt of a set-up step failed.
+enum StepError {
+    /// Worth another attempt: a transport error, 5xx or 429 (with the server's
+    /// `Retry-After`, if it sent one).
+    Transient {
+        err: anyhow::Error,
+        retry_after: Option<Duration>,
+    },
+    /// Another attempt cannot help.
+    Fatal(anyhow::Error),
+}
+
+impl StepError {
+    fn transient(err: anyhow::Error) -> Self {
+        Self::Transient {
+            err,
+            retry_after: None,
+        }
+    }
+
+    fn context(self, context: &'static str) -> Self {
+        match self {
+            Self::Transient { err, retry_after } => Self::Transient {
+                err: err.context(context),
+                retry_after,
+            },
+            Self::Fatal(err) => Self::Fatal(err.context(context)),
+        }
+    }
+}
+
+fn is_transient_status(status: u16) -> bool {
+    status == 429 || (500..600).contains(&status)
+}
+
+/// The error for an HTTP answer other than the expected one.
+async fn status_error(resp: reqwest::Response) -> StepError {
+    let status = resp.status();
+    let retry_after = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let body: String = resp
+        .text()
+        .await
+        .unwrap_or_default()
+        .chars()
+        .take(300)
+        .collect();
+    let err = anyhow!("HTTP {status}: {body}");
+    if is_transient_status(status.as_u16()) {
+        StepError::Transient { err, retry_after }
+    } else {
+        StepError::Fatal(err)
+    }
+}
+
+const BACKOFF_FIRST: Duration = Duration::from_millis(200);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// Wait before attempt `attempt + 1`: 200 ms doubling per attempt, at most 5 s, plus up to
+/// 25 % jitter so that a crowd of failed requests does not come back in lockstep.
+fn backoff(attempt: u32) -> Duration {
+    let base = BACKOFF_FIRST
+        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+        .min(BACKOFF_MAX);
+    let jitter = (now_micros() % 1000) as f64 / 4000.0;
+    base.mul_f64(1.0 + jitter)
+}
+
+/// Runs set-up steps with retries and counts the retries (reported as `setup_retries`).
+#[derive(Clone)]
+struct Retry {
+    max_attempts: u32,
+    retries: Arc<AtomicU64>,
+    first: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+/// Retries logged on stderr (the rest are only counted).
+const RETRIES_LOGGED: u64 = 5;
+
+impl Retry {
+    fn new(max_attempts: u32) -> Self {
+        Self {
+            max_attempts: max_attempts.max(1),
+            retries: Arc::new(AtomicU64::new(0)),
+            first: Arc::new(std::sync::Mutex::new(None)),
+        }
+    }
+
+    /// `step(attempt)` (attempt 1, 2, …) until it succeeds, fails fatally, or has failed
+    /// `max_attempts` times. Errors are reported as "`what`: …".
+    async fn run<T, F, Fut>(&self, what: &str, mut step: F) -> Result<T>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: std::future::Future<Output = Result<T, StepError>>,
+    {
+        let mut attempt = 1;
+        loop {
+            let (err, retry_after) = match step(attempt).await {
+                Ok(v) => return Ok(v),
+                Err(StepError::Fatal(e)) => {
+                    return Err(e.context(format!("{what}: not a transient failure, not retried")));
+                }
+                Err(StepError::Transient { err, retry_after }) => (err, retry_after),
+            };
+            if attempt >= self.max_attempts {
+                return Err(err.context(format!("{what}: gave up after {attempt} attempts")));
+            }
+            let n = self.retries.fetch_add(1, Ordering::Relaxed) + 1;
+            if n == 1
+                && let Ok(mut first) = self.first.lock()
+            {
+                *first = Some(format!("{what}: {err:#}"));
+            }
+            if n <= RETRIES_LOGGED {
+                eprintln!("[loadgen] retry {n}: {what}: attempt {attempt} failed: {err:#}");
+            }
+            let wait = backoff(attempt)
+                .max(retry_after.unwrap_or_default())
+                .min(BACKOFF_MAX * 2);
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    /// `setup_retries` and `setup_first_retry` for the JSON output.
+    fn report(&self, out: &mut Value) {
+        out["setup_retries"] = json!(self.retries.load(Ordering::Relaxed));
+        out["setup_first_retry"] = json!(self.first.lock().ok().and_then(|f| f.clone()));
+    }
+}
+
+// --------------------------------------------------------------------------------------
 // REST set-up
 
 struct User {
     token: String,
 }
 
+const PASSWORD: &str = "loadgenpassword1";
+
 fn run_tag() -> String {
     // Unique per run so that repeated runs against one database do not collide.
     format!("{:x}", now_micros() % 0xff_ffff_ffff)
 }
 
-async fn register(http: &reqwest::Client, url: &str, username: &str) -> Result<User> {
+fn http_client() -> Result<reqwest::Client> {
+    // A request that hangs counts as a transport error (and is retried).
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .context("HTTP client")
+}
+
+/// `tokens.access_token` of a register or login answer.
+async fn access_token(resp: reqwest::Response) -> Result<User, StepError> {
+    // The status was fine; a body cut off by the network is worth another attempt.
+    let body: Value = resp
+        .json()
+        .await
+        .map_err(|e| StepError::transient(anyhow!(e).context("reading the answer")))?;
+    let token = body["tokens"]["access_token"]
+        .as_str()
+        .ok_or_else(|| StepError::Fatal(anyhow!("no access token in {body}")))?;
+    Ok(User {
+        token: token.to_owned(),
+    })
+}
+
+async fn register(
+    http: &reqwest::Client,
+    url: &str,
+    username: &str,
+    attempt: u32,
+) -> Result<User, StepError> {
     let resp = http
         .post(format!("{url}/api/v1/auth/register"))
         .json(&json!({
             "username": username,
             "email": format!("{username}@example.com"),
-            "password": "loadgenpassword1",
+            "password": PASSWORD,
         }))
         .send()
         .await
-        .with_context(|| format!("register {username}"))?;
-    let status = resp.status();
-    let body: Value = resp.json().await.unwrap_or(Value::Null);
-    if status.as_u16() != 201 {
-        bail!("register {username}: HTTP {status}: {body}");
+        .map_err(|e| StepError::transient(anyhow!(e)))?;
+    match resp.status().as_u16() {
+        201 => access_token(resp).await,
+        // An earlier attempt created the account but its answer was lost: log in instead.
+        409 if attempt > 1 => login(http, url, username).await,
+        _ => Err(status_error(resp).await),
     }
-    let token = body["tokens"]["access_token"]
-        .as_str()
-        .ok_or_else(|| anyhow!("register {username}: no access token in {body}"))?
-        .to_owned();
-    Ok(User { token })
 }
 
-async fn register_many(common: &Common, n: usize) -> Result<Vec<User>> {
-    let http = reqwest::Client::new();
+async fn login(http: &reqwest::Client, url: &str, username: &str) -> Result<User, StepError> {
+    let resp = http
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&json!({ "login": username, "password": PASSWORD }))
+        .send()
+        .await
+        .map_err(|e| StepError::transient(anyhow!(e)))?;
+    let answer = if resp.status().as_u16() == 200 {
+        access_token(resp).await
+    } else {
+        Err(status_error(resp).await)
+    };
+    answer.map_err(|e| e.context("logging in instead"))
+}
+
+async fn register_many(common: &Common, n: usize, retry: &Retry) -> Result<Vec<User>> {
+    let http = http_client()?;
     let tag = run_tag();
     let started = Instant::now();
     let results: Vec<Result<User>> = futures_util::stream::iter(0..n)
@@ -201,18 +404,11 @@ async fn register_many(common: &Common, n: usize) -> Result<Vec<User>> {
             let name = format!("{}{}_{}", common.prefix, tag, i);
             let url = common.url.clone();
             async move {
-                // SQLite answers 500 ("database is locked") under concurrent writes: retry.
-                let mut attempt = 0u32;
-                loop {
-                    match register(&http, &url, &name).await {
-                        Ok(u) => return Ok(u),
-                        Err(e) if attempt < 8 && format!("{e:#}").contains("HTTP 5") => {
-                            attempt += 1;
-                            tokio::time::sleep(Duration::from_millis(50 << attempt.min(5))).await;
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
+                retry
+                    .run(&format!("register {name}"), |attempt| {
+                        register(&http, &url, &name, attempt)
+                    })
+                    .await
             }
         })
         .buffered(common.concurrency.max(1))
@@ -227,22 +423,42 @@ async fn register_many(common: &Common, n: usize) -> Result<Vec<User>> {
     Ok(users)
 }
 
-/// Creates a room owned by users[0] and makes everybody else join it. Returns the room id.
-async fn make_room(common: &Common, users: &[User]) -> Result<i64> {
-    let http = reqwest::Client::new();
-    let owner = users.first().ok_or_else(|| anyhow!("no users"))?;
+/// `POST url` with `body` as `token`; the answer's JSON on 2xx.
+async fn post_json(
+    http: &reqwest::Client,
+    url: String,
+    token: &str,
+    body: &Value,
+) -> Result<Value, StepError> {
     let resp = http
-        .post(format!("{}/api/v1/rooms", common.url))
-        .bearer_auth(&owner.token)
-        .json(&json!({"name": "bench", "control_mode": "everyone"}))
+        .post(url)
+        .bearer_auth(token)
+        .json(body)
         .send()
         .await
-        .context("create room")?;
-    let status = resp.status();
-    let body: Value = resp.json().await.unwrap_or(Value::Null);
-    if !status.is_success() {
-        bail!("create room: HTTP {status}: {body}");
+        .map_err(|e| StepError::transient(anyhow!(e)))?;
+    if !resp.status().is_success() {
+        return Err(status_error(resp).await);
     }
+    resp.json()
+        .await
+        .map_err(|e| StepError::transient(anyhow!(e).context("reading the answer")))
+}
+
+/// Creates a room owned by users[0] and makes everybody else join it. Returns the room id.
+async fn make_room(common: &Common, users: &[User], retry: &Retry) -> Result<i64> {
+    let http = http_client()?;
+    let owner = users.first().ok_or_else(|| anyhow!("no users"))?;
+    // A retry after a lost answer creates a second room; the first is simply left unused.
+    let (create_url, create_body) = (
+        format!("{}/api/v1/rooms", common.url),
+        json!({"name": "bench", "control_mode": "everyone"}),
+    );
+    let body = retry
+        .run("create room", |_| {
+            post_json(&http, create_url.clone(), &owner.token, &create_body)
+        })
+        .await?;
     let room_id = body["id"]
         .as_i64()
         .ok_or_else(|| anyhow!("create room: no id in {body}"))?;
@@ -250,25 +466,15 @@ async fn make_room(common: &Common, users: &[User]) -> Result<i64> {
         .as_str()
         .ok_or_else(|| anyhow!("create room: no invite_code in {body}"))?
         .to_owned();
-    let results: Vec<Result<()>> = futures_util::stream::iter(users.iter().skip(1))
+    let join_url = format!("{}/api/v1/rooms/join", common.url);
+    let join_body = json!({ "invite_code": invite });
+    // Joining is idempotent (a member joining again gets 200), so retries are safe.
+    let (http, join_url, join_body) = (&http, &join_url, &join_body);
+    let results: Vec<Result<Value>> = futures_util::stream::iter(users.iter().skip(1))
         .map(|u| {
-            let http = http.clone();
-            let url = format!("{}/api/v1/rooms/join", common.url);
-            let invite = invite.clone();
-            async move {
-                let resp = http
-                    .post(url)
-                    .bearer_auth(&u.token)
-                    .json(&json!({ "invite_code": invite }))
-                    .send()
-                    .await?;
-                let status = resp.status();
-                if !status.is_success() {
-                    let body = resp.text().await.unwrap_or_default();
-                    bail!("join room: HTTP {status}: {body}");
-                }
-                Ok(())
-            }
+            retry.run("join room", move |_| {
+                post_json(http, join_url.clone(), &u.token, join_body)
+            })
         })
         .buffer_unordered(common.concurrency.max(1))
         .collect()
@@ -289,48 +495,92 @@ fn ws_url(http_url: &str) -> String {
     }
 }
 
-async fn connect(url: &str, token: &str) -> Result<Ws> {
-    let mut req = ws_url(url).into_client_request()?;
-    req.headers_mut().insert(
-        "Authorization",
-        HeaderValue::from_str(&format!("Bearer {token}"))?,
-    );
+/// A failed WebSocket handshake: refused with a 4xx (other than 429) is fatal, the rest
+/// (reset, refused connection, 5xx, 429, timeouts) transient.
+fn ws_connect_error(e: tokio_tungstenite::tungstenite::Error) -> StepError {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    match e {
+        WsError::Http(resp) => {
+            let status = resp.status();
+            let body = resp
+                .body()
+                .as_deref()
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default()
+                .chars()
+                .take(300)
+                .collect::<String>();
+            let err = anyhow!("ws upgrade: HTTP {status}: {body}");
+            if is_transient_status(status.as_u16()) {
+                StepError::transient(err)
+            } else {
+                StepError::Fatal(err)
+            }
+        }
+        e @ WsError::Url(_) => StepError::Fatal(anyhow!(e).context("ws connect")),
+        e => StepError::transient(anyhow!(e).context("ws connect")),
+    }
+}
+
+async fn connect(url: &str, token: &str) -> Result<Ws, StepError> {
+    let mut req = ws_url(url)
+        .into_client_request()
+        .map_err(|e| StepError::Fatal(anyhow!(e).context("ws request")))?;
+    let auth = HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|e| StepError::Fatal(anyhow!(e).context("ws request")))?;
+    req.headers_mut().insert("Authorization", auth);
     let (mut ws, _) = tokio_tungstenite::connect_async(req)
         .await
-        .context("ws connect")?;
+        .map_err(ws_connect_error)?;
     // The first frame is `welcome`.
     let first = tokio::time::timeout(Duration::from_secs(30), ws.next())
         .await
-        .context("no welcome within 30 s")?
-        .ok_or_else(|| anyhow!("closed before welcome"))??;
+        .map_err(|_| StepError::transient(anyhow!("no welcome within 30 s")))?
+        .ok_or_else(|| StepError::transient(anyhow!("closed before welcome")))?
+        .map_err(|e| StepError::transient(anyhow!(e).context("reading welcome")))?;
     let text = first.to_text().unwrap_or_default();
     if !text.contains("\"welcome\"") {
-        bail!("expected welcome, got {text}");
+        return Err(StepError::Fatal(anyhow!("expected welcome, got {text}")));
     }
     Ok(ws)
 }
 
-async fn join(ws: &mut Ws, room_id: i64) -> Result<()> {
+/// `error` codes of a refused `join` that another attempt may get past.
+const TRANSIENT_WS_CODES: [&str; 3] = ["rate_limited", "internal_error", "service_unavailable"];
+
+async fn join(ws: &mut Ws, room_id: i64) -> Result<(), StepError> {
     ws.send(Message::text(
         json!({"type": "join", "room_id": room_id}).to_string(),
     ))
-    .await?;
+    .await
+    .map_err(|e| StepError::transient(anyhow!(e).context("sending join")))?;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         let msg = tokio::time::timeout(left, ws.next())
             .await
-            .context("no joined within 60 s")?
-            .ok_or_else(|| anyhow!("closed before joined"))??;
+            .map_err(|_| StepError::transient(anyhow!("no joined within 60 s")))?
+            .ok_or_else(|| StepError::transient(anyhow!("closed before joined")))?
+            .map_err(|e| StepError::transient(anyhow!(e).context("waiting for joined")))?;
         if let Message::Text(t) = &msg {
             match frame_type(t) {
                 "joined" => return Ok(()),
-                "error" => bail!("join refused: {t}"),
+                "error" => {
+                    let err = anyhow!("join refused: {t}");
+                    let transient = TRANSIENT_WS_CODES
+                        .iter()
+                        .any(|c| t.contains(&format!("\"code\":\"{c}\"")));
+                    return Err(if transient {
+                        StepError::transient(err)
+                    } else {
+                        StepError::Fatal(err)
+                    });
+                }
                 _ => {}
             }
         }
         if let Message::Close(c) = msg {
-            bail!("closed before joined: {c:?}");
+            return Err(StepError::transient(anyhow!("closed before joined: {c:?}")));
         }
     }
 }
@@ -479,34 +729,65 @@ where
 struct Members {
     senders: Vec<mpsc::UnboundedSender<Message>>,
     tasks: Vec<tokio::task::JoinHandle<Result<ConnStats>>>,
+    /// Index into the WebSocket URLs each member is connected to (0: the senders' one).
+    instance: Vec<usize>,
     stop: watch::Sender<bool>,
     acks: Arc<Mutex<Vec<u64>>>,
 }
 
-/// Connects `tokens.len()` members, joins them to `room_id` and starts their reader tasks
-/// (each must be read continuously, else the server's outbound queue overflows).
+/// Which of `instances` servers each of `n` members connects to: the first `senders` all
+/// to instance 0, the other members (the receivers) round-robin, so that every instance
+/// has as many receivers as the others (±1).
+fn spread(n: usize, senders: usize, instances: usize) -> Vec<usize> {
+    let instances = instances.max(1);
+    (0..n)
+        .map(|i| {
+            if i < senders {
+                0
+            } else {
+                (i - senders) % instances
+            }
+        })
+        .collect()
+}
+
+/// Connects one member to `urls[instance]` of each `(instance, token)`, joins it to
+/// `room_id` and starts its reader task (each must be read continuously, else the server's
+/// outbound queue overflows). A failed connect or join is retried from the start.
 async fn connect_members(
-    url: &str,
-    tokens: Vec<String>,
+    urls: &[String],
+    members: Vec<(usize, String)>,
     room_id: i64,
     concurrency: usize,
+    retry: &Retry,
 ) -> Result<Members> {
     let (stop, stop_rx) = watch::channel(false);
     let acks = Arc::new(Mutex::new(Vec::new()));
     let started = Instant::now();
-    let n = tokens.len();
+    let n = members.len();
+    let instance: Vec<usize> = members.iter().map(|(i, _)| *i).collect();
     type Conn = (
         mpsc::UnboundedSender<Message>,
         tokio::task::JoinHandle<Result<ConnStats>>,
     );
-    let conns: Vec<Result<Conn>> = futures_util::stream::iter(tokens)
-        .map(|token| {
-            let url = url.to_owned();
+    let conns: Vec<Result<Conn>> = futures_util::stream::iter(members)
+        .map(|(at, token)| {
+            let url = urls
+                .get(at)
+                .cloned()
+                .ok_or_else(|| anyhow!("no WebSocket URL number {at}"));
             let acks = acks.clone();
             let stop_rx = stop_rx.clone();
             async move {
-                let mut ws = connect(&url, &token).await?;
-                join(&mut ws, room_id).await?;
+                let url = url?;
+                let (url, token) = (&url, &token);
+                let ws = retry
+                    .run("connect and join", move |_| async move {
+                        let mut ws = connect(url, token).await?;
+                        join(&mut ws, room_id).await?;
+                        Ok(ws)
+                    })
+                    .await?;
                 // Start reading at once: presence frames from later joins must not pile up.
                 let (sink, stream) = ws.split();
                 let (tx, rx) = mpsc::unbounded_channel();
@@ -533,6 +814,7 @@ async fn connect_members(
     Ok(Members {
         senders,
         tasks,
+        instance,
         stop,
         acks,
     })
@@ -606,32 +888,29 @@ async fn run_chat(
     tokio::time::sleep(Duration::from_secs_f64(args.drain)).await;
     let _ = members.stop.send(true);
     let n = members.tasks.len() as u64;
-    let mut hist = new_hist()?;
     let mut all = Vec::with_capacity(members.tasks.len());
     for t in members.tasks {
         all.push(t.await??);
     }
     let acked: Vec<u64> = members.acks.lock().await.clone();
-    let mut delivered = 0u64;
-    let mut lost = 0u64;
-    let mut dups = 0u64;
+    let mut total = Delivery::new()?;
+    // With several instances: the receivers on the senders' instance and on the others.
+    // The senders are left out of both: a sender's session is busy storing its own chats
+    // while frames for it wait, which would weigh on the local side only.
+    let mut local = Delivery::new()?;
+    let mut remote = Delivery::new()?;
+    let instances = members.instance.iter().max().map_or(1, |m| m + 1);
     let mut errors = 0u64;
     let mut first_error = None;
     let mut closed = 0u64;
     let mut first_close = None;
     let mut last_recv = first_send;
-    for s in &all {
-        if let Some(h) = &s.chat {
-            hist.add(h).map_err(|e| anyhow!("histogram: {e:?}"))?;
-        }
-        for seq in &acked {
-            match s.seen.get(seq) {
-                None => lost += 1,
-                Some(c) => {
-                    delivered += 1;
-                    dups += u64::from(c.saturating_sub(1));
-                }
-            }
+    for (i, (s, &at)) in all.iter().zip(&members.instance).enumerate() {
+        total.add(s, &acked)?;
+        if at > 0 {
+            remote.add(s, &acked)?;
+        } else if i >= k {
+            local.add(s, &acked)?;
         }
         errors += s.errors;
         if first_error.is_none() {
@@ -645,10 +924,9 @@ async fn run_chat(
         }
         last_recv = last_recv.max(s.last_recv_us);
     }
-    let expected = acked.len() as u64 * n;
     let send_window_s = (last_send.saturating_sub(first_send)) as f64 / 1e6;
     let deliver_window_s = (last_recv.saturating_sub(first_send)) as f64 / 1e6;
-    Ok(json!({
+    let mut out = json!({
         "mode": mode,
         "connections": n,
         "senders": k,
@@ -658,10 +936,10 @@ async fn run_chat(
         "setup_s": setup_s,
         "sent": sent.load(Ordering::Relaxed),
         "acked": acked.len(),
-        "expected": expected,
-        "delivered": delivered,
-        "lost": lost,
-        "duplicates": dups,
+        "expected": total.expected(&acked),
+        "delivered": total.delivered,
+        "lost": total.lost,
+        "duplicates": total.dups,
         "errors": errors,
         "first_error": first_error,
         "closed_early": closed,
@@ -669,20 +947,96 @@ async fn run_chat(
         "send_window_s": send_window_s,
         "deliver_window_s": deliver_window_s,
         "msgs_per_s_sent": if send_window_s > 0.0 { acked.len() as f64 / send_window_s } else { 0.0 },
-        "deliveries_per_s": if deliver_window_s > 0.0 { delivered as f64 / deliver_window_s } else { 0.0 },
-        "latency": latency_json(&hist),
-    }))
+        "deliveries_per_s": if deliver_window_s > 0.0 { total.delivered as f64 / deliver_window_s } else { 0.0 },
+        "latency": latency_json(&total.hist),
+    });
+    if instances > 1 {
+        out["instances"] = json!(instances);
+        out["local"] = local.json(&acked);
+        out["remote"] = remote.json(&acked);
+        out["remote_minus_local_p99_ms"] =
+            json!(pct_ms(&remote.hist, 0.99) - pct_ms(&local.hist, 0.99));
+    }
+    Ok(out)
+}
+
+/// Chat deliveries to a set of members: latency, and every acknowledged `seq` seen once.
+struct Delivery {
+    members: u64,
+    hist: Histogram<u64>,
+    delivered: u64,
+    lost: u64,
+    dups: u64,
+}
+
+impl Delivery {
+    fn new() -> Result<Self> {
+        Ok(Self {
+            members: 0,
+            hist: new_hist()?,
+            delivered: 0,
+            lost: 0,
+            dups: 0,
+        })
+    }
+
+    fn add(&mut self, s: &ConnStats, acked: &[u64]) -> Result<()> {
+        self.members += 1;
+        if let Some(h) = &s.chat {
+            self.hist.add(h).map_err(|e| anyhow!("histogram: {e:?}"))?;
+        }
+        for seq in acked {
+            match s.seen.get(seq) {
+                None => self.lost += 1,
+                Some(c) => {
+                    self.delivered += 1;
+                    self.dups += u64::from(c.saturating_sub(1));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn expected(&self, acked: &[u64]) -> u64 {
+        acked.len() as u64 * self.members
+    }
+
+    fn json(&self, acked: &[u64]) -> Value {
+        json!({
+            "members": self.members,
+            "expected": self.expected(acked),
+            "delivered": self.delivered,
+            "lost": self.lost,
+            "duplicates": self.dups,
+            "latency": latency_json(&self.hist),
+        })
+    }
 }
 
 async fn cmd_chat(args: ChatArgs) -> Result<Value> {
     let t0 = Instant::now();
-    let users = register_many(&args.common, args.connections).await?;
-    let room_id = make_room(&args.common, &users).await?;
-    let tokens = users.into_iter().map(|u| u.token).collect();
-    let members =
-        connect_members(&args.common.url, tokens, room_id, args.common.concurrency).await?;
+    let retry = Retry::new(args.common.max_attempts);
+    let urls = if args.ws_urls.is_empty() {
+        vec![args.common.url.clone()]
+    } else {
+        args.ws_urls.clone()
+    };
+    let users = register_many(&args.common, args.connections, &retry).await?;
+    let room_id = make_room(&args.common, &users, &retry).await?;
+    // The same sender count as run_chat, so that every sender is on the first instance.
+    let k = args.senders.clamp(1, users.len().max(1));
+    let members = spread(users.len(), k, urls.len())
+        .into_iter()
+        .zip(users.into_iter().map(|u| u.token))
+        .collect();
+    let members = connect_members(&urls, members, room_id, args.common.concurrency, &retry).await?;
     let setup = t0.elapsed().as_secs_f64();
-    run_chat(&args, members, room_id, "server", setup).await
+    let mut out = run_chat(&args, members, room_id, "server", setup).await?;
+    if urls.len() > 1 {
+        out["ws_urls"] = json!(urls);
+    }
+    retry.report(&mut out);
+    Ok(out)
 }
 
 // --- the bare baseline: a minimal in-process server ------------------------------------
@@ -753,7 +1107,11 @@ async fn bare_conn(
 }
 
 async fn cmd_bare(args: ChatArgs) -> Result<Value> {
+    if !args.ws_urls.is_empty() {
+        bail!("--ws-urls applies to `chat` only");
+    }
     let t0 = Instant::now();
+    let retry = Retry::new(args.common.max_attempts);
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (hub, _) = broadcast::channel::<Utf8Bytes>(1024);
@@ -770,11 +1128,14 @@ async fn cmd_bare(args: ChatArgs) -> Result<Value> {
         });
     }
     let url = format!("http://{addr}");
-    let tokens = (0..args.connections).map(|_| "bare".to_owned()).collect();
-    let members = connect_members(&url, tokens, 1, args.common.concurrency).await?;
+    let members = (0..args.connections)
+        .map(|_| (0, "bare".to_owned()))
+        .collect();
+    let members = connect_members(&[url], members, 1, args.common.concurrency, &retry).await?;
     let setup = t0.elapsed().as_secs_f64();
     let mut out = run_chat(&args, members, 1, "bare", setup).await?;
     out["bare_lagged"] = json!(lagged.load(Ordering::Relaxed));
+    retry.report(&mut out);
     Ok(out)
 }
 
@@ -782,11 +1143,12 @@ async fn cmd_bare(args: ChatArgs) -> Result<Value> {
 // sync
 
 async fn cmd_sync(args: SyncArgs) -> Result<Value> {
-    let users = register_many(&args.common, args.connections).await?;
-    let room_id = make_room(&args.common, &users).await?;
-    let tokens = users.into_iter().map(|u| u.token).collect();
-    let members =
-        connect_members(&args.common.url, tokens, room_id, args.common.concurrency).await?;
+    let retry = Retry::new(args.common.max_attempts);
+    let users = register_many(&args.common, args.connections, &retry).await?;
+    let room_id = make_room(&args.common, &users, &retry).await?;
+    let members = users.into_iter().map(|u| (0, u.token)).collect();
+    let urls = [args.common.url.clone()];
+    let members = connect_members(&urls, members, room_id, args.common.concurrency, &retry).await?;
     // Everyone reports ready first (so the room never waits on anybody).
     for tx in &members.senders {
         let _ = tx.send(Message::text(
@@ -831,7 +1193,7 @@ async fn cmd_sync(args: SyncArgs) -> Result<Value> {
         }
     }
     let expected = args.commands as u64 * n;
-    Ok(json!({
+    let mut out = json!({
         "mode": "sync",
         "connections": n,
         "commands": args.commands,
@@ -842,7 +1204,9 @@ async fn cmd_sync(args: SyncArgs) -> Result<Value> {
         "errors": errors,
         "first_error": first_error,
         "latency": latency_json(&hist),
-    }))
+    });
+    retry.report(&mut out);
+    Ok(out)
 }
 
 // --------------------------------------------------------------------------------------
@@ -864,7 +1228,8 @@ async fn cmd_idle(args: IdleArgs) -> Result<Value> {
         .users
         .unwrap_or(args.connections)
         .clamp(1, args.connections.max(1));
-    let users = register_many(&args.common, n_users).await?;
+    let retry = Retry::new(args.common.max_attempts);
+    let users = register_many(&args.common, n_users, &retry).await?;
     tokio::time::sleep(Duration::from_secs_f64(args.settle)).await;
     let before = vm_rss_kib(args.server_pid)?;
     let (stop, stop_rx) = watch::channel(false);
@@ -877,8 +1242,9 @@ async fn cmd_idle(args: IdleArgs) -> Result<Value> {
         .map(|token| {
             let url = url.clone();
             let stop_rx = stop_rx.clone();
+            let retry = &retry;
             async move {
-                let ws = connect(&url, &token).await?;
+                let ws = retry.run("connect", |_| connect(&url, &token)).await?;
                 let (sink, stream) = ws.split();
                 let (_tx, rx) = mpsc::unbounded_channel();
                 Ok(tokio::spawn(member_task(sink, stream, rx, None, stop_rx)))
@@ -918,7 +1284,7 @@ async fn cmd_idle(args: IdleArgs) -> Result<Value> {
             closed_early += 1;
         }
     }
-    Ok(json!({
+    let mut out = json!({
         "mode": "idle",
         "connections_requested": args.connections,
         "connections_open": open,
@@ -930,7 +1296,9 @@ async fn cmd_idle(args: IdleArgs) -> Result<Value> {
         "server_rss_before_kib": before,
         "server_rss_after_kib": after,
         "kib_per_connection": if open > 0 { after.saturating_sub(before) as f64 / open as f64 } else { 0.0 },
-    }))
+    });
+    retry.report(&mut out);
+    Ok(out)
 }
 
 #[tokio::main]
@@ -959,5 +1327,68 @@ mod tests {
         assert_eq!(frame_type("[]"), "");
         assert_eq!(frame_type(r#"{"a":1,"type":"joined"}"#), "joined");
         assert_eq!(ws_url("http://127.0.0.1:9/"), "ws://127.0.0.1:9/ws");
+    }
+
+    #[test]
+    fn spread_puts_senders_first_and_balances() {
+        let at = spread(200, 10, 2);
+        assert!(at[..10].iter().all(|&i| i == 0));
+        // 95 receivers on each instance.
+        assert_eq!(at[10..].iter().filter(|&&i| i == 0).count(), 95);
+        assert_eq!(at[10..].iter().filter(|&&i| i == 1).count(), 95);
+        assert_eq!(spread(5, 1, 1), vec![0; 5]);
+        assert_eq!(spread(5, 2, 2), vec![0, 0, 0, 1, 0]);
+        assert_eq!(spread(5, 0, 3), vec![0, 1, 2, 0, 1]);
+    }
+
+    #[test]
+    fn only_overload_answers_are_transient() {
+        assert!(is_transient_status(503));
+        assert!(is_transient_status(500));
+        assert!(is_transient_status(429));
+        assert!(!is_transient_status(409));
+        assert!(!is_transient_status(401));
+        assert!(!is_transient_status(400));
+    }
+
+    #[test]
+    fn backoff_grows_and_is_bounded() {
+        assert!(backoff(1) >= BACKOFF_FIRST && backoff(1) < BACKOFF_FIRST * 2);
+        assert!(backoff(3) >= BACKOFF_FIRST * 4);
+        assert!(backoff(30) <= BACKOFF_MAX.mul_f64(1.25));
+    }
+
+    #[tokio::test]
+    async fn retry_counts_transient_failures_and_stops_on_fatal_ones() {
+        let retry = Retry::new(8);
+        let got = retry
+            .run("step", |attempt| async move {
+                if attempt < 3 {
+                    Err(StepError::Transient {
+                        err: anyhow!("HTTP 503"),
+                        retry_after: Some(Duration::from_millis(1)),
+                    })
+                } else {
+                    Ok(attempt)
+                }
+            })
+            .await;
+        assert_eq!(got.ok(), Some(3));
+        assert_eq!(retry.retries.load(Ordering::Relaxed), 2);
+        let fatal = retry
+            .run("step", |_| async {
+                Err::<(), _>(StepError::Fatal(anyhow!("HTTP 400")))
+            })
+            .await;
+        assert!(fatal.is_err());
+        assert_eq!(retry.retries.load(Ordering::Relaxed), 2);
+        let few = Retry::new(1);
+        let gave_up = few
+            .run("step", |_| async {
+                Err::<(), _>(StepError::transient(anyhow!("reset")))
+            })
+            .await;
+        assert!(gave_up.is_err());
+        assert_eq!(few.retries.load(Ordering::Relaxed), 0);
     }
 }
