@@ -177,16 +177,19 @@ pub async fn upgrade(
         .clone()
         .or_else(|| user.username.clone())
         .unwrap_or_default();
-    let (res, session, stream) = actix_ws::handle(&req, body).map_err(|e| {
+    // actix-ws answers the handshake and reads frames; frames out go through our own
+    // queue (see `outbound`), so its `Session` is not used.
+    let (res, _session, stream) = actix_ws::handle(&req, body).map_err(|e| {
         AppError::new(
             ErrorCode::ValidationFailed,
             format!("not a WebSocket upgrade: {e}"),
         )
     })?;
+    let (res, outbox) = super::outbound::attach(res, super::session::QUEUE);
     actix_web::rt::spawn(super::session::run(
         state,
         super::session::Identity { user_id, name },
-        session,
+        outbox,
         stream,
     ));
     Ok(res)

@@ -2,7 +2,8 @@
 //! "wait for everyone" gate, and takes commands through a channel (no lock over rooms).
 //!
 //! Fan-out: a frame is serialized once (`ByteString`, cheap to clone) and offered to each
-//! local subscriber's bounded queue with `try_send`. A subscriber whose queue is full is
+//! local subscriber's bounded outbound queue (its [`Outbox`], drained straight into the
+//! socket) with `try_send`. A subscriber whose queue is full is
 //! too slow: it is kicked (and recovers by reconnecting with `last_seq`), never buffered
 //! without end and never allowed to stall the others.
 //!
@@ -17,6 +18,7 @@ use std::time::Duration;
 use bytestring::ByteString;
 use tokio::sync::{Notify, mpsc, oneshot};
 
+use super::outbound::{Outbox, Sent};
 use super::protocol::{MemberPresence, ServerMessage};
 use super::pubsub::{Envelope, PubSub};
 
@@ -27,7 +29,7 @@ pub type ConnId = u64;
 pub struct ConnHandle {
     pub id: ConnId,
     pub user_id: i64,
-    pub tx: mpsc::Sender<ByteString>,
+    pub tx: Outbox,
     pub kick: Arc<Notify>,
 }
 
@@ -89,7 +91,7 @@ pub struct HubStats {
 
 struct Sub {
     user_id: i64,
-    tx: mpsc::Sender<ByteString>,
+    tx: Outbox,
     kick: Arc<Notify>,
 }
 
@@ -357,7 +359,7 @@ impl Hub {
             .collect();
         for conn_id in &gone {
             if let Some(sub) = room.subs.get(conn_id) {
-                let _ = sub.tx.try_send(frame.clone());
+                sub.tx.text(frame.clone());
             }
         }
         for conn_id in gone {
@@ -413,13 +415,13 @@ impl Hub {
         };
         let mut slow = Vec::new();
         for (id, sub) in &room.subs {
-            match sub.tx.try_send(frame.clone()) {
-                Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(_)) => {
+            match sub.tx.text(frame.clone()) {
+                Sent::Queued => {}
+                Sent::Full => {
                     sub.kick.notify_one();
                     slow.push(*id);
                 }
-                Err(mpsc::error::TrySendError::Closed(_)) => slow.push(*id),
+                Sent::Closed => slow.push(*id),
             }
         }
         self.kicked_slow += slow.len() as u64;

@@ -10,6 +10,7 @@
 
 pub mod gateway;
 pub mod hub;
+pub mod outbound;
 pub mod protocol;
 pub mod pubsub;
 pub mod session;

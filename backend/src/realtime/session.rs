@@ -7,17 +7,21 @@
 //! closed; a full outbound queue means the client is too slow and it is closed with 1008
 //! (it recovers by reconnecting with `last_seq`). Malformed frames get an `error` answer
 //! and the connection stays.
+//!
+//! Frames to the client go through one bounded queue ([`Outbox`]) that the hub feeds
+//! directly; this loop only reads, answers and keeps time.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_ws::{CloseCode, CloseReason, MessageStream, ProtocolError, Session};
-use bytestring::ByteString;
+use actix_web::web::Bytes;
+use actix_ws::{CloseCode, CloseReason, MessageStream, ProtocolError};
 use chrono::Utc;
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, oneshot};
 
 use super::Realtime;
 use super::hub::{ConnHandle, HubCmd};
+use super::outbound::{Out, Outbox, Sent};
 use super::protocol::{ClientMessage, MemberPresence, PlaybackAction, ServerMessage};
 use super::sync::{self, ControlMode, Role, SyncError};
 use crate::entities::movie;
@@ -71,7 +75,8 @@ struct Conn {
     rt: Realtime,
     me: Identity,
     handle: ConnHandle,
-    session: Session,
+    /// Set when the outbound queue was found full: the loop closes the connection.
+    too_slow: bool,
 }
 
 fn problem(e: &AppError, room_id: Option<i64>, req_id: Option<String>) -> ServerMessage {
@@ -86,16 +91,15 @@ fn problem(e: &AppError, room_id: Option<i64>, req_id: Option<String>) -> Server
 pub async fn run(
     state: actix_web::web::Data<AppState>,
     me: Identity,
-    mut session: Session,
+    outbox: Outbox,
     stream: MessageStream,
 ) {
     let rt = state.realtime.clone();
-    let (tx, mut rx) = mpsc::channel::<ByteString>(QUEUE);
     let kick = Arc::new(Notify::new());
     let handle = ConnHandle {
         id: rt.next_conn_id(),
         user_id: me.user_id,
-        tx,
+        tx: outbox,
         kick: kick.clone(),
     };
     let mut stream = stream
@@ -107,7 +111,7 @@ pub async fn run(
         server_time: Utc::now().timestamp_millis(),
         ping_interval_ms: PING_EVERY.as_millis() as u64,
     };
-    if session.text(welcome.to_json()).await.is_err() {
+    if handle.tx.text(welcome.to_json()) != Sent::Queued {
         return;
     }
     let mut conn = Conn {
@@ -115,7 +119,7 @@ pub async fn run(
         rt: rt.clone(),
         me,
         handle,
-        session,
+        too_slow: false,
     };
     let mut shutdown = rt.shutdown_signal();
     let mut ping = tokio::time::interval(PING_EVERY);
@@ -137,17 +141,15 @@ pub async fn run(
                             if strikes > MAX_STRIKES {
                                 break Some(CloseReason { code: CloseCode::Policy, description: Some("rate limit".into()) });
                             }
-                            conn.send(&ServerMessage::error("rate_limited", "slow down: at most 10 messages a second")).await;
+                            conn.send(&ServerMessage::error("rate_limited", "slow down: at most 10 messages a second"));
                             continue;
                         }
                         conn.handle_text(&text).await;
                     }
                     Some(Ok(actix_ws::AggregatedMessage::Binary(_))) => {
-                        conn.send(&ServerMessage::error("invalid_message", "binary frames are not supported")).await;
+                        conn.send(&ServerMessage::error("invalid_message", "binary frames are not supported"));
                     }
-                    Some(Ok(actix_ws::AggregatedMessage::Ping(b))) => {
-                        if conn.session.pong(&b).await.is_err() { break None; }
-                    }
+                    Some(Ok(actix_ws::AggregatedMessage::Ping(b))) => conn.push(Out::Pong(b)),
                     Some(Ok(actix_ws::AggregatedMessage::Pong(_))) => {}
                     Some(Ok(actix_ws::AggregatedMessage::Close(_))) | None => break None,
                     Some(Err(ProtocolError::Overflow)) => {
@@ -156,14 +158,6 @@ pub async fn run(
                     Some(Err(_)) => break Some(CloseReason { code: CloseCode::Protocol, description: None }),
                 }
             }
-            frame = rx.recv() => match frame {
-                Some(f) => {
-                    // Send what else is already queued before going back through
-                    // `select!`: under fan-out load that loop, not the socket, is the cost.
-                    if conn.send_batch(f, &mut rx).await.is_err() { break None }
-                }
-                None => break None,
-            },
             _ = kick.notified() => {
                 break Some(CloseReason { code: CloseCode::Policy, description: Some("too slow: reconnect".into()) });
             }
@@ -171,11 +165,17 @@ pub async fn run(
                 if last_seen.elapsed() > IDLE {
                     break Some(CloseReason { code: CloseCode::Normal, description: Some("idle".into()) });
                 }
-                if conn.session.ping(b"").await.is_err() { break None; }
+                conn.push(Out::Ping(Bytes::new()));
             }
             _ = shutdown.changed() => {
                 break Some(CloseReason { code: CloseCode::Away, description: Some("server restarting: reconnect".into()) });
             }
+        }
+        if conn.too_slow {
+            break Some(CloseReason {
+                code: CloseCode::Policy,
+                description: Some("too slow: reconnect".into()),
+            });
         }
     };
     let _ = rt
@@ -184,29 +184,20 @@ pub async fn run(
             conn_id: conn.handle.id,
         })
         .await;
-    let _ = conn.session.close(close).await;
+    // Best effort: a client too slow to take one more frame is cut off without it.
+    conn.handle.tx.send(Out::Close(close));
 }
 
 impl Conn {
-    /// `first`, then up to `BATCH - 1` more frames already waiting in `rx`.
-    async fn send_batch(
-        &mut self,
-        first: ByteString,
-        rx: &mut mpsc::Receiver<ByteString>,
-    ) -> Result<(), actix_ws::Closed> {
-        const BATCH: usize = 64;
-        self.session.text(first).await?;
-        for _ in 1..BATCH {
-            match rx.try_recv() {
-                Ok(f) => self.session.text(f).await?,
-                Err(_) => break,
-            }
+    /// Queue a frame for this client; a full queue marks the connection too slow.
+    fn push(&mut self, out: Out) {
+        if self.handle.tx.send(out) == Sent::Full {
+            self.too_slow = true;
         }
-        Ok(())
     }
 
-    async fn send(&mut self, msg: &ServerMessage) {
-        let _ = self.session.text(msg.to_json()).await;
+    fn send(&mut self, msg: &ServerMessage) {
+        self.push(Out::Text(msg.to_json().into()));
     }
 
     async fn handle_text(&mut self, text: &str) {
@@ -216,8 +207,7 @@ impl Conn {
                 self.send(&ServerMessage::error(
                     "invalid_message",
                     format!("malformed message: {e}"),
-                ))
-                .await;
+                ));
                 return;
             }
         };
@@ -229,12 +219,11 @@ impl Conn {
                 self.send(&ServerMessage::TimeSync {
                     client_time,
                     server_time,
-                })
-                .await;
+                });
             }
             ClientMessage::Join { room_id, last_seq } => {
                 if let Err(e) = self.join(room_id, last_seq).await {
-                    self.send(&problem(&e, Some(room_id), None)).await;
+                    self.send(&problem(&e, Some(room_id), None));
                 }
             }
             ClientMessage::Leave { room_id } => {
@@ -246,7 +235,7 @@ impl Conn {
                         conn_id: self.handle.id,
                     })
                     .await;
-                self.send(&ServerMessage::Left { room_id }).await;
+                self.send(&ServerMessage::Left { room_id });
             }
             ClientMessage::Chat {
                 room_id,
@@ -255,8 +244,7 @@ impl Conn {
                 position_ms,
             } => {
                 if let Err(e) = self.chat(room_id, &client_id, &text, position_ms).await {
-                    self.send(&problem(&e, Some(room_id), Some(client_id)))
-                        .await;
+                    self.send(&problem(&e, Some(room_id), Some(client_id)));
                 }
             }
             ClientMessage::DeleteMessage { room_id, seq } => {
@@ -266,7 +254,7 @@ impl Conn {
                             .broadcast(room_id, &ServerMessage::MessageDeleted { room_id, seq })
                             .await
                     }
-                    Err(e) => self.send(&problem(&e, Some(room_id), None)).await,
+                    Err(e) => self.send(&problem(&e, Some(room_id), None)),
                 }
             }
             ClientMessage::Playback {
@@ -275,7 +263,7 @@ impl Conn {
                 req_id,
             } => {
                 if let Err(e) = self.playback(room_id, action, req_id.clone()).await {
-                    self.send(&problem(&e, Some(room_id), req_id)).await;
+                    self.send(&problem(&e, Some(room_id), req_id));
                 }
             }
             ClientMessage::Danmaku {
@@ -294,8 +282,7 @@ impl Conn {
                     client_id: Some(client_id.clone()),
                 };
                 if let Err(e) = self.danmaku(room_id, req).await {
-                    self.send(&problem(&e, Some(room_id), Some(client_id)))
-                        .await;
+                    self.send(&problem(&e, Some(room_id), Some(client_id)));
                 }
             }
             ClientMessage::PlayerStatus {
@@ -380,7 +367,7 @@ impl Conn {
             reload,
             last_seq: room.last_seq,
         };
-        self.send(&joined).await;
+        self.send(&joined);
         Ok(())
     }
 
@@ -410,7 +397,7 @@ impl Conn {
             seq: message.seq,
             message: message.clone(),
         };
-        self.send(&ack).await;
+        self.send(&ack);
         if new {
             self.rt
                 .broadcast(room_id, &ServerMessage::Chat { message })
@@ -442,7 +429,7 @@ impl Conn {
         if new {
             self.rt.broadcast(room_id, &msg).await;
         } else {
-            self.send(&msg).await;
+            self.send(&msg);
         }
         Ok(())
     }

@@ -1,0 +1,128 @@
+//! The outbound half of a WebSocket connection: one bounded queue, fed by the hub
+//! (fan-out) and by the connection's own loop (answers, pings, the close frame), drained
+//! straight into the HTTP response body.
+//!
+//! actix-ws' `Session` would add a second queue and a task wake-up between the hub and the
+//! socket for every delivered frame; with one queue a chat message to 2,000 members costs
+//! 2,000 `try_send`s and the writes, nothing else. actix-ws still does the handshake and
+//! reads the client's frames (`MessageStream`).
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_http::ws::{Codec, Message};
+use actix_web::HttpResponse;
+use actix_web::body::{BodyStream, BoxBody};
+use actix_web::web::{Bytes, BytesMut};
+use actix_ws::{CloseReason, ProtocolError};
+use bytestring::ByteString;
+use futures_util::Stream;
+use tokio::sync::mpsc;
+use tokio_util::codec::Encoder;
+
+/// One frame to send.
+pub enum Out {
+    Text(ByteString),
+    Ping(Bytes),
+    Pong(Bytes),
+    Close(Option<CloseReason>),
+}
+
+/// The sending end. Every send is `try_send`: a full queue means the client reads slower
+/// than the room talks, and the caller treats it as too slow (never waits on it).
+#[derive(Clone)]
+pub struct Outbox {
+    tx: mpsc::Sender<Out>,
+}
+
+/// What a send found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Sent {
+    Queued,
+    /// The queue is full: the client is too slow.
+    Full,
+    /// The connection is gone.
+    Closed,
+}
+
+impl Outbox {
+    pub fn send(&self, out: Out) -> Sent {
+        match self.tx.try_send(out) {
+            Ok(()) => Sent::Queued,
+            Err(mpsc::error::TrySendError::Full(_)) => Sent::Full,
+            Err(mpsc::error::TrySendError::Closed(_)) => Sent::Closed,
+        }
+    }
+
+    pub fn text(&self, frame: impl Into<ByteString>) -> Sent {
+        self.send(Out::Text(frame.into()))
+    }
+}
+
+/// Frames encoded per poll at most, so one busy connection cannot hog its worker.
+const MAX_CHUNK: usize = 64 * 1024;
+
+/// The response body: encodes queued frames as they come.
+pub struct OutboundBody {
+    rx: mpsc::Receiver<Out>,
+    codec: Codec,
+    buf: BytesMut,
+    closing: bool,
+    /// The body actix-ws built for the handshake response, never polled. Its drop (when
+    /// this body is dropped because the connection ended) is how actix-ws' `MessageStream`
+    /// learns that the connection is gone.
+    _handshake_body: BoxBody,
+}
+
+impl Stream for OutboundBody {
+    type Item = Result<Bytes, ProtocolError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        while !this.closing && this.buf.len() < MAX_CHUNK {
+            let msg = match this.rx.poll_recv(cx) {
+                Poll::Ready(Some(Out::Text(t))) => Message::Text(t),
+                Poll::Ready(Some(Out::Ping(b))) => Message::Ping(b),
+                Poll::Ready(Some(Out::Pong(b))) => Message::Pong(b),
+                Poll::Ready(Some(Out::Close(reason))) => {
+                    // A close frame ends the body once it is written.
+                    this.closing = true;
+                    this.rx.close();
+                    Message::Close(reason)
+                }
+                Poll::Ready(None) => {
+                    this.closing = true;
+                    break;
+                }
+                Poll::Pending => break,
+            };
+            if let Err(e) = this.codec.encode(msg, &mut this.buf) {
+                return Poll::Ready(Some(Err(e)));
+            }
+        }
+        if !this.buf.is_empty() {
+            return Poll::Ready(Some(Ok(this.buf.split().freeze())));
+        }
+        if this.closing {
+            Poll::Ready(None)
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+/// Replace the body of actix-ws' handshake response with an [`OutboundBody`] fed by the
+/// returned [`Outbox`] (queue of `capacity` frames).
+pub fn attach(handshake: HttpResponse, capacity: usize) -> (HttpResponse, Outbox) {
+    let (tx, rx) = mpsc::channel(capacity);
+    let (head, handshake_body) = handshake.into_parts();
+    let body = OutboundBody {
+        rx,
+        codec: Codec::new(),
+        buf: BytesMut::new(),
+        closing: false,
+        _handshake_body: handshake_body,
+    };
+    let res = head.set_body(BodyStream::new(body)).map_into_boxed_body();
+    (res, Outbox { tx })
+}
