@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 use crate::config::Settings;
@@ -22,7 +23,16 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
         .connect_timeout(Duration::from_secs(db.connect_timeout_secs))
         .acquire_timeout(Duration::from_secs(db.acquire_timeout_secs))
         .idle_timeout(Duration::from_secs(300))
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // SQLite's defaults (rollback journal, fsync on every commit) cost milliseconds
+        // per write and make readers and the writer block each other. Write-ahead
+        // logging lets reads run during a write; with `synchronous = NORMAL` a commit
+        // survives the process crashing, and only a power loss can undo the last few
+        // (the usual setting for SQLite behind a server).
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+        });
     Database::connect(opts)
         .await
         .context("connecting to the database")
