@@ -37,6 +37,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Mutex, broadcast, mpsc, watch};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -522,6 +523,15 @@ fn ws_connect_error(e: tokio_tungstenite::tungstenite::Error) -> StepError {
     }
 }
 
+/// tungstenite zero-fills `read_buffer_size` bytes (128 KiB by default) before every
+/// socket read: with thousands of connections each reading one small frame at a time,
+/// that memset was most of this client's CPU and showed up as delivery latency. 8 KiB
+/// holds any ordinary frame; larger ones (a big `joined`) take several reads. Client
+/// sockets also set TCP_NODELAY, as browsers do.
+fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default().read_buffer_size(8 * 1024)
+}
+
 async fn connect(url: &str, token: &str) -> Result<Ws, StepError> {
     let mut req = ws_url(url)
         .into_client_request()
@@ -529,7 +539,7 @@ async fn connect(url: &str, token: &str) -> Result<Ws, StepError> {
     let auth = HeaderValue::from_str(&format!("Bearer {token}"))
         .map_err(|e| StepError::Fatal(anyhow!(e).context("ws request")))?;
     req.headers_mut().insert("Authorization", auth);
-    let (mut ws, _) = tokio_tungstenite::connect_async(req)
+    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(ws_config()), true)
         .await
         .map_err(ws_connect_error)?;
     // The first frame is `welcome`.
@@ -1057,7 +1067,7 @@ async fn bare_conn(
     lagged: Arc<AtomicU64>,
 ) -> Result<()> {
     let _ = stream.set_nodelay(true);
-    let ws = tokio_tungstenite::accept_async(stream).await?;
+    let ws = tokio_tungstenite::accept_async_with_config(stream, Some(ws_config())).await?;
     let (mut sink, mut stream) = ws.split();
     sink.send(Message::text(
         r#"{"type":"welcome","user_id":0,"server_time":0,"ping_interval_ms":15000}"#,
