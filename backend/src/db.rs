@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 
 use crate::config::Settings;
 
@@ -36,6 +36,30 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     Database::connect(opts)
         .await
         .context("connecting to the database")
+}
+
+/// On SQLite, copy the write-ahead log back into the database file every second from a
+/// background task (a passive checkpoint: it never blocks readers or writers). Left to
+/// itself SQLite checkpoints inside whichever commit takes the log past 1,000 pages, and
+/// that commit (a chat message, a seek) waits for the copy and its fsyncs.
+pub fn spawn_wal_checkpoints(db: &DatabaseConnection) {
+    if db.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
+        return;
+    }
+    let db = db.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tick.tick().await;
+            if let Err(e) = db
+                .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
+                .await
+            {
+                tracing::debug!(error = %e, "wal checkpoint failed");
+            }
+        }
+    });
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {

@@ -48,6 +48,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     if settings.database.migrate_on_start {
         db::migrate(&db).await?;
     }
+    db::spawn_wal_checkpoints(&db);
     let redis = match settings.redis_url() {
         Some(_) => Some(crate::redis::pool(&settings.redis)?),
         None => None,
