@@ -43,8 +43,8 @@ def summarize(runs, meta):
             "pass": bool(tr is not None and valid and tr >= THROUGHPUT_RATIO_TARGET),
         })
         at = (f" at {ls['rate_target']:g} msg/s ({ls['connections'] * ls['rate_target']:,.0f} deliveries/s, "
-              f"a load both carry; same members and senders)" if ls is not server else "")
-        sat = (f"; at the saturating {server['rate_target']:g} msg/s: {server['latency']['p99_ms']:,.0f} ms vs "
+              f"half the throughput run's rate; same members and senders)" if ls is not server else "")
+        sat = (f"; at the throughput run's {server['rate_target']:g} msg/s: {server['latency']['p99_ms']:,.0f} ms vs "
                f"{bare['latency']['p99_ms']:,.0f} ms" if ls is not server else "")
         headline.append({
             "measurement": f"Chat delivery latency p99{at} as a ratio to the bare loop, same run",
