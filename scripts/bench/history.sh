@@ -83,15 +83,7 @@ trap 'exit 130' INT TERM
 # Stop this database's server (by PID) and keep its wrk records.
 hist_stop_server() {
     local db=$1
-    if [[ -n "$BENCH_SERVER_PID" ]] && kill -0 "$BENCH_SERVER_PID" 2>/dev/null; then
-        kill -TERM "$BENCH_SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 1 50); do
-            kill -0 "$BENCH_SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$BENCH_SERVER_PID" 2>/dev/null || true
-        wait "$BENCH_SERVER_PID" 2>/dev/null || true
-    fi
+    [[ -z "$BENCH_SERVER_PID" ]] || bench_stop_pid "$BENCH_SERVER_PID"
     BENCH_SERVER_PID=""
     cat "$BENCH_TMP/runs.jsonl" >>"$HIST_TMP/runs.jsonl"
     cp "$BENCH_TMP/server.log" "$HIST_TMP/server-$db.log" 2>/dev/null || true

@@ -23,6 +23,7 @@ BENCH_OUT_DIR="${BENCH_OUT_DIR:-$BENCH_ROOT/docs/bench}"
 BENCH_TMP=""
 BENCH_SERVER_PID=""
 BENCH_URL=""
+BENCH_LAUNCHED_PIDS=()
 
 bench_log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 bench_die() { bench_log "ERROR: $*"; exit 1; }
@@ -111,15 +112,10 @@ EOF
 
 bench_cleanup() {
     local rc=$?
-    if [[ -n "$BENCH_SERVER_PID" ]] && kill -0 "$BENCH_SERVER_PID" 2>/dev/null; then
-        kill -TERM "$BENCH_SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 1 50); do
-            kill -0 "$BENCH_SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$BENCH_SERVER_PID" 2>/dev/null || true
-        wait "$BENCH_SERVER_PID" 2>/dev/null || true
-    fi
+    local pid
+    for pid in "${BENCH_LAUNCHED_PIDS[@]}"; do
+        bench_stop_pid "$pid"
+    done
     if [[ -n "$BENCH_TMP" && -d "$BENCH_TMP" ]]; then
         if [[ $rc -ne 0 || "${BENCH_KEEP_TMP:-0}" == 1 ]]; then
             bench_log "kept $BENCH_TMP (server log: $BENCH_TMP/server.log)"
@@ -130,38 +126,50 @@ bench_cleanup() {
     return $rc
 }
 
-# bench_start_server [EXTRA_ENV=VALUE ...]
-bench_start_server() {
-    local bin port
+# bench_launch WHAT DATA_DIR LOG [EXTRA_ENV=VALUE ...]: starts `luojia serve` on loopback,
+# a random free port, warn logs and lifted rate limits, waits (up to 60 s) for /healthz;
+# sets BENCH_LAUNCHED_URL and BENCH_LAUNCHED_PID. WHAT names it in messages. Every PID
+# started this way is stopped by bench_cleanup (the EXIT trap), start-up failures included.
+bench_launch() {
+    local what=$1 data=$2 log=$3 bin port
+    shift 3
     bin="$(bench_server_bin)"
-    BENCH_TMP="$(mktemp -d "${TMPDIR:-/tmp}/luojia-bench.XXXXXX")"
-    trap bench_cleanup EXIT
-    trap 'exit 130' INT TERM
-    mkdir -p "$BENCH_TMP/data"
-    : >"$BENCH_TMP/runs.jsonl"
+    mkdir -p "$data"
     port="$(bench_free_port)"
-    BENCH_URL="http://127.0.0.1:$port"
-    bench_log "starting $bin on $BENCH_URL (data dir $BENCH_TMP/data)"
+    BENCH_LAUNCHED_URL="http://127.0.0.1:$port"
+    bench_log "starting $what ($bin) on $BENCH_LAUNCHED_URL (data dir $data)"
     env APP_SERVER__HOST=127.0.0.1 \
         APP_SERVER__PORT="$port" \
-        APP_DATA_DIR="$BENCH_TMP/data" \
+        APP_DATA_DIR="$data" \
         APP_LOG__LEVEL=warn \
         APP_RATE_LIMIT__LOGIN_PER_IP=100000000 \
         APP_RATE_LIMIT__LOGIN_PER_ACCOUNT=100000000 \
         APP_RATE_LIMIT__REGISTER_PER_IP=100000000 \
         "$@" \
-        "$bin" serve >"$BENCH_TMP/server.log" 2>&1 &
-    BENCH_SERVER_PID=$!
+        "$bin" serve >"$log" 2>&1 &
+    BENCH_LAUNCHED_PID=$!
+    BENCH_LAUNCHED_PIDS+=("$BENCH_LAUNCHED_PID")
     local deadline=$((SECONDS + 60))
-    until curl -fsS -o /dev/null "$BENCH_URL/healthz" 2>/dev/null; do
-        if ! kill -0 "$BENCH_SERVER_PID" 2>/dev/null; then
-            tail -n 30 "$BENCH_TMP/server.log" >&2 || true
-            bench_die "the server exited during start-up"
+    until curl -fsS -o /dev/null "$BENCH_LAUNCHED_URL/healthz" 2>/dev/null; do
+        if ! kill -0 "$BENCH_LAUNCHED_PID" 2>/dev/null; then
+            tail -n 30 "$log" >&2 || true
+            bench_die "$what exited during start-up"
         fi
-        ((SECONDS < deadline)) || bench_die "the server did not answer /healthz within 60 s"
+        ((SECONDS < deadline)) || bench_die "$what did not answer /healthz within 60 s"
         sleep 0.2
     done
-    bench_log "server up (pid $BENCH_SERVER_PID)"
+    bench_log "$what up (pid $BENCH_LAUNCHED_PID)"
+}
+
+# bench_start_server [EXTRA_ENV=VALUE ...]
+bench_start_server() {
+    BENCH_TMP="$(mktemp -d "${TMPDIR:-/tmp}/luojia-bench.XXXXXX")"
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT TERM
+    : >"$BENCH_TMP/runs.jsonl"
+    bench_launch "the server" "$BENCH_TMP/data" "$BENCH_TMP/server.log" "$@"
+    BENCH_SERVER_PID="$BENCH_LAUNCHED_PID"
+    BENCH_URL="$BENCH_LAUNCHED_URL"
 }
 
 # bench_wrk LABEL ROUND [wrk args... URL]
@@ -242,13 +250,17 @@ bench_summarize() {
 
 # --- several instances -----------------------------------------------------------------
 
-BENCH_INSTANCE_PIDS=()
 BENCH_INSTANCE_URL=""
 BENCH_INSTANCE_PID=""
 
-# bench_stop_pid PID: SIGTERM, up to 5 s to finish, then SIGKILL.
+# bench_stop_pid PID: SIGTERM, up to 5 s to finish, then SIGKILL. The PID leaves
+# BENCH_LAUNCHED_PIDS, so the EXIT trap never signals a number the system reused.
 bench_stop_pid() {
-    local pid=$1
+    local pid=$1 p kept=()
+    for p in "${BENCH_LAUNCHED_PIDS[@]}"; do
+        [[ $p == "$pid" ]] || kept+=("$p")
+    done
+    BENCH_LAUNCHED_PIDS=("${kept[@]}")
     kill -0 "$pid" 2>/dev/null || return 0
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do
@@ -259,53 +271,15 @@ bench_stop_pid() {
     wait "$pid" 2>/dev/null || true
 }
 
-# The EXIT trap once instances exist: stop them, then the usual bench_cleanup (which sees
-# the scenario's exit status).
-bench_cleanup_instances() {
-    local rc=$? pid
-    set +e # a failing `(exit rc)` must not end the trap early
-    for pid in "${BENCH_INSTANCE_PIDS[@]}"; do
-        bench_stop_pid "$pid"
-    done
-    (exit "$rc")
-    bench_cleanup
-}
-
 # bench_start_instance NAME [EXTRA_ENV=VALUE ...]: like bench_start_server (same settings:
 # loopback, random free port, warn logs, lifted rate limits) with data dir $BENCH_TMP/NAME
 # and log $BENCH_TMP/NAME.log. Instances that share a database or a JWT secret get them
 # through EXTRA_ENV (APP_DATABASE__URL, APP_AUTH__JWT_SECRET, APP_REDIS__URL, …).
 bench_start_instance() {
-    local name=$1 bin port url pid
+    local name=$1
     shift
     [[ -n "$BENCH_TMP" ]] || bench_die "bench_start_instance needs bench_start_server first"
-    bin="$(bench_server_bin)"
-    mkdir -p "$BENCH_TMP/$name"
-    port="$(bench_free_port)"
-    url="http://127.0.0.1:$port"
-    bench_log "starting instance $name on $url (data dir $BENCH_TMP/$name)"
-    env APP_SERVER__HOST=127.0.0.1 \
-        APP_SERVER__PORT="$port" \
-        APP_DATA_DIR="$BENCH_TMP/$name" \
-        APP_LOG__LEVEL=warn \
-        APP_RATE_LIMIT__LOGIN_PER_IP=100000000 \
-        APP_RATE_LIMIT__LOGIN_PER_ACCOUNT=100000000 \
-        APP_RATE_LIMIT__REGISTER_PER_IP=100000000 \
-        "$@" \
-        "$bin" serve >"$BENCH_TMP/$name.log" 2>&1 &
-    pid=$!
-    BENCH_INSTANCE_PIDS+=("$pid")
-    trap bench_cleanup_instances EXIT
-    local deadline=$((SECONDS + 60))
-    until curl -fsS -o /dev/null "$url/healthz" 2>/dev/null; do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            tail -n 30 "$BENCH_TMP/$name.log" >&2 || true
-            bench_die "instance $name exited during start-up"
-        fi
-        ((SECONDS < deadline)) || bench_die "instance $name did not answer /healthz within 60 s"
-        sleep 0.2
-    done
-    BENCH_INSTANCE_URL="$url"
-    BENCH_INSTANCE_PID="$pid"
-    bench_log "instance $name up (pid $pid)"
+    bench_launch "instance $name" "$BENCH_TMP/$name" "$BENCH_TMP/$name.log" "$@"
+    BENCH_INSTANCE_URL="$BENCH_LAUNCHED_URL"
+    BENCH_INSTANCE_PID="$BENCH_LAUNCHED_PID"
 }
