@@ -129,24 +129,7 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 NOFILE="$(ulimit -n)"
 bench_log "open file limit: $NOFILE"
 
-loadgen_bin() {
-    if [[ -n "${LOADGEN_BIN:-}" ]]; then
-        [[ -x "$LOADGEN_BIN" ]] || bench_die "LOADGEN_BIN=$LOADGEN_BIN is not executable"
-        echo "$LOADGEN_BIN"
-        return
-    fi
-    local target
-    target="$(cd "$BENCH_ROOT" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')" ||
-        bench_die "cargo metadata failed"
-    if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
-        bench_log "building the load generator (cargo build --release -p luojia-loadgen)"
-        (cd "$BENCH_ROOT" && cargo build --release -p luojia-loadgen >&2) || bench_die "loadgen build failed"
-    fi
-    [[ -x "$target/release/luojia-loadgen" ]] || bench_die "no binary at $target/release/luojia-loadgen"
-    echo "$target/release/luojia-loadgen"
-}
-LOADGEN="$(loadgen_bin)"
+LOADGEN="$(bench_release_bin LOADGEN_BIN luojia-loadgen luojia-loadgen)"
 
 bench_start_server APP_AUTH__BCRYPT_COST="$BCRYPT_COST"
 SERVER_NOFILE="$(awk '/^Max open files/{print $4}' "/proc/$BENCH_SERVER_PID/limits")"

@@ -40,25 +40,31 @@ bench_require_tools() {
     command -v python3 >/dev/null 2>&1 || bench_die "python3 is required"
 }
 
-# The release binary: $LUOJIA_BIN if set, else <cargo target dir>/release/luojia, which is
-# built unless BENCH_SKIP_BUILD=1. The target dir honours CARGO_TARGET_DIR and
+# bench_release_bin OVERRIDE_VAR PACKAGE BINARY: the binary named by $OVERRIDE_VAR if set,
+# else <cargo target dir>/release/BINARY, which is built (cargo build --release -p PACKAGE)
+# unless BENCH_SKIP_BUILD=1. The target dir honours CARGO_TARGET_DIR and
 # .cargo/config.toml (cargo metadata resolves both).
-bench_server_bin() {
-    if [[ -n "${LUOJIA_BIN:-}" ]]; then
-        [[ -x "$LUOJIA_BIN" ]] || bench_die "LUOJIA_BIN=$LUOJIA_BIN is not executable"
-        echo "$LUOJIA_BIN"
+bench_release_bin() {
+    local var=$1 package=$2 name=$3 target
+    if [[ -n "${!var:-}" ]]; then
+        [[ -x "${!var}" ]] || bench_die "$var=${!var} is not executable"
+        echo "${!var}"
         return
     fi
-    local target
     target="$(cd "$BENCH_ROOT" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')" ||
         bench_die "cargo metadata failed"
     if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
-        bench_log "building the release server (cargo build --release -p luojia)"
-        (cd "$BENCH_ROOT" && cargo build --release -p luojia >&2) || bench_die "release build failed"
+        bench_log "building $name (cargo build --release -p $package)"
+        (cd "$BENCH_ROOT" && cargo build --release -p "$package" >&2) || bench_die "building $name failed"
     fi
-    [[ -x "$target/release/luojia" ]] || bench_die "no binary at $target/release/luojia"
-    echo "$target/release/luojia"
+    [[ -x "$target/release/$name" ]] || bench_die "no binary at $target/release/$name"
+    echo "$target/release/$name"
+}
+
+# The release server: $LUOJIA_BIN, or built (see bench_release_bin).
+bench_server_bin() {
+    bench_release_bin LUOJIA_BIN luojia luojia
 }
 
 # "busy total" jiffies of the whole machine, from /proc/stat.
@@ -261,13 +267,14 @@ bench_stop_pid() {
         [[ $p == "$pid" ]] || kept+=("$p")
     done
     BENCH_LAUNCHED_PIDS=("${kept[@]}")
-    kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
     wait "$pid" 2>/dev/null || true
 }
 

@@ -26,15 +26,7 @@ bench_require_nginx() {
 
 bench_stop_nginx() {
     [[ -n "$BENCH_NGINX_PID" ]] || return 0
-    if kill -0 "$BENCH_NGINX_PID" 2>/dev/null; then
-        kill -TERM "$BENCH_NGINX_PID" 2>/dev/null || true
-        for _ in $(seq 1 50); do
-            kill -0 "$BENCH_NGINX_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$BENCH_NGINX_PID" 2>/dev/null || true
-    fi
-    wait "$BENCH_NGINX_PID" 2>/dev/null || true
+    bench_stop_pid "$BENCH_NGINX_PID"
     BENCH_NGINX_PID=""
 }
 
