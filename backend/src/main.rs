@@ -102,6 +102,12 @@ enum UserCommand {
     },
 }
 
+/// mimalloc instead of glibc's malloc: the fan-out allocates and frees a small buffer per
+/// delivery on every worker thread, and hands freed memory back to the system when a
+/// crowd leaves a room (see docs/benchmarks.md, realtime).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match &cli.command {
