@@ -22,6 +22,7 @@ pub enum ErrorCode {
     MalformedJson,
     InvalidBody,
     InvalidQuery,
+    ControlCharacter,
     UnsupportedMediaType,
     PayloadTooLarge,
     ValidationFailed,
@@ -49,9 +50,8 @@ impl ErrorCode {
     pub fn status(self) -> StatusCode {
         use ErrorCode::*;
         match self {
-            MalformedJson | InvalidBody | InvalidQuery | ValidationFailed | PasswordTooLong => {
-                StatusCode::BAD_REQUEST
-            }
+            MalformedJson | InvalidBody | InvalidQuery | ControlCharacter | ValidationFailed
+            | PasswordTooLong => StatusCode::BAD_REQUEST,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Unauthorized | InvalidToken | TokenExpired | InvalidCredentials

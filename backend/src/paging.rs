@@ -30,6 +30,10 @@ pub fn decode_cursor<T: serde::de::DeserializeOwned>(raw: &str) -> AppResult<T> 
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(raw)
         .map_err(|_| bad_cursor())?;
+    // A forged cursor is text too: the same control-character rule as every other input.
+    if crate::edge::json_has_control(&bytes) {
+        return Err(bad_cursor());
+    }
     serde_json::from_slice(&bytes).map_err(|_| bad_cursor())
 }
 

@@ -18,8 +18,8 @@ use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
 use crate::state::AppState;
 use crate::{
-    auth, comments, danmaku, db, error, health, history, media, movies, ratings, realtime, rooms,
-    telemetry, users,
+    auth, comments, danmaku, db, edge, error, health, history, media, movies, ratings, realtime,
+    rooms, telemetry, users,
 };
 
 /// Every documented route. The OpenAPI document is collected from this function.
@@ -189,6 +189,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             app
         };
         app.default_service(web::to(media::serve::spa))
+            .wrap(middleware::from_fn(edge::reject_control_characters))
             .wrap(middleware::from_fn(telemetry::request_id))
     })
     .shutdown_timeout(server_settings.shutdown_timeout_secs)

@@ -13,6 +13,7 @@ mod danmaku;
 mod delivery;
 mod health;
 mod history;
+mod hygiene;
 mod movies;
 mod multi;
 mod nginx;
