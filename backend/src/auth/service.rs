@@ -140,6 +140,23 @@ async fn issue_pair(
     })
 }
 
+/// One verification per this many ms for an account past its failure budget.
+const UNDER_ATTACK_PACE_MS: u64 = 10_000;
+
+fn per_minute(max: u32) -> Limit {
+    Limit {
+        max,
+        window_secs: 60,
+    }
+}
+
+fn per_hour(max: u32) -> Limit {
+    Limit {
+        max,
+        window_secs: 3600,
+    }
+}
+
 pub async fn register(
     state: &AppState,
     req: RegisterRequest,
@@ -149,17 +166,18 @@ pub async fn register(
     let limits = &state.settings.rate_limit;
     state
         .limiter
-        .hit(
-            "register-ip",
-            ip,
-            Limit {
-                max: limits.register_per_ip,
-                window_secs: 3600,
-            },
-        )
+        .hit("register-ip", ip, per_hour(limits.register_per_ip))
         .await?;
     let username = Username::parse(&req.username)?;
     let email = Email::parse(&req.email)?;
+    // Per name too (canonical spellings), so probing which names are taken from many
+    // addresses is bounded.
+    for key in [username.as_str(), email.as_str()] {
+        state
+            .limiter
+            .hit("register-name", key, per_hour(limits.register_per_name))
+            .await?;
+    }
     let password = NewPassword::parse(req.password, "password")?;
     taken(&state.db, &username, &email).await?;
     let hash = password::hash(password.into_inner(), state.settings.auth.bcrypt_cost).await?;
@@ -172,6 +190,14 @@ pub async fn register(
     Ok((user, tokens))
 }
 
+/// Login limits, keyed on the account (its id; an unknown login on its canonical
+/// spelling), never on how the login was typed:
+/// - every attempt from one address counts against `login_per_ip` and, per account,
+///   against `login_per_account` (a minute each);
+/// - failures on an account from all addresses count against `login_failures_per_account`
+///   (an hour). Past it, addresses that failed on the account are refused for the hour and
+///   every other address gets one try per account every 10 s: a guesser is slowed to a
+///   crawl while the owner, from an address that did not fail, gets in after a short wait.
 pub async fn login(
     state: &AppState,
     req: LoginRequest,
@@ -180,22 +206,13 @@ pub async fn login(
 ) -> AppResult<(user::Model, TokenPair)> {
     let limits = &state.settings.rate_limit;
     let login = req.login.trim().to_lowercase();
-    let minute = |max| Limit {
-        max,
-        window_secs: 60,
-    };
     state
         .limiter
-        .hit("login-ip", ip, minute(limits.login_per_ip))
+        .hit("login-ip", ip, per_minute(limits.login_per_ip))
         .await?;
     if login.is_empty() || login.len() > 254 || req.password.len() > 1024 {
         return Err(invalid_credentials());
     }
-    state
-        .limiter
-        .hit("login-account", &login, minute(limits.login_per_account))
-        .await?;
-
     let column = if login.contains('@') {
         user::Column::Email
     } else {
@@ -206,6 +223,37 @@ pub async fn login(
         .filter(user::Column::DeletedAt.is_null())
         .one(&state.db)
         .await?;
+    let account = match &found {
+        Some(u) => format!("id:{}", u.id),
+        None => format!("name:{login}"),
+    };
+    let from_here = format!("{account}@{ip}");
+    let limiter = &state.limiter;
+    limiter
+        .hit(
+            "login-account",
+            &from_here,
+            per_minute(limits.login_per_account),
+        )
+        .await?;
+    let failures = per_hour(limits.login_failures_per_account);
+    if limiter
+        .check("login-fail", &account, failures)
+        .await
+        .is_err()
+    {
+        limiter
+            .check("login-fail-from", &from_here, per_hour(1))
+            .await?;
+        limiter
+            .cooldown("login-paced", &account, UNDER_ATTACK_PACE_MS)
+            .await
+            .map_err(|mut e| {
+                e.detail =
+                    "many failed logins on this account: try again in a few seconds".to_owned();
+                e
+            })?;
+    }
     let ok = password::verify(
         req.password,
         found.as_ref().map(|u| u.password_hash.clone()),
@@ -214,7 +262,14 @@ pub async fn login(
     .await?;
     let user = match found {
         Some(u) if ok => u,
-        _ => return Err(invalid_credentials()),
+        _ => {
+            // Counted only; the answer is the same 401 either way.
+            let _ = limiter.hit("login-fail", &account, failures).await;
+            let _ = limiter
+                .hit("login-fail-from", &from_here, per_hour(1))
+                .await;
+            return Err(invalid_credentials());
+        }
     };
     let txn = crate::db::begin_write(&state.db).await?;
     let tokens = open_session(state, &txn, &user, user_agent).await?;
