@@ -63,6 +63,16 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         bcrypt::hash(crate::auth::tokens::random_token(), cost)
     })
     .await??;
+    let auth_cache = crate::auth::cache::AuthCache::new(std::time::Duration::from_secs(
+        settings.auth.session_cache_ttl_secs,
+    ));
+    if let Some(pool) = &redis {
+        auth_cache.connect_redis(
+            pool.clone(),
+            settings.redis.url.clone(),
+            &settings.redis.key_prefix,
+        );
+    }
     Ok(AppState {
         jwt: Arc::new(JwtKeys::new(&secret, &settings.auth)),
         grants: GrantSigner::new(&secret, settings.media.grant_ttl_secs),
@@ -82,9 +92,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         catalog_cache: crate::movies::cache::CatalogCache::new(std::time::Duration::from_secs(
             settings.media.catalog_cache_ttl_secs,
         )),
-        auth_cache: crate::auth::cache::AuthCache::new(std::time::Duration::from_secs(
-            settings.auth.session_cache_ttl_secs,
-        )),
+        auth_cache,
         settings: Arc::new(settings),
         db,
         redis,

@@ -21,6 +21,7 @@ mod openapi;
 mod process;
 mod realtime;
 mod rooms;
+mod sessions;
 mod tokens;
 mod users;
 mod ws;
