@@ -50,6 +50,8 @@ impl JwtKeys {
         validation.set_audience(&[&settings.audience]);
         validation.leeway = 5;
         validation.validate_exp = true;
+        // Off by default in jsonwebtoken: a token that is not valid yet is refused.
+        validation.validate_nbf = true;
         Self {
             encoding: EncodingKey::from_secret(bytes),
             decoding: DecodingKey::from_secret(bytes),

@@ -11,6 +11,7 @@ mod comments;
 mod conventions;
 mod danmaku;
 mod delivery;
+mod grants;
 mod health;
 mod history;
 mod hygiene;
