@@ -20,7 +20,10 @@ use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut};
 use futures_util::StreamExt;
 
-use crate::error::{AppError, ErrorCode};
+use actix_web::http::Method;
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+
+use crate::error::{AppError, AppResult, ErrorCode};
 
 /// Control characters a JSON string may still contain.
 fn allowed_in_text(c: char) -> bool {
@@ -68,6 +71,60 @@ pub fn json_has_control(bytes: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// Whether a JSON document has a number written with a fraction or an exponent (`8.0`,
+/// `1e3`). Strings are skipped; outside them `.`/`e`/`E` after a digit only occur in
+/// numbers.
+fn has_decimal_numbers(bytes: &[u8]) -> bool {
+    let mut in_string = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if matches!(b, b'.' | b'e' | b'E') && i > 0 && bytes[i - 1].is_ascii_digit() {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// `8.0` is an integer in JSON Schema (OpenAPI 3.1), so the server takes it as one:
+/// every number with no fractional part that fits an `i64` is rewritten as an integer
+/// before the handlers' typed extractors see it. Others are left alone (a real fraction
+/// where an integer is expected stays a 400 `invalid_body`).
+fn integral_numbers_as_integers(body: Bytes) -> Bytes {
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+                if let Some(f) = n.as_f64()
+                    && f.fract() == 0.0
+                    && f.abs() < 9.007_199_254_740_992e15
+                {
+                    *v = serde_json::Value::from(f as i64);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            serde_json::Value::Object(map) => map.values_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    if !has_decimal_numbers(&body) {
+        return body;
+    }
+    let Ok(mut doc) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return body; // malformed: the extractor says so
+    };
+    walk(&mut doc);
+    serde_json::to_vec(&doc).map_or(body, Bytes::from)
 }
 
 fn control_character(where_: &str) -> AppError {
@@ -144,9 +201,87 @@ pub async fn reject_control_characters(
                 .error_response(control_character("body"))
                 .map_into_right_body());
         }
-        req.set_payload(body.into());
+        // Every request body of the API is an object (serde would also take an array
+        // for a struct, which the schema does not allow).
+        let first = body.iter().find(|b| !b.is_ascii_whitespace());
+        if first.is_some_and(|b| *b != b'{')
+            && serde_json::from_slice::<serde_json::Value>(&body).is_ok()
+        {
+            let err = AppError::new(ErrorCode::InvalidBody, "the body must be a JSON object");
+            return Ok(req.error_response(err).map_into_right_body());
+        }
+        req.set_payload(integral_numbers_as_integers(body).into());
     }
     Ok(next.call(req).await?.map_into_left_body())
+}
+
+/// Routes served outside the documented API, all read-only.
+const READ_ONLY_PREFIXES: [&str; 5] = ["/api/", "/internal/", "/hls/", "/static/", "/ws"];
+
+/// The documented routes as matchers, with the methods each one answers.
+fn documented_routes() -> &'static [(actix_web::dev::ResourceDef, Vec<String>)] {
+    static ROUTES: std::sync::OnceLock<Vec<(actix_web::dev::ResourceDef, Vec<String>)>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| {
+        let doc = serde_json::to_value(crate::openapi::spec()).unwrap_or_default();
+        doc["paths"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(path, item)| {
+                let methods = item
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(m, _)| m.to_uppercase())
+                    .collect();
+                (actix_web::dev::ResourceDef::new(path.as_str()), methods)
+            })
+            .collect()
+    })
+}
+
+/// The methods of a documented route whose path has no parameters and is exactly
+/// `path` (`/rooms/join`), for requests that a parameterised sibling (`/rooms/{id}`)
+/// caught with another method.
+pub fn literal_route_methods(path: &str) -> Option<String> {
+    documented_routes()
+        .iter()
+        .find(|(def, _)| !def.pattern().unwrap_or("{").contains('{') && def.is_match(path))
+        .map(|(_, methods)| methods.join(", "))
+}
+
+pub fn method_not_allowed(allow: &str) -> HttpResponse {
+    let mut res = AppError::new(
+        ErrorCode::MethodNotAllowed,
+        format!("this route answers {allow} only"),
+    )
+    .error_response();
+    if let Ok(v) = header::HeaderValue::from_str(allow) {
+        res.headers_mut().insert(header::ALLOW, v);
+    }
+    res
+}
+
+/// The app's default service: what no route took. A documented route asked with another
+/// method (TRACE, OPTIONS, …) is a 405 with `Allow`; the single-page app answers GET and
+/// HEAD only; everything else is the app (or its 404).
+pub async fn fallback(
+    state: actix_web::web::Data<crate::state::AppState>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let path = req.path();
+    if let Some((_, methods)) = documented_routes()
+        .iter()
+        .find(|(def, _)| def.is_match(path))
+    {
+        return Ok(method_not_allowed(&methods.join(", ")));
+    }
+    let read_only = matches!(*req.method(), Method::GET | Method::HEAD);
+    if !read_only && !READ_ONLY_PREFIXES.iter().any(|p| path.starts_with(p)) {
+        return Ok(method_not_allowed("GET, HEAD"));
+    }
+    crate::media::serve::spa(state, req).await
 }
 
 #[cfg(test)]
@@ -166,6 +301,24 @@ mod tests {
         assert!(json_has_control(br#"{"a":"\u0085"}"#));
         assert!(json_has_control("{\"a\":\"\u{85}\"}".as_bytes()));
         assert!(json_has_control("{\"a\":\"\u{7f}\"}".as_bytes()));
+    }
+
+    #[test]
+    fn integral_floats_become_integers() {
+        let fix = |s: &str| {
+            String::from_utf8(integral_numbers_as_integers(Bytes::from(s.to_owned())).to_vec())
+                .expect("utf8")
+        };
+        assert_eq!(
+            fix(r#"{"a":8.0,"b":[1e3,-2.0],"c":2.5}"#),
+            r#"{"a":8,"b":[1000,-2],"c":2.5}"#
+        );
+        // Untouched without decimals, and strings are never numbers.
+        assert_eq!(
+            fix(r#"{"t":"8.0 true","n":1}"#),
+            r#"{"t":"8.0 true","n":1}"#
+        );
+        assert_eq!(fix(r#"{"a":1e400}"#), r#"{"a":1e400}"#);
     }
 
     #[test]

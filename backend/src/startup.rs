@@ -183,7 +183,9 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .configure(api_services)
             .split_for_parts();
         let app = app
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+            .service(
+                SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", crate::openapi::complete(api)),
+            )
             .route("/internal/hls-auth", web::get().to(media::serve::hls_auth))
             .route("/internal/stats", web::get().to(health::internal_stats))
             .route("/ws", web::get().to(realtime::gateway::upgrade));
@@ -196,7 +198,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         } else {
             app
         };
-        app.default_service(web::to(media::serve::spa))
+        app.default_service(web::to(edge::fallback))
             .wrap(middleware::from_fn(edge::reject_control_characters))
             .wrap(middleware::from_fn(telemetry::request_id))
     })
