@@ -8,7 +8,7 @@ use chrono::{Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-use super::domain::{Email, NewPassword, Username};
+use super::domain::{Email, NewPassword, UserRole, Username};
 use super::dto::{LoginRequest, RegisterRequest, TokenPair};
 use super::password;
 use super::tokens::{hash_token, random_token};
@@ -16,9 +16,6 @@ use crate::entities::{refresh_token, session, user};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ratelimit::Limit;
 use crate::state::AppState;
-
-pub const ROLE_USER: &str = "user";
-pub const ROLE_ADMIN: &str = "admin";
 
 fn invalid_credentials() -> AppError {
     AppError::new(ErrorCode::InvalidCredentials, "invalid login or password")
@@ -60,7 +57,7 @@ pub async fn insert_user(
     username: &Username,
     email: &Email,
     password_hash: String,
-    role: &str,
+    role: UserRole,
 ) -> AppResult<user::Model> {
     taken(db, username, email).await?;
     let now = Utc::now();
@@ -69,7 +66,7 @@ pub async fn insert_user(
         email: Set(Some(email.as_str().to_owned())),
         password_hash: Set(password_hash),
         nickname: Set(Some(username.as_str().to_owned())),
-        role: Set(role.to_owned()),
+        role: Set(role),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -132,7 +129,7 @@ async fn issue_pair(
     .insert(db)
     .await?;
     Ok(TokenPair {
-        access_token: state.jwt.issue(user.id, sid, &user.role)?,
+        access_token: state.jwt.issue(user.id, sid, user.role)?,
         token_type: "Bearer",
         expires_in: state.jwt.ttl_secs(),
         refresh_token: refresh,
@@ -183,7 +180,7 @@ pub async fn register(
     let hash = password::hash(password.into_inner(), state.settings.auth.bcrypt_cost).await?;
 
     let txn = crate::db::begin_write(&state.db).await?;
-    let user = insert_user(&txn, &username, &email, hash, ROLE_USER).await?;
+    let user = insert_user(&txn, &username, &email, hash, UserRole::User).await?;
     let tokens = open_session(state, &txn, &user, user_agent).await?;
     txn.commit().await?;
     tracing::info!(user_id = user.id, "registered");

@@ -15,9 +15,7 @@ pub struct MeResponse {
     pub nickname: String,
     pub bio: String,
     pub avatar_url: Option<String>,
-    /// `user` or `admin`.
-    #[schema(example = "user")]
-    pub role: String,
+    pub role: crate::auth::domain::UserRole,
     pub created_at: DateTime<Utc>,
 }
 
@@ -31,7 +29,7 @@ impl From<&user::Model> for MeResponse {
             email: u.email.clone().unwrap_or_default(),
             bio: u.bio.clone().unwrap_or_default(),
             avatar_url: u.avatar_url.clone(),
-            role: u.role.clone(),
+            role: u.role,
             created_at: u.created_at,
         }
     }

@@ -158,3 +158,64 @@ async fn unsupported_methods_are_405_problems() {
         .expect("request");
     crate::helpers::expect_problem(res, StatusCode::NOT_FOUND, "not_found").await;
 }
+
+/// Issue 10, point 8: the typed concepts outside rooms and realtime are enums in the
+/// contract (a generated client gets unions). Lists every enum-typed field; room and
+/// realtime concepts (room role, control mode, visibility, presence, message kind) are
+/// being restructured with the rooms and are checked there.
+#[test]
+fn concepts_are_enums_in_the_schema() {
+    let spec = serde_json::to_value(luojia::openapi::spec()).expect("json");
+    let schemas = spec["components"]["schemas"].as_object().expect("schemas");
+    let is_enum = |s: &serde_json::Value| {
+        let s = match s["$ref"].as_str() {
+            Some(r) => &schemas[r.rsplit('/').next().unwrap_or_default()],
+            None => s,
+        };
+        s["enum"].is_array()
+            || s["oneOf"].as_array().is_some_and(|v| {
+                v.iter()
+                    .all(|x| x["enum"].is_array() || x["const"].is_string())
+            })
+    };
+    let mut enums = Vec::new();
+    for (name, schema) in schemas {
+        for (prop, s) in schema["properties"].as_object().into_iter().flatten() {
+            let s = s["oneOf"]
+                .as_array()
+                .and_then(|v| v.iter().find(|x| x["type"] != "null"))
+                .unwrap_or(s);
+            if is_enum(s) {
+                enums.push(format!("{name}.{prop}"));
+            }
+        }
+    }
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if is_enum(&p["schema"]) {
+                    enums.push(format!(
+                        "{method} {path} ?{}",
+                        p["name"].as_str().unwrap_or("")
+                    ));
+                }
+            }
+        }
+    }
+    eprintln!("enum fields:\n  {}", enums.join("\n  "));
+    for expected in [
+        "MeResponse.role",
+        "MovieSummary.status",
+        "CreateDanmakuRequest.mode",
+        "DanmakuResponse.mode",
+        "Problem.code",
+        "get /api/v1/movies ?sort",
+        "get /api/v1/movies ?status",
+        "get /api/v1/movies/{id}/comments ?sort",
+    ] {
+        assert!(
+            enums.iter().any(|e| e == expected),
+            "{expected} is not an enum"
+        );
+    }
+}
