@@ -8,7 +8,11 @@ use serde_json::{Map, Value, json};
 
 use crate::helpers::{Backend, expect_problem, expect_status, spawn_app};
 
-on_all_backends!(nul_in_every_input_is_a_400, forged_cursor_with_nul_is_a_400);
+on_all_backends!(
+    nul_in_every_input_is_a_400,
+    forged_cursor_with_nul_is_a_400,
+    integral_numbers_are_integers_and_bodies_are_objects
+);
 
 const NUL: &str = "a\u{0}b";
 
@@ -169,4 +173,48 @@ async fn forged_cursor_with_nul_is_a_400(b: Backend) {
             .await;
         expect_problem(res, StatusCode::BAD_REQUEST, "invalid_query").await;
     }
+}
+
+/// `8.0` is an integer in JSON Schema (OpenAPI 3.1), so the server takes it; a real
+/// fraction is still refused; a body must be an object even where serde would take an
+/// array.
+async fn integral_numbers_are_integers_and_bodies_are_objects(b: Backend) {
+    let Some(app) = spawn_app(b).await else {
+        return;
+    };
+    let admin = app.admin().await;
+    let m = app
+        .ready_movie(&admin, json!({"title": "整数", "duration_ms": 600_000}))
+        .await;
+    let rate = |score: Value| {
+        let app = &app;
+        let token = admin.access.clone();
+        async move {
+            app.send(
+                Method::PUT,
+                &format!("/api/v1/movies/{m}/rating"),
+                &json!({ "score": score }),
+                &token,
+            )
+            .await
+        }
+    };
+    let got = expect_status(rate(json!(8.0)).await, StatusCode::OK).await;
+    assert_eq!(got["score"], 8, "{got}");
+    expect_status(rate(json!(7e0)).await, StatusCode::OK).await;
+    expect_problem(
+        rate(json!(7.5)).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_body",
+    )
+    .await;
+    let res = app
+        .send(
+            Method::PATCH,
+            "/api/v1/me",
+            &json!([null, null]),
+            &admin.access,
+        )
+        .await;
+    expect_problem(res, StatusCode::BAD_REQUEST, "invalid_body").await;
 }
