@@ -13,10 +13,11 @@ cd "$(dirname "$0")/.."
 VENV="${LUOJIA_VENV:-/var/tmp/luojia-venv}"
 PINS=(schemathesis==4.32.5 openapi-spec-validator==0.9.0)
 ST_SECONDS="${LUOJIA_SCHEMATHESIS_SECONDS:-30}"
+ROOT="$(pwd)"
 BIN="${LUOJIA_BIN:-${CARGO_TARGET_DIR:-/var/tmp/luojia-target}/debug/luojia}"
 
-if ! "$VENV/bin/python" -m pip freeze 2>/dev/null | grep -qxF "${PINS[0]}" \
-  || ! "$VENV/bin/python" -m pip freeze 2>/dev/null | grep -qxF "${PINS[1]}"; then
+installed="$("$VENV/bin/python" -m pip freeze 2>/dev/null || true)"
+if ! grep -qxF "${PINS[0]}" <<<"$installed" || ! grep -qxF "${PINS[1]}" <<<"$installed"; then
   log "installing ${PINS[*]} into $VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q "${PINS[@]}"
@@ -62,12 +63,14 @@ run_against() {
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["tokens"]["access_token"])')"
   local common=(--url "http://127.0.0.1:$port" --checks all --workers 1 --max-time "$ST_SECONDS"
     --seed 1 --no-shrink)
+  # Run from the scratch dir: schemathesis keeps a cache (.schemathesis/) where it runs.
+  st() { (cd "$WORK" && "$VENV/bin/schemathesis" --config-file "$ROOT/scripts/schemathesis.toml" \
+    run "$ROOT/openapi.yaml" "${common[@]}" "$@"); }
   log "schemathesis on $name without a token (${ST_SECONDS} s)"
-  "$VENV/bin/schemathesis" --config-file scripts/schemathesis.toml run openapi.yaml "${common[@]}" || status=1
+  st || status=1
   # With a token: logging out would end the session under test, so logout runs above only.
   log "schemathesis on $name with a token (${ST_SECONDS} s)"
-  "$VENV/bin/schemathesis" --config-file scripts/schemathesis.toml run openapi.yaml "${common[@]}" \
-    -H "Authorization: Bearer $token" --exclude-path /api/v1/auth/logout || status=1
+  st -H "Authorization: Bearer $token" --exclude-path /api/v1/auth/logout || status=1
   if grep -E '\b(ERROR|panicked)\b' "$WORK/server.log" >&2; then status=1; fi
   cleanup
   return "$status"
