@@ -53,6 +53,10 @@ export const i18n = createI18n({
   locale: storedLocale(),
   fallbackLocale: DEFAULT_LOCALE,
   messages: messages as never,
+  datetimeFormats: {
+    'zh-CN': { short: { year: 'numeric', month: 'short', day: 'numeric' } },
+    en: { short: { year: 'numeric', month: 'short', day: 'numeric' } },
+  },
   missingWarn: false,
   fallbackWarn: false,
 });
