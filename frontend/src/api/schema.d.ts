@@ -1133,8 +1133,20 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             director?: string | null;
+            /** @description Whether the movie is on the caller's watchlist (logged-in callers only). */
+            in_watchlist?: boolean | null;
+            /**
+             * Format: int32
+             * @description The caller's own score, 1 to 10 (logged-in callers who rated the movie).
+             */
+            my_score?: number | null;
             /** @description A short muted-friendly clip for previews. */
             preview_url?: string | null;
+            /**
+             * Format: double
+             * @description Damped (Bayesian) mean of the scores, the one `sort=rating` orders by.
+             */
+            rating_score: number;
             renditions: components["schemas"]["RenditionInfo"][];
             /**
              * Format: int64
