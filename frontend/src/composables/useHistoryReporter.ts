@@ -2,21 +2,9 @@
 // playing, on pause, after a seek, and a keepalive one when the page is hidden, closed or left.
 import { onBeforeUnmount, watch, type Ref } from 'vue';
 import { onBeforeRouteLeave } from 'vue-router';
-import { apiClient } from '@/api/client';
 import { useAuthStore } from '@/stores/auth';
-import { HistoryReporter, type ReportOptions } from './useHistoryReporter.core';
-
-/** `PUT /api/v1/me/history/{movie}` through the token-aware fetch; `keepalive` outlives the page. */
-export async function sendProgress(movieId: number, positionMs: number, opts: ReportOptions): Promise<void> {
-  await apiClient.authFetch(
-    new Request(`/api/v1/me/history/${movieId}`, {
-      method: 'PUT',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ position_ms: positionMs }),
-      keepalive: opts.keepalive,
-    }),
-  );
-}
+import { HistoryReporter } from './useHistoryReporter.core';
+import { sendProgress } from './useHistoryReporter.send';
 
 export function useHistoryReporter(movieId: number, video: Ref<HTMLVideoElement | null>) {
   const auth = useAuthStore();

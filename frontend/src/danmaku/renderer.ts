@@ -61,7 +61,6 @@ export class DanmakuRenderer {
     this.style = style;
     this.stage.style.opacity = String(style.opacity);
     this.stage.style.visibility = style.enabled ? 'visible' : 'hidden';
-    this.stage.style.setProperty('--danmaku-font', `${style.fontPx}px`);
     if (sizeChanged) this.clear();
     this.resize();
   }
@@ -83,14 +82,22 @@ export class DanmakuRenderer {
     this.clear();
   }
 
+  /** The font size on this stage: the setting, scaled down on small players (phones). */
+  private fontPx(): number {
+    const scale = Math.min(1, Math.max(0.6, (this.stage.clientWidth || 960) / 960));
+    return Math.round(this.style.fontPx * scale);
+  }
+
   private resize(): void {
-    const laneHeight = Math.round(this.style.fontPx * 1.3);
+    const font = this.fontPx();
+    this.stage.style.setProperty('--danmaku-font', `${font}px`);
+    const laneHeight = Math.round(font * 1.3);
     this.alloc.resize({
       width: this.stage.clientWidth || 1,
       height: this.stage.clientHeight || laneHeight,
       laneHeight,
       area: this.style.area,
-      gap: Math.round(this.style.fontPx * 0.8),
+      gap: Math.round(font * 0.8),
     });
   }
 

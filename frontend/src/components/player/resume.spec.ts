@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatClock, resumePoint } from './formatTime';
-
-describe('formatClock', () => {
-  it('prints minutes and hours', () => {
-    expect(formatClock(0)).toBe('0:00');
-    expect(formatClock(754_000)).toBe('12:34');
-    expect(formatClock(3_754_999)).toBe('1:02:34');
-  });
-});
+import { resumePoint } from './resume';
 
 describe('resumePoint', () => {
   it('resumes in the middle, starts over near either end', () => {
