@@ -13,6 +13,9 @@ export default defineConfig({
   },
   test: {
     environment: 'happy-dom',
+    environmentOptions: { happyDOM: { url: 'http://localhost:5173/' } },
     include: ['src/**/*.spec.ts'],
+    // CI has two cores shared with the Rust build; the property tests need headroom.
+    testTimeout: 20_000,
   },
 });

@@ -111,6 +111,17 @@ describe('api client', () => {
     expect(server.refreshes).toBe(0);
   });
 
+  it('does not refresh for a wrong password on an authenticated call', async () => {
+    const { client, server, state } = setup();
+    server.fetch.mockImplementationOnce(async () => problem(401, 'invalid_credentials'));
+    const error = (await unwrap(client.DELETE('/api/v1/me', { body: { password: 'wrong' } })).catch(
+      (e: unknown) => e,
+    )) as ApiError;
+    expect(error.code).toBe('invalid_credentials');
+    expect(server.refreshes).toBe(0);
+    expect(state.tokens?.access_token).toBe('access-1');
+  });
+
   it('turns problem+json into a translated ApiError with its field', async () => {
     const { client, server } = setup(null);
     server.fetch.mockImplementationOnce(async () => problem(409, 'username_taken', 'username'));

@@ -63,6 +63,15 @@ export interface ApiClientOptions {
 /** Paths whose 401 means "wrong credentials", never "refresh and retry". */
 const NO_REFRESH = ['/api/v1/auth/login', '/api/v1/auth/register', '/api/v1/auth/refresh', '/api/v1/auth/logout'];
 
+async function problemCode(response: Response): Promise<string | null> {
+  try {
+    const body: unknown = await response.clone().json();
+    return body && typeof body === 'object' && 'code' in body && typeof body.code === 'string' ? body.code : null;
+  } catch {
+    return null;
+  }
+}
+
 export function createApiClient(options: ApiClientOptions = {}) {
   const baseUrl = options.baseUrl ?? '';
   const rawFetch = options.fetch ?? ((r: Request) => globalThis.fetch(r));
@@ -110,6 +119,8 @@ export function createApiClient(options: ApiClientOptions = {}) {
     const response = await rawFetch(withToken(request, sentWith));
     const path = new URL(request.url, 'http://x').pathname;
     if (response.status !== 401 || !sentWith || NO_REFRESH.includes(path)) return response;
+    // A wrong password (deleting the account, changing the password) is not an expired token.
+    if ((await problemCode(response)) === 'invalid_credentials') return response;
     // Somebody else may have refreshed while this request was out: then just retry.
     const current = hooks.accessToken();
     const fresh = current !== sentWith ? true : await refreshOnce();
