@@ -78,7 +78,7 @@ test('movie page at 1440×900: rate, watchlist, comment, reply, like, watch toge
   await first.getByRole('button', { name: '保存' }).click();
   await first.getByTestId('edited').first().waitFor();
 
-  await screenshot(page, 'movie-1440');
+  await screenshot(page, 'movie-desktop');
 
   // Watch together: a room for this movie, its invite code shown.
   await page.getByTestId('together').click();
@@ -120,14 +120,32 @@ test('player at 1440×900: plays, subtitles, quality switch, danmaku, resume aft
   await page.getByTestId('danmaku-input').press('Enter');
   await page.locator('.danmaku-item.danmaku-own', { hasText: '我来了' }).waitFor({ timeout: 3_000 });
   await page.waitForTimeout(1_000); // let it scroll into the picture
-  await screenshot(page, 'player-1440');
+  await screenshot(page, 'player-desktop');
 
   // Switch quality to 360P from the player's quality control: playback continues.
+  // (The control bar hides when the mouse rests, so the menu item gets its click event directly.)
   await page.locator('.art-control-hls-quality').hover();
-  await page.locator('.art-control-hls-quality .art-selector-item', { hasText: '360P' }).click();
+  await page.locator('.art-control-hls-quality .art-selector-item', { hasText: '360P' }).dispatchEvent('click');
   await page.locator('.art-control-hls-quality', { hasText: '360P' }).waitFor();
   const t0 = await videoTime(page);
   await waitForTime(page, t0 + 1.5);
+
+  // Keyboard: D hides and shows danmaku, M mutes, → seeks 5 s ahead.
+  await page.locator('.movie-player').focus();
+  const stageVisibility = () => page.evaluate(() => document.querySelector('.danmaku-stage').style.visibility);
+  await page.keyboard.press('d');
+  assert.equal(await stageVisibility(), 'hidden');
+  await page.keyboard.press('d');
+  assert.equal(await stageVisibility(), 'visible');
+  const muted = () => page.evaluate(() => document.querySelector('video').muted);
+  const wasMuted = await muted();
+  await page.keyboard.press('m');
+  assert.equal(await muted(), !wasMuted);
+  await page.keyboard.press('m');
+  const beforeSeek = await videoTime(page);
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction((t) => document.querySelector('video').currentTime >= t + 4, beforeSeek);
+  await page.keyboard.press('ArrowLeft');
 
   // Reload without pausing: the keepalive report on leaving carries the position.
   await waitForTime(page, 5);
@@ -171,7 +189,7 @@ test('movie page and player at 375×812', async () => {
   await page.getByTestId('movie-title').waitFor();
   await page.locator('[data-testid="my-rating"] .n-rate__item').nth(8).click();
   await page.getByTestId('my-score').filter({ hasText: '9' }).waitFor();
-  await screenshot(page, 'movie-375');
+  await screenshot(page, 'movie-mobile');
   await page.getByTestId('play').click();
   await page.waitForURL(`**/watch/${movie.id}`);
   await waitForTime(page, 1);
@@ -179,7 +197,7 @@ test('movie page and player at 375×812', async () => {
   await page.getByTestId('danmaku-input').press('Enter');
   await page.locator('.danmaku-item.danmaku-own', { hasText: '手机上也能发' }).waitFor({ timeout: 3_000 });
   await page.waitForTimeout(1_500);
-  await screenshot(page, 'player-375');
+  await screenshot(page, 'player-mobile');
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -140,7 +140,12 @@ export class DanmakuRenderer {
     if (COLOR.test(item.color)) el.style.color = item.color;
     el.style.visibility = 'hidden';
     this.stage.appendChild(el);
-    const placement = this.alloc.place(item.mode, el.offsetWidth, t, own);
+    const width = el.offsetWidth;
+    // One's own scrolling comment enters already whole (as if sent a moment ago), so it is seen
+    // at once even on a paused video; the allocator checks the lane from that earlier start.
+    const { width: stage, scrollDuration, gap } = this.alloc.config;
+    const lead = own && item.mode === 'scroll' ? (width + gap) / ((stage + width) / scrollDuration) : 0;
+    const placement = this.alloc.place(item.mode, width, t - lead, own);
     if (!placement) {
       el.remove();
       return;
