@@ -122,6 +122,14 @@ test('player at 1440×900: plays, subtitles, quality switch, danmaku, resume aft
   await page.waitForTimeout(1_000); // let it scroll into the picture
   await screenshot(page, 'player-desktop');
 
+  // Seek-bar previews from the sprite VTT.
+  const bar = await page.locator('.art-progress').boundingBox();
+  await page.mouse.move(bar.x + bar.width * 0.5, bar.y + bar.height / 2);
+  await page.waitForFunction(() => {
+    const thumb = document.querySelector('.art-control-thumbnails');
+    return thumb && thumb.style.display !== 'none' && thumb.style.backgroundImage.includes('url(');
+  });
+
   // Switch quality to 360P from the player's quality control: playback continues.
   // (The control bar hides when the mouse rests, so the menu item gets its click event directly.)
   await page.locator('.art-control-hls-quality').hover();
@@ -178,6 +186,22 @@ test('cooldown and length errors of the danmaku box are shown', async () => {
   await page.getByTestId('danmaku-input').fill('二');
   await page.getByTestId('danmaku-input').press('Enter');
   await page.getByTestId('danmaku-error').filter({ hasText: '3 秒' }).waitFor();
+  await page.close();
+});
+
+test('a visitor sees the movie page and is asked to log in to play', async () => {
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 1440, height: 900 });
+  // The browser profile is shared by the tests: sign the last user out first.
+  await page.goto(`${server.base}/`);
+  await page.evaluate(() => localStorage.removeItem('luojia.tokens'));
+  const problems = watchProblems(page);
+  await page.goto(`${server.base}/movies/${movie.id}`);
+  await page.getByTestId('movie-title').waitFor();
+  await page.getByTestId('comment').first().waitFor();
+  await page.getByTestId('play').click();
+  await page.waitForURL(/\/login\?redirect=/);
+  assert.deepEqual(problems, []);
   await page.close();
 });
 
