@@ -78,6 +78,13 @@ test('movie page at 1440×900: rate, watchlist, comment, reply, like, watch toge
   await first.getByRole('button', { name: '保存' }).click();
   await first.getByTestId('edited').first().waitFor();
 
+  // Delete the reply: it stays as a placeholder.
+  const reply = first.getByTestId('comment').filter({ hasText: '同感！' });
+  await reply.getByTestId('delete').click();
+  await page.locator('.n-dialog').getByRole('button', { name: '删除' }).click();
+  await first.getByTestId('deleted').waitFor();
+  await first.getByText('同感！').waitFor({ state: 'detached' });
+
   await screenshot(page, 'movie-desktop');
 
   // Watch together: a room for this movie, its invite code shown.
