@@ -25,5 +25,7 @@ export default defineConfig({
     // Hashed file names under /assets: the backend and nginx serve them as immutable.
     assetsDir: 'assets',
     chunkSizeWarningLimit: 900,
+    // dist/.vite/manifest.json: which chunks each route loads (scripts/bundle-report.mjs).
+    manifest: true,
   },
 });

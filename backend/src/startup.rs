@@ -188,7 +188,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         } else {
             app
         };
-        app.default_service(web::to(media::serve::spa))
+        app.default_service(web::to(crate::webapp::serve))
             .wrap(middleware::from_fn(telemetry::request_id))
     })
     .shutdown_timeout(server_settings.shutdown_timeout_secs)

@@ -22,4 +22,5 @@ mod realtime;
 mod rooms;
 mod tokens;
 mod users;
+mod webapp;
 mod ws;
