@@ -9,8 +9,6 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const screenshotDir = process.env.E2E_SCREENSHOTS ?? join(repoRoot, 'docs', 'screenshots');
-/** The built app the server serves (`npm run build` in frontend/). */
-export const distDir = process.env.FRONTEND_DIST ?? join(repoRoot, 'frontend', 'dist');
 
 /** Ingest a `seconds`-long 854×480 test movie (360p and 480p renditions) with a zh-CN subtitle. */
 export async function ingestMovie(server, { title, seconds = 30 }) {

@@ -4,9 +4,9 @@
 // at 1440×900 and at 375×812, with no console errors and no failed requests.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startServer } from './lib.mjs';
+import { launchBrowser, startAppServer, startNginx } from './lib.mjs';
 import {
-  api, distDir, ingestMovie, register, screenshot, signedInPage, videoTime, waitForTime, watchProblems,
+  api, ingestMovie, register, screenshot, signedInPage, videoTime, waitForTime, watchProblems,
 } from './watch-lib.mjs';
 
 let server;
@@ -14,7 +14,7 @@ let browser;
 let movie;
 
 before(async () => {
-  server = await startServer({ APP_FRONTEND__DIST_DIR: distDir });
+  server = await startAppServer();
   browser = await launchBrowser();
   movie = await ingestMovie(server, { title: '珞珈夜话', seconds: 30 });
   // Some danmaku from other viewers in the first seconds (one per user: the cooldown is per user).
@@ -231,4 +231,29 @@ test('movie page and player at 375×812', async () => {
   await screenshot(page, 'player-mobile');
   assert.deepEqual(problems, []);
   await page.close();
+});
+
+test('the player through the production nginx.conf', async () => {
+  const nginx = await startNginx(server);
+  try {
+    const user = await register(server, 'nginxfan');
+    const front = { ...server, base: nginx.base };
+    const page = await signedInPage(browser, front, user, { width: 1440, height: 900 });
+    const problems = watchProblems(page);
+    await page.goto(`${nginx.base}/watch/${movie.id}`);
+    await page.waitForFunction(() => document.querySelector('video')?.readyState >= 2, null, { timeout: 30_000 });
+    await page.waitForTimeout(1_000); // a refused autoplay leaves the video paused by then
+    if (await page.evaluate(() => document.querySelector('video').paused)) {
+      // Autoplay without a gesture may be refused: Space on the focused player is one.
+      await page.locator('.movie-player').focus();
+      await page.keyboard.press('Space');
+    }
+    await waitForTime(page, 2);
+    await page.locator('.danmaku-item').first().waitFor({ timeout: 15_000 });
+    await page.waitForFunction(() => [...document.querySelector('video').textTracks].some((t) => t.language === 'zh-CN'));
+    assert.deepEqual(problems, []);
+    await page.close();
+  } finally {
+    await nginx.stop();
+  }
 });
