@@ -48,6 +48,10 @@ test('movie page at 1440×900: rate, watchlist, comment, reply, like, watch toge
   await page.locator('[data-testid="my-rating"] .n-rate__item').nth(7).click();
   await page.getByTestId('my-score').filter({ hasText: '8' }).waitFor();
   assert.equal((await api(server, 'GET', `/api/v1/movies/${movie.id}/rating`, { token: user.token })).score, 8);
+  // By keyboard too: ← one point down.
+  await page.locator('.stars').focus();
+  await page.keyboard.press('ArrowLeft');
+  await page.getByTestId('my-score').filter({ hasText: '7' }).waitFor();
 
   // Watchlist on.
   await page.getByTestId('watchlist').click();
