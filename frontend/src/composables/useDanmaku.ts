@@ -9,6 +9,15 @@ export type DanmakuMode = Schemas['DanmakuMode'];
 /** The API's limit on a danmaku's length (characters). */
 export const DANMAKU_MAX_CHARS = 100;
 
+/**
+ * A random id that makes a send idempotent. `crypto.randomUUID` exists only in secure contexts
+ * (https, localhost); a phone opening http://<LAN address>:8080 has `getRandomValues` alone.
+ */
+export function clientId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 export function useDanmaku(movieId: number, durationMs: number | null = null) {
   const windows = new DanmakuWindows<Danmaku>({
     durationMs,
@@ -39,7 +48,7 @@ export function useDanmaku(movieId: number, durationMs: number | null = null) {
           mode,
           color,
           position_ms: Math.max(0, Math.round(positionMs)),
-          client_id: crypto.randomUUID(),
+          client_id: clientId(),
         },
       }),
     );
