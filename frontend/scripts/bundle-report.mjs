@@ -1,5 +1,5 @@
 // JavaScript and CSS each route ships, gzip-compressed, from the build's manifest:
-//   npm run build && node scripts/bundle-report.mjs [--check]
+//   npm run build && node scripts/bundle-report.mjs [--check | --json]
 // "landing" is what `/` loads before anything is clicked: the entry, its static imports and
 // the home view. Other rows count what a route adds on top of the entry. With --check, fails
 // when the landing route ships more than 200 KB of gzip JavaScript, or when the player or admin
@@ -52,6 +52,15 @@ for (const v of views) {
 }
 const home = views.find((v) => v.endsWith('/HomeView.vue'));
 const landing = weigh(new Set([...entry, ...closure(home)]));
+
+if (process.argv.includes('--json')) {
+  // One JSON line per row, for the benchmark report (scripts/bench/frontend.sh).
+  const line = (route, w, extra = {}) =>
+    console.log(JSON.stringify({ label: 'bundle', route, js_gzip: w.js, css_gzip: w.css, ...extra }));
+  line('landing', landing, { entry_has: ['artplayer', 'hls.js', 'views/admin', 'components/player'].filter((h) => [...entry].join(' ').includes(h)) });
+  for (const [name, w] of rows) line(name, w);
+  process.exit(0);
+}
 
 console.log('| route | JS gzip (KB) | CSS gzip (KB) |');
 console.log('|---|---:|---:|');
