@@ -139,6 +139,16 @@ for (const vp of VIEWPORTS) {
       await page.click('[data-testid=watchlist-remove]');
       await page.locator('[data-testid=empty-state]').waitFor();
 
+      // Pause the history and resume it.
+      await page.goto(`${server.base}/me/history`);
+      await entries.first().waitFor();
+      await page.click('[data-testid=history-pause]');
+      await page.getByText('观看历史已暂停').waitFor();
+      const paused = await api(server, 'GET', '/api/v1/me/history-settings', { token });
+      assert.equal(paused.paused, true);
+      await page.click('[data-testid=history-pause]');
+      await page.getByText('观看历史已暂停').first().waitFor({ state: 'detached' });
+
       // Clear the history after confirming.
       await page.goto(`${server.base}/me/history`);
       await entries.first().waitFor();
