@@ -40,6 +40,7 @@ function fakeServer() {
     fetch,
     seen,
     expire: () => (current += 100),
+    setCurrent: (n: number) => (current = n),
     get refreshes() {
       return refreshes;
     },
@@ -65,6 +66,25 @@ function setup(tokens: TokenPair | null = pair(1)) {
   return { server, client, state };
 }
 
+/** `setup` plus a fake localStorage shared with another tab. */
+function setupWithStorage() {
+  const server = fakeServer();
+  const { client, setSession } = createApiClient({ baseUrl: 'http://api.test', fetch: server.fetch });
+  const storage: { saved: TokenPair | null } = { saved: pair(1) };
+  const state = { tokens: storage.saved as TokenPair | null, ended: 0 };
+  setSession({
+    accessToken: () => state.tokens?.access_token ?? null,
+    refreshToken: () => state.tokens?.refresh_token ?? null,
+    saveTokens: (p) => (state.tokens = storage.saved = p),
+    sessionEnded: () => {
+      state.tokens = null;
+      state.ended += 1;
+    },
+    syncTokens: () => (state.tokens = storage.saved),
+  });
+  return { server, client, state, storage };
+}
+
 describe('api client', () => {
   it('attaches the access token', async () => {
     const { client, server } = setup();
@@ -86,6 +106,18 @@ describe('api client', () => {
     expect(server.refreshes).toBe(1);
     expect(a.username).toBe('xiaoming');
     expect(b).toEqual({ nickname: '小明' }); // the retried request still had its body
+    expect(state.tokens?.access_token).toBe('access-2');
+    expect(state.ended).toBe(0);
+  });
+
+  it("uses another tab's fresh pair instead of spending the old refresh token", async () => {
+    const { client, server, state, storage } = setupWithStorage();
+    // Tab B (this client) still holds pair 1; tab A refreshed to pair 2 and stored it.
+    storage.saved = pair(2);
+    server.setCurrent(2);
+    const me = await unwrap(client.GET('/api/v1/me'));
+    expect(me.username).toBe('xiaoming');
+    expect(server.refreshes).toBe(0);
     expect(state.tokens?.access_token).toBe('access-2');
     expect(state.ended).toBe(0);
   });

@@ -46,6 +46,8 @@ export interface SessionHooks {
   saveTokens(tokens: TokenPair): void;
   /** The refresh token is gone, expired or reused: the session is over. */
   sessionEnded(): void;
+  /** Re-read the tokens other tabs may have saved (they share localStorage). */
+  syncTokens?(): void;
 }
 
 const noSession: SessionHooks = {
@@ -78,30 +80,41 @@ export function createApiClient(options: ApiClientOptions = {}) {
   let hooks: SessionHooks = noSession;
   let inFlight: Promise<boolean> | null = null;
 
+  /**
+   * Refresh tokens are single use and tabs share them, so a refresh runs under a Web Lock
+   * across tabs and first re-reads the stored pair: when another tab has just refreshed,
+   * its new pair is used instead of spending (and, as a reuse, revoking) the old token.
+   */
+  async function refreshFlow(): Promise<boolean> {
+    const before = hooks.refreshToken();
+    hooks.syncTokens?.();
+    const refresh = hooks.refreshToken();
+    if (!refresh) return false;
+    if (refresh !== before) return true;
+    let response: Response;
+    try {
+      response = await rawFetch(
+        new Request(`${baseUrl}/api/v1/auth/refresh`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ refresh_token: refresh }),
+        }),
+      );
+    } catch {
+      return false; // offline: keep the session, the caller sees its 401
+    }
+    if (response.ok) {
+      hooks.saveTokens((await response.json()) as TokenPair);
+      return true;
+    }
+    if (response.status === 401 || response.status === 400) hooks.sessionEnded();
+    return false;
+  }
+
   /** One refresh at a time; everyone who asks meanwhile waits for the same answer. */
   function refreshOnce(): Promise<boolean> {
-    inFlight ??= (async () => {
-      const refresh = hooks.refreshToken();
-      if (!refresh) return false;
-      let response: Response;
-      try {
-        response = await rawFetch(
-          new Request(`${baseUrl}/api/v1/auth/refresh`, {
-            method: 'POST',
-            headers: { 'Content-Type': 'application/json' },
-            body: JSON.stringify({ refresh_token: refresh }),
-          }),
-        );
-      } catch {
-        return false; // offline: keep the session, the caller sees its 401
-      }
-      if (response.ok) {
-        hooks.saveTokens((await response.json()) as TokenPair);
-        return true;
-      }
-      if (response.status === 401 || response.status === 400) hooks.sessionEnded();
-      return false;
-    })().finally(() => {
+    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    inFlight ??= (locks ? locks.request('luojia.token-refresh', refreshFlow) : refreshFlow()).finally(() => {
       inFlight = null;
     });
     return inFlight;

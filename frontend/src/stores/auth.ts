@@ -52,7 +52,19 @@ export const useAuthStore = defineStore('auth', () => {
       clear();
       onSessionEnded();
     },
+    syncTokens: () => {
+      tokens.value = loadTokens();
+    },
   });
+
+  // Another tab logged in, out, or refreshed the pair: follow it.
+  if (typeof window !== 'undefined') {
+    window.addEventListener('storage', (event) => {
+      if (event.key !== STORAGE_KEY && event.key !== null) return;
+      tokens.value = loadTokens();
+      if (!tokens.value) me.value = null;
+    });
+  }
 
   function whenSessionEnds(callback: () => void) {
     onSessionEnded = callback;
