@@ -49,6 +49,27 @@ describe('i18n', () => {
     }
   });
 
+  it('leaves no Chinese text in components and code (it belongs in the locale files)', () => {
+    const root = join(__dirname, '..');
+    const offenders: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) {
+          if (entry.name !== 'locales') walk(path);
+        } else if (/\.(vue|ts)$/.test(entry.name) && !/\.spec\.ts$|\.d\.ts$/.test(entry.name)) {
+          const code = readFileSync(path, 'utf8')
+            .replace(/\/\*[\s\S]*?\*\//g, '')
+            .replace(/\/\/.*$/gm, '')
+            .replace(/<!--[\s\S]*?-->/g, '');
+          if (/[\u4e00-\u9fff]/.test(code)) offenders.push(path.slice(root.length + 1));
+        }
+      }
+    };
+    walk(root);
+    expect(offenders).toEqual([]);
+  });
+
   it('translates every API error code', async () => {
     const schema = readFileSync(join(__dirname, '../api/schema.d.ts'), 'utf8');
     const match = /ErrorCode:\s*([^;]+);/.exec(schema);
