@@ -587,7 +587,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Members with their roles. */
+        /**
+         * Members with their roles, by user id, a page at a time (`joined` over the WebSocket
+         *     lists only the online ones).
+         */
         get: operations["list_members"];
         put?: never;
         post?: never;
@@ -1025,7 +1028,7 @@ export interface components {
          * @description Stable machine-readable error codes.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "invalid_body" | "invalid_query" | "unsupported_media_type" | "payload_too_large" | "validation_failed" | "password_too_long" | "unauthorized" | "invalid_token" | "token_expired" | "invalid_credentials" | "refresh_token_reused" | "forbidden" | "not_found" | "method_not_allowed" | "username_taken" | "email_taken" | "conflict" | "room_full" | "banned" | "owner_must_transfer" | "rate_limited" | "service_unavailable" | "internal_error";
+        ErrorCode: "malformed_json" | "invalid_body" | "invalid_query" | "unsupported_media_type" | "payload_too_large" | "validation_failed" | "password_too_long" | "unauthorized" | "invalid_token" | "token_expired" | "invalid_credentials" | "refresh_token_reused" | "forbidden" | "not_found" | "method_not_allowed" | "username_taken" | "email_taken" | "conflict" | "room_full" | "banned" | "owner_must_transfer" | "rate_limited" | "service_unavailable" | "internal_error" | "invalid_message" | "not_joined";
         GenreResponse: {
             /** @example Science Fiction */
             name_en: string;
@@ -1096,6 +1099,12 @@ export interface components {
              */
             role: string;
             username: string;
+        };
+        /** @description A page of members, by user id. */
+        MemberPage: {
+            items: components["schemas"]["MemberResponse"][];
+            /** @description Pass as `cursor` for the next page; absent on the last page. */
+            next_cursor?: string | null;
         };
         MemberPresence: {
             name: string;
@@ -1433,6 +1442,12 @@ export interface components {
              * @description The room's newest sequence number.
              */
             last_seq: number;
+            /**
+             * Format: int32
+             * @description All members of the room, online or not.
+             */
+            member_count: number;
+            /** @description Online members, at most 100 (the full list: `GET /api/v1/rooms/{id}/members`). */
             members: components["schemas"]["MemberPresence"][];
             /** @description The last 50 messages, or exactly those after `last_seq`. */
             messages: components["schemas"]["ChatMessage"][];
@@ -1516,11 +1531,8 @@ export interface components {
             /** @enum {string} */
             type: "removed";
         } | {
-            /**
-             * @description Stable code, as in the REST problems (`forbidden`, `not_found`, `invalid_message`,
-             *     `rate_limited`, `muted`, `slow_mode`, …).
-             */
-            code: string;
+            /** @description Stable code: the same values as the REST problems' `code`. */
+            code: components["schemas"]["ErrorCode"];
             message: string;
             req_id?: string | null;
             /** Format: int64 */
@@ -3482,7 +3494,11 @@ export interface operations {
     };
     list_members: {
         parameters: {
-            query?: never;
+            query?: {
+                cursor?: string;
+                /** @description 1 to 100 (default 20). */
+                limit?: number;
+            };
             header?: never;
             path: {
                 id: number;
@@ -3496,7 +3512,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MemberResponse"][];
+                    "application/json": components["schemas"]["MemberPage"];
                 };
             };
             403: {
