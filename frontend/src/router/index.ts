@@ -25,6 +25,9 @@ export interface RouteNamedMap {
   register: Info<'register', '/register'>;
   movie: Info<'movie', '/movies/:id', IdParam>;
   watch: Info<'watch', '/watch/:id', IdParam>;
+  rooms: Info<'rooms', '/rooms'>;
+  room: Info<'room', '/rooms/:id', IdParam>;
+  invite: RouteRecordInfo<'invite', '/r/:code', { code: string }, { code: string }>;
   'me-history': Info<'me-history', '/me/history'>;
   'me-watchlist': Info<'me-watchlist', '/me/watchlist'>;
   'me-profile': Info<'me-profile', '/me/profile'>;
@@ -63,6 +66,9 @@ export const routes: RouteRecordRaw[] = [
   { path: '/register', name: 'register', component: () => import('@/views/RegisterView.vue'), meta: { title: 'auth.register' } },
   { path: '/movies/:id', name: 'movie', component: () => import('@/views/MovieView.vue') },
   { path: '/watch/:id', name: 'watch', component: () => import('@/views/WatchView.vue') },
+  { path: '/rooms', name: 'rooms', component: () => import('@/views/RoomsView.vue'), meta: { title: 'room.rooms' } },
+  { path: '/rooms/:id', name: 'room', component: () => import('@/views/RoomView.vue'), meta: { auth: true, title: 'room.rooms' } },
+  { path: '/r/:code', name: 'invite', component: () => import('@/views/InviteView.vue'), meta: { auth: true, title: 'room.rooms' } },
   { path: '/me/history', name: 'me-history', component: () => import('@/views/me/HistoryView.vue'), meta: { auth: true, title: 'me.history' } },
   { path: '/me/watchlist', name: 'me-watchlist', component: () => import('@/views/me/WatchlistView.vue'), meta: { auth: true, title: 'me.watchlist' } },
   { path: '/me/profile', name: 'me-profile', component: () => import('@/views/me/ProfileView.vue'), meta: { auth: true, title: 'me.profile' } },
