@@ -43,6 +43,8 @@ export async function startServer(env = {}) {
       APP_DATA_DIR: dataDir,
       APP_AUTH__BCRYPT_COST: '4',
       APP_LOG__LEVEL: 'warn',
+      // The app's pages open /ws from this origin (the socket checks Origin exactly).
+      APP_SERVER__ALLOWED_ORIGINS: `http://127.0.0.1:${port}`,
       ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -91,12 +91,13 @@ test('movie page at 1440×900: rate, watchlist, comment, reply, like, watch toge
 
   await screenshot(page, 'movie-desktop');
 
-  // Watch together: a room for this movie, its invite code shown.
+  // Watch together: a room for this movie, and straight into it.
   await page.getByTestId('together').click();
-  const code = (await page.getByTestId('invite-code').textContent()).trim();
-  assert.ok(code.length >= 4, `invite code ${code}`);
+  await page.waitForURL(/\/rooms\/\d+$/);
+  const roomId = Number(new URL(page.url()).pathname.split('/').pop());
   const rooms = await api(server, 'GET', '/api/v1/me/rooms', { token: user.token });
-  assert.equal(JSON.stringify(rooms).includes(code), true);
+  assert.ok(rooms.items.some((r) => r.id === roomId && r.movie_id === movie.id));
+  await page.getByTestId('copy-invite').waitFor();
 
   assert.deepEqual(problems, []);
   await page.close();
