@@ -206,7 +206,7 @@ describe('SyncEngine', () => {
     expect(sim.engine.startDelayMs).toBeGreaterThan(100)
   })
 
-  it('a page 30 ms ahead slows down until within the exit band, then plays at 1x', () => {
+  it('a page 30 ms ahead slows down until within the exit band (4 ms), then plays at 1x', () => {
     const sim = new Sim()
     sim.paused = false
     sim.playingSince(10_000, 0)
@@ -230,11 +230,11 @@ describe('SyncEngine', () => {
     expect(sim.rate).toBe(1)
   })
 
-  it('drift inside the dead band (15 ms) is left alone', () => {
+  it('drift inside the dead band (8 ms) is left alone', () => {
     const sim = new Sim()
     sim.paused = false
     sim.playingSince(10_000, 0)
-    sim.pos = positionAt(sim.anchor, sim.serverNow) + 15
+    sim.pos = positionAt(sim.anchor, sim.serverNow) + 8
     sim.run(3000)
     expect(sim.actions.every((a) => a.kind === 'none')).toBe(true)
   })

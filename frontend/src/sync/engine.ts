@@ -10,10 +10,12 @@
  *    called. The binding measures each start (the first frame's position mapped back to the
  *    moment it left `position_ms`) and reports it with `notePlayStart`; scheduled starts are
  *    then called that much early. Seeks are compensated the same way (`noteSeek`).
- * 2. **Tight dead band with hysteresis.** Correction starts when the smoothed drift leaves
- *    ±`enterMs` (20 ms) and runs until it is back inside ±`exitMs` (6 ms). A single dead
- *    band of 40 ms parked every page anywhere inside ±40 ms; one of 6 ms would chatter on
- *    the frame-quantised measurement.
+ * 2. **Tight dead band with hysteresis.** Correction starts when the median drift leaves
+ *    ±`enterMs` (10 ms) and runs until it is back inside ±`exitMs` (4 ms). A single dead
+ *    band of 40 ms parks a page anywhere inside ±40 ms (with 20 ms a page sat 16 ms off in
+ *    Chromium); one of 4 ms would chatter: the frame-mapped position moves ±3–4 ms between
+ *    samples (one 60 Hz refresh spread over the samples), so 10 ms is the smallest entry that
+ *    noise does not cross, and 4 ms the exit that stops before overshooting.
  * 3. **Smoothed measurement.** The drift is the median of the last few samples taken within
  *    `windowMs`, so one late frame callback does not start a correction.
  *
@@ -86,8 +88,8 @@ export interface EngineOptions {
 }
 
 const DEFAULTS: Required<EngineOptions> = {
-  enterMs: 20,
-  exitMs: 6,
+  enterMs: 10,
+  exitMs: 4,
   seekMs: 1000,
   gain: 0.0015,
   maxNudge: 0.1,

@@ -7,7 +7,7 @@
 // room's timeline (reading commands from media events would echo our own actions back).
 import { onBeforeUnmount, ref, shallowRef, watch, type Ref, type ShallowRef } from 'vue';
 import { clientNow, type ServerClock } from './clock';
-import { SyncEngine, type Anchor, type SyncAction } from './engine';
+import { positionAt, SyncEngine, type Anchor, type SyncAction } from './engine';
 
 export interface PlaybackSyncOptions {
   video: ShallowRef<HTMLVideoElement | null>;
@@ -58,9 +58,27 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
         seekProbe = null;
       }
       frame = { pos, at };
+      record(pos, at, v);
       frameHandle = v.requestVideoFrameCallback?.(cb);
     };
     frameHandle = v.requestVideoFrameCallback?.(cb);
+  }
+
+  /**
+   * Each presented frame's error against the room's timeline (ms, positive = ahead), kept in
+   * `window.__luojiaSync.frames` (last 4,000) for the browser tests and benchmarks: the frame's
+   * `mediaTime` against `expected(server time of its expectedDisplayTime)`.
+   */
+  const log: { at: number; err: number; pos: number }[] = [];
+  (window as unknown as { __luojiaSync?: unknown }).__luojiaSync = {
+    frames: log,
+    engine: () => ({ startDelayMs: engine.startDelayMs, seekDelayMs: engine.seekDelayMs, offset: o.clock.offset, rtt: o.clock.rtt }),
+  };
+  function record(pos: number, at: number, v: HTMLVideoElement) {
+    const a = o.anchor.value;
+    if (!a || !a.playing || v.paused || !o.clock.synced) return;
+    log.push({ at, pos, err: pos - positionAt(a, o.clock.serverTime(at)) });
+    if (log.length > 4000) log.splice(0, log.length - 4000);
   }
 
   function position(v: HTMLVideoElement, now: number): number {
