@@ -70,3 +70,40 @@ drop_test_databases() {
     psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
   done
 }
+
+# The web app (frontend/): `npm ci` when node_modules is missing or package-lock.json
+# changed, `npm run build` when a source changed since the last build (stamp files in
+# node_modules, which is per machine and never served).
+ensure_node() {
+  command -v npm >/dev/null || die "npm not found: install Node.js 20 or newer (https://nodejs.org)"
+}
+
+frontend_deps() {
+  ensure_node
+  local want have=""
+  want=$(sha256sum frontend/package-lock.json | cut -d' ' -f1)
+  [ -f frontend/node_modules/.luojia-lock ] && have=$(cat frontend/node_modules/.luojia-lock)
+  if [ ! -d frontend/node_modules ] || [ "$want" != "$have" ]; then
+    log "installing the web app's packages (npm ci)"
+    (cd frontend && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" > frontend/node_modules/.luojia-lock
+  fi
+}
+
+# A hash over every file the build reads.
+frontend_sources_hash() {
+  (cd frontend && find src public index.html vite.config.ts tsconfig*.json package-lock.json -type f -print0 \
+    | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+}
+
+frontend_build() {
+  frontend_deps
+  local want have=""
+  want=$(frontend_sources_hash)
+  [ -f frontend/node_modules/.luojia-build ] && have=$(cat frontend/node_modules/.luojia-build)
+  if [ ! -f frontend/dist/index.html ] || [ "$want" != "$have" ]; then
+    log "building the web app (npm run build)"
+    (cd frontend && npm run build --silent)
+    echo "$want" > frontend/node_modules/.luojia-build
+  fi
+}

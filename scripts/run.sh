@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 ensure_cargo
-apt_install ffmpeg
+# CJK fonts: the demo titles drawn into the frames, and Chinese in a local browser.
+apt_install ffmpeg fonts-noto-cjk
+frontend_build
 log "building the backend (release; the first build takes a few minutes)"
 cargo build --release --locked -p luojia
 log "demo catalog (made with ffmpeg on the first run, then kept in ./data)"

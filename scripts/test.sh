@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 ensure_cargo
 # The delivery tests run ffmpeg and a real nginx; the browser tests Debian's Chromium.
-apt_install ffmpeg nginx chromium
+# fonts-noto-cjk so Chinese renders in the screenshots.
+apt_install ffmpeg nginx chromium fonts-noto-cjk
 ensure_services
 drop_test_databases
 trap drop_test_databases EXIT
@@ -16,6 +17,13 @@ export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:543
 export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 # A missing database fails the suite instead of skipping it.
 export LUOJIA_REQUIRE_ALL_BACKENDS=1
+
+log "web app: generated API types, type check, unit tests, build"
+frontend_deps
+(cd frontend && npm run --silent check:api)
+(cd frontend && npm run --silent typecheck)
+(cd frontend && npm test --silent)
+(cd frontend && npm run --silent build && npm run --silent report:bundle)
 
 log "cargo fmt --check"
 cargo fmt --all --check

@@ -281,7 +281,7 @@ pub async fn fallback(
     if !read_only && !READ_ONLY_PREFIXES.iter().any(|p| path.starts_with(p)) {
         return Ok(method_not_allowed("GET, HEAD"));
     }
-    crate::media::serve::spa(state, req).await
+    crate::webapp::serve(state, req).await
 }
 
 #[cfg(test)]

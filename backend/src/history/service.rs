@@ -220,6 +220,14 @@ pub async fn watchlist_add(state: &AppState, user_id: i64, movie_id: i64) -> App
     Ok(())
 }
 
+/// Whether one movie is on the caller's watchlist.
+pub async fn in_watchlist(state: &AppState, user_id: i64, movie_id: i64) -> AppResult<bool> {
+    Ok(watchlist::Entity::find_by_id((user_id, movie_id))
+        .one(&state.db)
+        .await?
+        .is_some())
+}
+
 pub async fn watchlist_remove(state: &AppState, user_id: i64, movie_id: i64) -> AppResult<()> {
     watchlist::Entity::delete_by_id((user_id, movie_id))
         .exec(&state.db)

@@ -3,7 +3,7 @@
 //! In embedded mode this process serves both itself, with the same check.
 
 use actix_files::NamedFile;
-use actix_web::http::header::{self, CacheControl, CacheDirective, ContentType};
+use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::grant::parse_hls_path;
@@ -80,13 +80,13 @@ async fn send_file(
     Ok(res)
 }
 
-fn set_cache(res: &mut HttpResponse, cache: &CacheControl) {
+pub(crate) fn set_cache(res: &mut HttpResponse, cache: &CacheControl) {
     if let Ok(v) = header::HeaderValue::from_str(&cache.to_string()) {
         res.headers_mut().insert(header::CACHE_CONTROL, v);
     }
 }
 
-fn immutable(visibility: CacheDirective) -> CacheControl {
+pub(crate) fn immutable(visibility: CacheDirective) -> CacheControl {
     CacheControl(vec![
         visibility,
         CacheDirective::MaxAge(31_536_000),
@@ -135,66 +135,3 @@ pub async fn serve_static(
     let cache = CacheControl(vec![CacheDirective::Public, CacheDirective::MaxAge(3600)]);
     send_file(&req, path, &file, cache).await
 }
-
-/// The single-page app: real files from the build, `index.html` for app routes.
-pub async fn spa(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
-    let dist = &state.settings.frontend.dist_dir;
-    let path = req.path();
-    let reserved = ["/api/", "/hls/", "/static/", "/internal/", "/ws"];
-    if reserved.iter().any(|p| path.starts_with(p)) {
-        return Err(AppError::new(ErrorCode::NotFound, "no such route"));
-    }
-    let rel = path.trim_start_matches('/');
-    let safe = rel
-        .split('/')
-        .all(|seg| !seg.starts_with('.') && !seg.contains('\\'));
-    if safe && !rel.is_empty() {
-        let candidate = dist.join(rel);
-        if candidate.is_file() {
-            let cache = if rel.starts_with("assets/") {
-                immutable(CacheDirective::Public)
-            } else {
-                CacheControl(vec![CacheDirective::NoCache])
-            };
-            let named = NamedFile::open(&candidate).map_err(|_| AppError::not_found("file"))?;
-            let mut res = named.into_response(&req);
-            set_cache(&mut res, &cache);
-            return Ok(res);
-        }
-        // A missing file (anything with an extension) is a 404, not the app.
-        if rel
-            .rsplit('/')
-            .next()
-            .is_some_and(|last| last.contains('.'))
-        {
-            return Err(AppError::not_found("file"));
-        }
-    }
-    let index = dist.join("index.html");
-    let html = |body: Vec<u8>| {
-        HttpResponse::Ok()
-            .insert_header(ContentType::html())
-            .insert_header(CacheControl(vec![CacheDirective::NoCache]))
-            .body(body)
-    };
-    match tokio::fs::read(&index).await {
-        Ok(bytes) => Ok(html(bytes)),
-        // No web app built: say so at the front door instead of a bare 404.
-        Err(_) if path == "/" => Ok(html(NO_FRONTEND.as_bytes().to_vec())),
-        Err(_) => Err(AppError::new(ErrorCode::NotFound, "no such route")),
-    }
-}
-
-const NO_FRONTEND: &str = r#"<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>珞珈在线影院 · Luojia Cinema</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font-family:system-ui,"Noto Sans CJK SC",sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;line-height:1.6;color:#222}
-code{background:#f2f2f2;padding:.1rem .3rem;border-radius:3px}a{color:#b0302a}</style></head>
-<body><h1>珞珈在线影院 <small>Luojia Cinema</small></h1>
-<p>服务器正在运行。网页应用尚未构建（<code>frontend/dist</code> 不存在）。</p>
-<p>The server is running. The web app is not built yet (no <code>frontend/dist</code>).</p>
-<ul><li><a href="/docs/">API 文档 · API docs (Swagger UI)</a></li>
-<li><a href="/api/v1/movies">影片目录 · The catalog (JSON)</a></li>
-<li><a href="/openapi.json">OpenAPI</a> · <a href="/healthz">/healthz</a> · <a href="/readyz">/readyz</a></li></ul>
-</body></html>
-"#;

@@ -127,8 +127,14 @@ pub struct MovieDetail {
     pub renditions: Vec<RenditionInfo>,
     /// Why the last ingest failed (status `failed`).
     pub status_detail: Option<String>,
+    /// Damped (Bayesian) mean of the scores, the one `sort=rating` orders by.
+    pub rating_score: f64,
     /// Where the caller stopped watching (logged-in callers with history).
     pub resume_position_ms: Option<i64>,
+    /// The caller's own score, 1 to 10 (logged-in callers who rated the movie).
+    pub my_score: Option<i32>,
+    /// Whether the movie is on the caller's watchlist (logged-in callers only).
+    pub in_watchlist: Option<bool>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -83,6 +83,9 @@ pub async fn get_movie(
     if let Some(me) = &caller {
         detail.resume_position_ms =
             crate::history::service::resume_position(&state, me.id, *id).await?;
+        detail.my_score = crate::ratings::service::own_score(&state.db, me.id, *id).await?;
+        detail.in_watchlist =
+            Some(crate::history::service::in_watchlist(&state, me.id, *id).await?);
     }
     Ok(web::Json(detail))
 }

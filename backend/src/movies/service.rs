@@ -350,7 +350,10 @@ pub async fn detail_of(db: &impl ConnectionTrait, m: movie::Model) -> AppResult<
         subtitles: subs,
         renditions,
         status_detail: m.status_detail.clone(),
+        rating_score: m.rating_score,
         resume_position_ms: None,
+        my_score: None,
+        in_watchlist: None,
         created_at: m.created_at,
         updated_at: m.updated_at,
     })

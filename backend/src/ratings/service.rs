@@ -126,6 +126,18 @@ pub async fn get(
     response(db, user, movie_id).await
 }
 
+/// The caller's own score, if any (the movie page shows it beside the averages).
+pub async fn own_score(
+    db: &DatabaseConnection,
+    user_id: i64,
+    movie_id: i64,
+) -> AppResult<Option<i32>> {
+    Ok(rating::Entity::find_by_id((movie_id, user_id))
+        .one(db)
+        .await?
+        .map(|r| r.score))
+}
+
 /// Remove the caller's score; removing a missing one is a no-op.
 pub async fn delete(
     db: &DatabaseConnection,

@@ -294,4 +294,49 @@ mod tests {
             vec![2, 3]
         );
     }
+
+    /// The shared vectors (`sync_vectors.json`) that the browser's sync engine checks too.
+    #[test]
+    fn shared_vectors_agree() {
+        let v: serde_json::Value =
+            serde_json::from_str(include_str!("sync_vectors.json")).expect("vectors parse");
+        let state = |c: &serde_json::Value| -> PlaybackState {
+            serde_json::from_value(c["state"].clone()).expect("state")
+        };
+        let cases = v["position_at"].as_array().expect("position_at");
+        assert!(!cases.is_empty());
+        for c in cases {
+            let t = c["t"].as_i64().expect("t");
+            let want = c["expected"].as_f64().expect("expected");
+            assert!(
+                (state(c).position_at(t) - want).abs() < 1e-9,
+                "position_at: {}",
+                c["name"]
+            );
+        }
+        let cases = v["apply"].as_array().expect("apply");
+        assert!(!cases.is_empty());
+        for c in cases {
+            let action: PlaybackAction =
+                serde_json::from_value(c["action"].clone()).expect("action");
+            let got = apply(
+                &state(c),
+                &action,
+                c["now"].as_i64().expect("now"),
+                c["lead_ms"].as_i64().expect("lead_ms"),
+                c["duration_ms"].as_i64(),
+            );
+            match c.get("expected") {
+                Some(e) => {
+                    let want: PlaybackState = serde_json::from_value(e.clone()).expect("expected");
+                    assert_eq!(got, Ok(want), "apply: {}", c["name"]);
+                }
+                None => assert!(
+                    matches!(got, Err(SyncError::Invalid(_))),
+                    "apply: {} should be refused",
+                    c["name"]
+                ),
+            }
+        }
+    }
 }

@@ -463,6 +463,17 @@ async fn concurrent_ratings_keep_the_average_exact(b: Backend) {
     let (n, avg) = movie_figures(&app, movie).await;
     assert_eq!(n, 20);
     assert!((avg - mean(&now)).abs() < 1e-9);
+    // The movie page carries the caller's score and the damped score `sort=rating` uses.
+    let detail = list(
+        &app,
+        &format!("/api/v1/movies/{movie}"),
+        Some(&fans[0].access),
+    )
+    .await;
+    assert_eq!(detail["my_score"], 10);
+    let damped = (10.0 * 6.0 + now.iter().sum::<i64>() as f64) / (10.0 + 20.0);
+    let shown = detail["rating_score"].as_f64().expect("rating_score");
+    assert!((shown - damped).abs() < 1e-9, "{shown} vs {damped}");
 
     // Remove it (twice: idempotent), then it is gone.
     for _ in 0..2 {
@@ -482,6 +493,13 @@ async fn concurrent_ratings_keep_the_average_exact(b: Backend) {
     let (n, avg) = movie_figures(&app, movie).await;
     assert_eq!(n, 19);
     assert!((avg - mean(&now[1..])).abs() < 1e-9);
+    let detail = list(
+        &app,
+        &format!("/api/v1/movies/{movie}"),
+        Some(&fans[0].access),
+    )
+    .await;
+    assert!(detail["my_score"].is_null());
     expect_problem(
         app.get(
             &format!("/api/v1/movies/{movie}/rating"),

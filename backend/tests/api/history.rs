@@ -234,6 +234,14 @@ async fn watchlist_is_private_and_idempotent(b: Backend) {
     )
     .await;
     assert_eq!(movie_ids(&w), vec![m]);
+    // The movie page knows: on Alice's list, not on Bob's, unknown to anonymous callers.
+    let path = format!("/api/v1/movies/{m}");
+    let d = expect_status(app.get(&path, Some(&a.access)).await, StatusCode::OK).await;
+    assert_eq!(d["in_watchlist"], true);
+    let d = expect_status(app.get(&path, Some(&bob.access)).await, StatusCode::OK).await;
+    assert_eq!(d["in_watchlist"], false);
+    let d = expect_status(app.get(&path, None).await, StatusCode::OK).await;
+    assert!(d["in_watchlist"].is_null());
     let wb = expect_status(
         app.get("/api/v1/me/watchlist", Some(&bob.access)).await,
         StatusCode::OK,

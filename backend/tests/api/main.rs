@@ -26,4 +26,5 @@ mod rooms_live;
 mod sessions;
 mod tokens;
 mod users;
+mod webapp;
 mod ws;

@@ -1,0 +1,368 @@
+import { describe, expect, it } from 'vitest'
+import vectors from '../../../backend/src/realtime/sync_vectors.json'
+import { positionAt, SyncEngine, type Anchor, type SyncAction } from './engine'
+import { ServerClock } from './clock'
+
+/**
+ * A fake player on a fake clock: it moves at its playbackRate, `play()` puts moving frames
+ * on screen `startDelay` ms after it is called, and a seek shows the new frame after
+ * `seekDelay` ms. The simulation steps 1 ms at a time and ticks the engine every 250 ms,
+ * as `usePlaybackSync` does.
+ */
+class Sim {
+  now = 1_000_000 // client ms
+  offset = 3_456.5 // server - client
+  pos = 0
+  paused = true
+  rate = 1
+  buffering = false
+  userSeeking = false
+  startDelay = 70
+  seekDelay = 100
+  private startsAt: number | null = null // client time moving frames begin
+  private playCalledAt: number | null = null
+  private seekDone: { at: number; pos: number; play: boolean; wasPlaying: boolean } | null = null
+  private playTimer: number | null = null
+  actions: SyncAction[] = []
+
+  constructor(
+    public engine = new SyncEngine(),
+    public anchor: Anchor = { playing: false, position_ms: 0, rate: 1, anchor_time: 0 },
+  ) {}
+
+  get serverNow(): number {
+    return this.now + this.offset
+  }
+
+  drift(): number {
+    return this.pos - positionAt(this.anchor, this.serverNow)
+  }
+
+  private callPlay(): void {
+    this.playCalledAt = this.now
+    this.startsAt = this.now + this.startDelay
+  }
+
+  private step(dt: number): void {
+    this.now += dt
+    if (this.playTimer !== null && this.now >= this.playTimer) {
+      this.playTimer = null
+      this.callPlay()
+    }
+    if (this.seekDone && this.now >= this.seekDone.at) {
+      this.pos = this.seekDone.pos
+      this.engine.noteSeek(this.seekDelay)
+      // A playing element goes on playing after a seek; a paused one needs play().
+      if (this.seekDone.play && this.seekDone.wasPlaying) this.paused = false
+      else if (this.seekDone.play) this.callPlay()
+      this.seekDone = null
+    }
+    if (this.startsAt !== null && this.now >= this.startsAt) {
+      this.paused = false
+      this.engine.notePlayStart(this.startsAt - (this.playCalledAt ?? this.startsAt))
+      this.startsAt = null
+    }
+    if (!this.paused && !this.buffering && !this.seekDone) this.pos += dt * this.rate
+  }
+
+  tick(): SyncAction {
+    const a = this.engine.tick(this.anchor, {
+      now: this.now,
+      serverNow: this.serverNow,
+      positionMs: this.pos,
+      paused: this.paused && this.startsAt === null,
+      playbackRate: this.rate,
+      buffering: this.buffering || this.seekDone !== null,
+      userSeeking: this.userSeeking,
+    })
+    this.actions.push(a)
+    switch (a.kind) {
+      case 'rate':
+        this.rate = a.rate
+        break
+      case 'pause':
+        this.paused = true
+        this.pos = a.positionMs
+        break
+      case 'seek':
+        this.rate = a.rate
+        this.seekDone = { at: this.now + this.seekDelay, pos: a.positionMs, play: a.play, wasPlaying: !this.paused }
+        this.paused = true
+        break
+      case 'play_at':
+        this.rate = a.rate
+        this.pos = a.positionMs
+        this.playTimer = a.at
+        break
+    }
+    return a
+  }
+
+  /** Runs `ms` of time, ticking every 250 ms; returns the drifts seen at each tick. */
+  run(ms: number): number[] {
+    const drifts: number[] = []
+    const end = this.now + ms
+    let nextTick = this.now
+    while (this.now < end) {
+      if (this.now >= nextTick) {
+        this.tick()
+        drifts.push(this.drift())
+        nextTick += 250
+      }
+      this.step(1)
+    }
+    return drifts
+  }
+
+  /** A playing anchor that started `agoMs` ago at `position`. */
+  playingSince(agoMs: number, position: number, rate = 1): void {
+    this.anchor = { playing: true, position_ms: position, rate, anchor_time: this.serverNow - agoMs }
+  }
+}
+
+/** Drift now, after letting things settle. */
+const settled = (sim: Sim, ms = 8000) => {
+  sim.run(ms)
+  return sim.drift()
+}
+
+describe('shared vectors (backend/src/realtime/sync_vectors.json)', () => {
+  it('positionAt agrees with sync.rs for every case', () => {
+    expect(vectors.position_at.length).toBeGreaterThan(0)
+    for (const c of vectors.position_at) {
+      expect(positionAt(c.state, c.t), c.name).toBeCloseTo(c.expected, 9)
+    }
+  })
+
+  it('each apply result is anchored where the old timeline was at the effective time', () => {
+    for (const c of vectors.apply) {
+      if (!('expected' in c) || !c.expected) continue
+      const at = c.now + c.lead_ms
+      expect(c.expected.anchor_time, c.name).toBe(at)
+      if (c.action.action === 'pause' || c.action.action === 'rate' || c.action.action === 'play') {
+        const old = positionAt(c.state, at)
+        const bounded = c.duration_ms === null ? old : Math.min(old, c.duration_ms)
+        expect(c.expected.position_ms, c.name).toBeCloseTo(bounded, 9)
+      }
+    }
+  })
+})
+
+describe('ServerClock', () => {
+  it('keeps the offset of the smallest round trip in a burst', () => {
+    const c = new ServerClock()
+    c.addSample(0, 1_000_030, 40) // rtt 40, offset 1_000_010
+    c.addSample(100, 1_000_105, 110) // rtt 10, offset 1_000_000
+    c.addSample(200, 1_000_250, 260) // rtt 60
+    expect(c.rtt).toBe(10)
+    expect(c.offset).toBe(1_000_000)
+    expect(c.serverTime(5)).toBe(1_000_005)
+    expect(c.clientTime(1_000_005)).toBe(5)
+  })
+
+  it('a later burst may replace it with a sample within 1.5x of the best rtt', () => {
+    const c = new ServerClock()
+    c.addSample(0, 1_000_005, 10)
+    expect(c.addSample(60_000, 1_060_020, 60_040)).toBe(false) // rtt 40: too slow
+    expect(c.addSample(60_100, 1_060_120, 60_114)).toBe(true) // rtt 14: accepted
+    expect(c.offset).toBe(1_000_013)
+  })
+
+  it('ignores nonsense samples', () => {
+    const c = new ServerClock()
+    expect(c.addSample(10, 5, 5)).toBe(false)
+    expect(c.synced).toBe(false)
+  })
+})
+
+describe('SyncEngine', () => {
+  it('schedules a future start and calls play() early by the start delay', () => {
+    const sim = new Sim()
+    sim.anchor = { playing: true, position_ms: 10_000, rate: 1, anchor_time: sim.serverNow + 500 }
+    const a = sim.tick()
+    expect(a.kind).toBe('play_at')
+    if (a.kind !== 'play_at') return
+    expect(a.positionMs).toBe(10_000)
+    expect(a.at).toBeCloseTo(sim.now + 500 - 70, 6)
+    // Ticking again does not schedule twice.
+    expect(sim.tick().kind).toBe('none')
+    sim.run(1000)
+    expect(Math.abs(sim.drift())).toBeLessThanOrEqual(2) // the simulation steps 1 ms
+  })
+
+  it('learns a slower start and compensates it on the next start', () => {
+    const sim = new Sim()
+    sim.startDelay = 150
+    sim.anchor = { playing: true, position_ms: 0, rate: 1, anchor_time: sim.serverNow + 500 }
+    sim.run(300 + 500)
+    const firstError = Math.abs(sim.drift())
+    expect(firstError).toBeGreaterThan(50) // guessed 70, took 150
+    // Pause, then a new start: the measured delay is used.
+    sim.anchor = { playing: false, position_ms: 5_000, rate: 1, anchor_time: sim.serverNow }
+    sim.run(1000)
+    sim.anchor = { playing: true, position_ms: 5_000, rate: 1, anchor_time: sim.serverNow + 500 }
+    sim.run(1000)
+    expect(Math.abs(sim.drift())).toBeLessThan(firstError / 2)
+    expect(sim.engine.startDelayMs).toBeGreaterThan(100)
+  })
+
+  it('a page 30 ms ahead slows down until within the exit band (4 ms), then plays at 1x', () => {
+    const sim = new Sim()
+    sim.paused = false
+    sim.playingSince(10_000, 0)
+    sim.pos = positionAt(sim.anchor, sim.serverNow) + 30
+    sim.run(1000)
+    expect(sim.rate).toBeLessThan(1)
+    expect(Math.abs(settled(sim))).toBeLessThanOrEqual(8)
+    expect(sim.rate).toBe(1)
+  })
+
+  it('a page 300 ms behind speeds up (no seek) and converges', () => {
+    const sim = new Sim()
+    sim.paused = false
+    sim.playingSince(10_000, 0)
+    sim.pos = positionAt(sim.anchor, sim.serverNow) - 300
+    sim.run(1000)
+    expect(sim.rate).toBeGreaterThan(1)
+    expect(sim.rate).toBeLessThanOrEqual(1.1)
+    expect(sim.actions.some((a) => a.kind === 'seek')).toBe(false)
+    expect(Math.abs(settled(sim, 10_000))).toBeLessThanOrEqual(8)
+    expect(sim.rate).toBe(1)
+  })
+
+  it('drift inside the dead band (8 ms) is left alone', () => {
+    const sim = new Sim()
+    sim.paused = false
+    sim.playingSince(10_000, 0)
+    sim.pos = positionAt(sim.anchor, sim.serverNow) + 8
+    sim.run(3000)
+    expect(sim.actions.every((a) => a.kind === 'none')).toBe(true)
+  })
+
+  it('a large drift (5 s behind) seeks ahead by the seek delay and lands within a few ms', () => {
+    const sim = new Sim()
+    sim.paused = false
+    sim.playingSince(60_000, 0)
+    sim.pos = positionAt(sim.anchor, sim.serverNow) - 5000
+    const a = sim.tick()
+    expect(a.kind).toBe('seek')
+    expect(Math.abs(settled(sim, 4000))).toBeLessThanOrEqual(8)
+  })
+
+  it('a large drift ahead (3 s) seeks back', () => {
+    const sim = new Sim()
+    sim.paused = false
+    sim.playingSince(60_000, 0)
+    sim.pos = positionAt(sim.anchor, sim.serverNow) + 3000
+    expect(sim.tick().kind).toBe('seek')
+    expect(Math.abs(settled(sim, 4000))).toBeLessThanOrEqual(8)
+  })
+
+  it('never corrects while buffering', () => {
+    const sim = new Sim()
+    sim.paused = false
+    sim.playingSince(10_000, 0)
+    sim.pos = positionAt(sim.anchor, sim.serverNow) - 5000
+    sim.buffering = true
+    sim.run(3000)
+    expect(sim.actions.every((a) => a.kind === 'none')).toBe(true)
+    expect(
+      sim.engine.status(
+        { now: 0, serverNow: sim.serverNow, positionMs: sim.pos, paused: false, playbackRate: 1, buffering: true, userSeeking: false },
+        sim.anchor,
+      ),
+    ).toBe('buffering')
+  })
+
+  it('never corrects while the user drags the seek bar', () => {
+    const sim = new Sim()
+    sim.paused = false
+    sim.playingSince(10_000, 0)
+    sim.pos = positionAt(sim.anchor, sim.serverNow) + 2000
+    sim.userSeeking = true
+    sim.run(2000)
+    expect(sim.actions.every((a) => a.kind === 'none')).toBe(true)
+  })
+
+  it('the host seeks while this guest buffers: nothing until the buffer fills, then it lands on the new position', () => {
+    const sim = new Sim()
+    sim.paused = false
+    sim.playingSince(10_000, 0)
+    sim.pos = positionAt(sim.anchor, sim.serverNow)
+    sim.run(1000)
+    sim.buffering = true
+    sim.run(500)
+    sim.anchor = { playing: true, position_ms: 600_000, rate: 1, anchor_time: sim.serverNow + 300 }
+    sim.actions = []
+    sim.run(2000)
+    expect(sim.actions.every((a) => a.kind === 'none')).toBe(true)
+    sim.buffering = false
+    sim.run(250)
+    expect(sim.actions.some((a) => a.kind === 'seek')).toBe(true)
+    expect(Math.abs(settled(sim, 4000))).toBeLessThanOrEqual(8)
+  })
+
+  it('a rate change (1.25x) is followed', () => {
+    const sim = new Sim()
+    sim.paused = false
+    sim.playingSince(10_000, 0)
+    sim.pos = positionAt(sim.anchor, sim.serverNow)
+    sim.run(1000)
+    sim.anchor = { playing: true, position_ms: positionAt(sim.anchor, sim.serverNow + 300), rate: 1.25, anchor_time: sim.serverNow + 300 }
+    const drifts = sim.run(10_000)
+    expect(sim.rate).toBeCloseTo(1.25, 6)
+    expect(Math.max(...drifts.slice(-12).map(Math.abs))).toBeLessThanOrEqual(20)
+  })
+
+  it('pauses on a paused anchor and parks on its position', () => {
+    const sim = new Sim()
+    sim.paused = false
+    sim.playingSince(10_000, 0)
+    sim.pos = positionAt(sim.anchor, sim.serverNow)
+    sim.anchor = { playing: false, position_ms: 42_000, rate: 1, anchor_time: sim.serverNow }
+    expect(sim.tick()).toEqual({ kind: 'pause', positionMs: 42_000 })
+    expect(sim.pos).toBe(42_000)
+    expect(sim.tick().kind).toBe('none')
+  })
+
+  it('after a tab was hidden for a minute (frames frozen), it seeks back onto the timeline', () => {
+    const sim = new Sim()
+    sim.paused = false
+    sim.playingSince(10_000, 0)
+    sim.pos = positionAt(sim.anchor, sim.serverNow)
+    sim.run(2000)
+    const frozen = sim.pos
+    sim.now += 60_000 // hidden: no ticks, no frames
+    expect(sim.pos).toBe(frozen)
+    expect(sim.tick().kind).toBe('seek')
+    expect(Math.abs(settled(sim, 4000))).toBeLessThanOrEqual(8)
+  })
+
+  it('stops at the end of the movie', () => {
+    const e = new SyncEngine()
+    const anchor = { playing: true, position_ms: 0, rate: 1, anchor_time: 0 }
+    const a = e.tick(anchor, { now: 0, serverNow: 200_000, positionMs: 99_990, paused: false, playbackRate: 1, buffering: false, userSeeking: false, durationMs: 100_000 })
+    expect(a).toEqual({ kind: 'pause', positionMs: 100_000 })
+  })
+
+  it('converges within a few ms with a noisy, frame-quantised position (24 fps)', () => {
+    const sim = new Sim()
+    sim.paused = false
+    sim.playingSince(10_000, 0)
+    sim.pos = positionAt(sim.anchor, sim.serverNow) - 60
+    const engine = sim.engine
+    // Quantise what the engine sees to 41.7 ms frames, presented at a 16.7 ms refresh.
+    const tick = sim.tick.bind(sim)
+    sim.tick = () => {
+      const real = sim.pos
+      sim.pos = Math.floor(real / 41.7) * 41.7 + 20.85
+      const a = tick()
+      if (a.kind !== 'seek' && a.kind !== 'pause') sim.pos = real
+      return a
+    }
+    const drifts = sim.run(20_000)
+    const tail = drifts.slice(-40).map(Math.abs).sort((a, b) => a - b)
+    expect(tail[Math.floor(tail.length * 0.95)]).toBeLessThanOrEqual(25)
+    expect(engine.drift).not.toBeNaN()
+  })
+})

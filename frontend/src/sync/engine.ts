@@ -1,0 +1,304 @@
+/**
+ * The sync engine: pure decisions, no DOM. `usePlaybackSync` feeds it the room's anchor,
+ * the server clock and what the player reports, and carries out the action it returns.
+ *
+ * It starts from the algorithm in docs/realtime.md ("Client-side correction") and improves
+ * on it in three ways (the numbers are explained in docs/realtime.md, "What the browser
+ * client does"):
+ *
+ * 1. **Start delay compensated.** `video.play()` starts the picture 60–80 ms after it is
+ *    called. The binding measures each start (the first frame's position mapped back to the
+ *    moment it left `position_ms`) and reports it with `notePlayStart`; scheduled starts are
+ *    then called that much early. Seeks are compensated the same way (`noteSeek`).
+ * 2. **Tight dead band with hysteresis.** Correction starts when the median drift leaves
+ *    ±`enterMs` (10 ms) and runs until it is back inside ±`exitMs` (4 ms). A single dead
+ *    band of 40 ms parks a page anywhere inside ±40 ms (with 20 ms a page sat 16 ms off in
+ *    Chromium); one of 4 ms would chatter: the frame-mapped position moves ±3–4 ms between
+ *    samples (one 60 Hz refresh spread over the samples), so 10 ms is the smallest entry that
+ *    noise does not cross, and 4 ms the exit that stops before overshooting.
+ * 3. **Smoothed measurement.** The drift is the median of the last few samples taken within
+ *    `windowMs`, so one late frame callback does not start a correction.
+ *
+ * It never corrects while the player is buffering or the user is dragging the seek bar.
+ */
+
+export interface Anchor {
+  playing: boolean
+  /** Position (ms) at `anchor_time`. */
+  position_ms: number
+  rate: number
+  /** Server time (ms since the epoch). */
+  anchor_time: number
+}
+
+/** Where the movie is (or will be) at server time `t` — the same maths as `sync.rs`. */
+export function positionAt(anchor: Anchor, t: number): number {
+  if (!anchor.playing) return anchor.position_ms
+  return Math.max(0, anchor.position_ms + (t - anchor.anchor_time) * anchor.rate)
+}
+
+export interface PlayerSample {
+  /** Client time (ms) of this tick. */
+  now: number
+  /** Server time (ms) at `now`. */
+  serverNow: number
+  /** The player's position (ms) at `now` (from the last frame callback, extrapolated). */
+  positionMs: number
+  paused: boolean
+  /** The element's current `playbackRate`. */
+  playbackRate: number
+  buffering: boolean
+  /** The user is dragging the seek bar (their own seek is a command, not drift). */
+  userSeeking: boolean
+  /** Movie length (ms), when known. */
+  durationMs?: number
+}
+
+export type SyncAction =
+  | { kind: 'none' }
+  | { kind: 'rate'; rate: number }
+  | { kind: 'pause'; positionMs: number }
+  /** Seek to `positionMs`, then (if `play`) start at once. */
+  | { kind: 'seek'; positionMs: number; play: boolean; rate: number }
+  /** Seek to `positionMs` (paused) and call `play()` at client time `at`. */
+  | { kind: 'play_at'; positionMs: number; at: number; rate: number }
+
+export interface EngineOptions {
+  /** Correction starts outside this drift (ms). */
+  enterMs?: number
+  /** Correction stops inside this drift (ms). */
+  exitMs?: number
+  /** Above this drift (ms) the engine seeks instead of nudging the rate. */
+  seekMs?: number
+  /** Rate change per ms of drift (0.0015 → 10 ms of drift = 1.5 %). */
+  gain?: number
+  /** Largest relative rate change. */
+  maxNudge?: number
+  /** No correction this long after a seek or a start (ms). */
+  settleMs?: number
+  /** Samples older than this (ms) are dropped from the median. */
+  windowMs?: number
+  /** Samples in the median. */
+  samples?: number
+  /** Paused: positions closer than this (ms) are left alone. */
+  pausedToleranceMs?: number
+  /** First guess of the delay of `play()` and of a seek (ms), until measured. */
+  initialStartDelayMs?: number
+  initialSeekDelayMs?: number
+}
+
+const DEFAULTS: Required<EngineOptions> = {
+  enterMs: 10,
+  exitMs: 4,
+  seekMs: 1000,
+  gain: 0.0015,
+  maxNudge: 0.1,
+  settleMs: 600,
+  windowMs: 1500,
+  samples: 5,
+  pausedToleranceMs: 50,
+  initialStartDelayMs: 70,
+  initialSeekDelayMs: 100,
+}
+
+/** A delay estimate: exponential average of the measured ones, bounded. */
+class DelayEstimate {
+  private measured = false
+
+  constructor(
+    public value: number,
+    private readonly max: number,
+  ) {}
+
+  add(measured: number): void {
+    if (!Number.isFinite(measured)) return
+    const m = Math.min(this.max, Math.max(0, measured))
+    // The first measurement replaces the guess; later ones are averaged.
+    this.value = this.measured ? this.value * 0.6 + m * 0.4 : m
+    this.measured = true
+  }
+}
+
+export class SyncEngine {
+  private readonly o: Required<EngineOptions>
+  private readonly startDelay: DelayEstimate
+  private readonly seekDelay: DelayEstimate
+  private drifts: { at: number; drift: number }[] = []
+  private correcting = false
+  /** No decisions before this client time (a start or seek is under way). */
+  private settleUntil = 0
+  /** The scheduled start (client time) of the anchor it was scheduled for. */
+  private scheduled: { anchor: Anchor; at: number } | null = null
+  /** The anchor before the current one: it still rules until the new `anchor_time`. */
+  private prev: Anchor | null = null
+  private last: Anchor | null = null
+
+  constructor(opts: EngineOptions = {}) {
+    this.o = { ...DEFAULTS, ...opts }
+    this.startDelay = new DelayEstimate(this.o.initialStartDelayMs, 400)
+    this.seekDelay = new DelayEstimate(this.o.initialSeekDelayMs, 1500)
+  }
+
+  get startDelayMs(): number {
+    return this.startDelay.value
+  }
+
+  get seekDelayMs(): number {
+    return this.seekDelay.value
+  }
+
+  /** The last smoothed drift (ms, positive = ahead), or NaN before any. */
+  get drift(): number {
+    return this.median()
+  }
+
+  /** The binding measured how long `play()` took to put moving frames on screen. */
+  notePlayStart(delayMs: number): void {
+    this.startDelay.add(delayMs)
+  }
+
+  /** The binding measured how long a seek took until a frame of the new position showed. */
+  noteSeek(delayMs: number): void {
+    this.seekDelay.add(delayMs)
+  }
+
+  /** Forget smoothing and pending starts (new anchor, tab back from hidden, …). */
+  reset(): void {
+    this.drifts = []
+    this.correcting = false
+    this.settleUntil = 0
+    this.scheduled = null
+  }
+
+  /** What `player_status` to report. */
+  status(s: PlayerSample, anchor: Anchor): 'ready' | 'buffering' {
+    if (s.buffering) return 'buffering'
+    if (anchor.playing && Math.abs(s.positionMs - positionAt(anchor, s.serverNow)) > this.o.seekMs) {
+      return 'buffering'
+    }
+    return 'ready'
+  }
+
+  /** The room's position at server time `t`, honouring a change that lies ahead. */
+  private expectedAt(anchor: Anchor, t: number): { pos: number; rate: number } {
+    const p = this.prev
+    if (p && p.playing && anchor.playing && t < anchor.anchor_time) {
+      return { pos: positionAt(p, t), rate: p.rate }
+    }
+    return { pos: positionAt(anchor, t), rate: anchor.rate }
+  }
+
+  tick(anchor: Anchor, s: PlayerSample): SyncAction {
+    if (this.last && !sameAnchor(this.last, anchor)) this.prev = this.last
+    this.last = anchor
+    if (s.buffering || s.userSeeking) {
+      // A correction computed from a stalled picture would be wrong once it moves again.
+      this.drifts = []
+      this.correcting = false
+      return { kind: 'none' }
+    }
+    const clamp = (p: number) => (s.durationMs !== undefined ? Math.min(p, s.durationMs) : p)
+
+    if (!anchor.playing) {
+      this.scheduled = null
+      this.drifts = []
+      this.correcting = false
+      if (!s.paused) return { kind: 'pause', positionMs: clamp(anchor.position_ms) }
+      if (Math.abs(s.positionMs - anchor.position_ms) > this.o.pausedToleranceMs) {
+        return { kind: 'seek', positionMs: clamp(anchor.position_ms), play: false, rate: anchor.rate }
+      }
+      return { kind: 'none' }
+    }
+
+    if (s.durationMs !== undefined && positionAt(anchor, s.serverNow) >= s.durationMs) {
+      return s.paused ? { kind: 'none' } : { kind: 'pause', positionMs: s.durationMs }
+    }
+
+    if (s.paused) {
+      this.drifts = []
+      this.correcting = false
+      const startServer = anchor.anchor_time - this.startDelay.value
+      if (s.serverNow < startServer) {
+        // The start lies ahead: park on the anchor position and call play() early by the
+        // measured start delay. Scheduled once per anchor.
+        if (this.scheduled && sameAnchor(this.scheduled.anchor, anchor)) return { kind: 'none' }
+        const at = s.now + (startServer - s.serverNow)
+        this.scheduled = { anchor, at }
+        this.settleUntil = at + this.startDelay.value + this.o.settleMs
+        return { kind: 'play_at', positionMs: clamp(anchor.position_ms), at, rate: anchor.rate }
+      }
+      if (this.scheduled && sameAnchor(this.scheduled.anchor, anchor) && s.now < this.scheduled.at + 250) {
+        return { kind: 'none' } // the scheduled play() is being carried out
+      }
+      // Too late for a scheduled start: jump to where the room will be once the seek and
+      // the start are done.
+      this.scheduled = null
+      const lead = this.seekDelay.value + this.startDelay.value
+      this.settleUntil = s.now + lead + this.o.settleMs
+      return {
+        kind: 'seek',
+        positionMs: clamp(positionAt(anchor, s.serverNow + lead)),
+        play: true,
+        rate: anchor.rate,
+      }
+    }
+
+    if (s.now < this.settleUntil) return { kind: 'none' }
+
+    const { pos: now, rate } = this.expectedAt(anchor, s.serverNow)
+    const raw = s.positionMs - now
+    if (Math.abs(raw) > this.o.seekMs) {
+      this.drifts = []
+      this.correcting = false
+      const lead = this.seekDelay.value
+      this.settleUntil = s.now + lead + this.o.settleMs
+      return {
+        kind: 'seek',
+        positionMs: clamp(this.expectedAt(anchor, s.serverNow + lead).pos),
+        play: true,
+        rate,
+      }
+    }
+
+    this.drifts.push({ at: s.now, drift: raw })
+    this.drifts = this.drifts.filter((d) => s.now - d.at <= this.o.windowMs).slice(-this.o.samples)
+
+    if (!this.correcting) {
+      // Start only on the median of several samples: one late frame callback is not drift.
+      const drift = this.median()
+      if (this.drifts.length < 3 || Math.abs(drift) <= this.o.enterMs) return this.rateAction(rate, s.playbackRate)
+      this.correcting = true
+    }
+    // While correcting, follow the newest two samples: the median lags two ticks behind a
+    // drift that shrinks every tick, and would overshoot.
+    const recent = this.drifts.slice(-2)
+    const drift = recent.reduce((a, d) => a + d.drift, 0) / recent.length
+    if (Math.abs(drift) <= this.o.exitMs || Math.sign(drift) !== Math.sign(this.median())) {
+      this.correcting = false
+      this.drifts = this.drifts.slice(-1)
+      return this.rateAction(rate, s.playbackRate)
+    }
+    const nudge = Math.max(-this.o.maxNudge, Math.min(this.o.maxNudge, drift * this.o.gain))
+    return this.rateAction(rate * (1 - nudge), s.playbackRate)
+  }
+
+  private rateAction(rate: number, current: number): SyncAction {
+    return Math.abs(rate - current) < 1e-4 ? { kind: 'none' } : { kind: 'rate', rate }
+  }
+
+  private median(): number {
+    if (this.drifts.length === 0) return Number.NaN
+    const v = this.drifts.map((d) => d.drift).sort((a, b) => a - b)
+    const m = v.length >> 1
+    return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2
+  }
+}
+
+function sameAnchor(a: Anchor, b: Anchor): boolean {
+  return (
+    a.playing === b.playing &&
+    a.position_ms === b.position_ms &&
+    a.rate === b.rate &&
+    a.anchor_time === b.anchor_time
+  )
+}

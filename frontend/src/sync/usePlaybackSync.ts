@@ -1,0 +1,215 @@
+// Binds the pure sync engine to a <video>: measures the position from the frame on screen
+// (`requestVideoFrameCallback` `mediaTime`, falling back to `currentTime`), ticks every
+// 250 ms, carries out the engine's actions, measures how long play() and seeks take, reports
+// `player_status`, and starts muted when the browser blocks autoplay with sound.
+// Commands come only from the room's own controls: a play, pause or seek made with the
+// player's built-in controls is local and the next tick puts the picture back on the
+// room's timeline (reading commands from media events would echo our own actions back).
+import { onBeforeUnmount, ref, shallowRef, watch, type Ref, type ShallowRef } from 'vue';
+import { clientNow, type ServerClock } from './clock';
+import { positionAt, SyncEngine, type Anchor, type SyncAction } from './engine';
+
+export interface PlaybackSyncOptions {
+  video: ShallowRef<HTMLVideoElement | null>;
+  anchor: Ref<Anchor | null>;
+  clock: ServerClock;
+  /** Movie length (ms), when known. */
+  durationMs?: () => number | undefined;
+  /** The player's condition changed (send `player_status`). */
+  onStatus?: (status: 'ready' | 'buffering') => void;
+}
+
+type VideoWithFrames = HTMLVideoElement & {
+  requestVideoFrameCallback?: (cb: (now: number, meta: { mediaTime: number; expectedDisplayTime: number }) => void) => number;
+  cancelVideoFrameCallback?: (handle: number) => void;
+};
+
+const TICK_MS = 250;
+
+export function usePlaybackSync(o: PlaybackSyncOptions) {
+  const engine = new SyncEngine();
+  /** Autoplay with sound was blocked: playing muted until the user clicks "join with sound". */
+  const mutedByPolicy = ref(false);
+  const status = ref<'ready' | 'buffering'>('buffering');
+  /** Last drift the engine saw (ms, positive = ahead), for the debug readout and tests. */
+  const drift = ref(Number.NaN);
+
+  let timer: number | undefined;
+  let frameHandle: number | undefined;
+  let buffering = true;
+  /** The last presented frame: position (ms) and the client time (epoch ms) it showed. */
+  let frame: { pos: number; at: number } | null = null;
+  /** A play() we called: when, from where; resolved by the first moving frame. */
+  let startProbe: { calledAt: number; from: number } | null = null;
+  let seekProbe: { calledAt: number; to: number } | null = null;
+  let playTimer: number | undefined;
+
+  function onFrame(v: VideoWithFrames) {
+    const cb = (_now: number, meta: { mediaTime: number; expectedDisplayTime: number }) => {
+      const at = performance.timeOrigin + meta.expectedDisplayTime;
+      const pos = meta.mediaTime * 1000;
+      if (startProbe && pos > startProbe.from + 1) {
+        // The picture left `from` at `at - (pos - from) / rate`.
+        engine.notePlayStart(at - (pos - startProbe.from) / (v.playbackRate || 1) - startProbe.calledAt);
+        startProbe = null;
+      }
+      if (seekProbe && Math.abs(pos - seekProbe.to) < 250) {
+        engine.noteSeek(at - seekProbe.calledAt);
+        seekProbe = null;
+      }
+      frame = { pos, at };
+      record(pos, at, v);
+      frameHandle = v.requestVideoFrameCallback?.(cb);
+    };
+    frameHandle = v.requestVideoFrameCallback?.(cb);
+  }
+
+  /**
+   * Each presented frame's error against the room's timeline (ms, positive = ahead), kept in
+   * `window.__luojiaSync.frames` (last 4,000) for the browser tests and benchmarks: the frame's
+   * `mediaTime` against `expected(server time of its expectedDisplayTime)`.
+   */
+  const log: { at: number; err: number; pos: number }[] = [];
+  (window as unknown as { __luojiaSync?: unknown }).__luojiaSync = {
+    frames: log,
+    engine: () => ({ startDelayMs: engine.startDelayMs, seekDelayMs: engine.seekDelayMs, offset: o.clock.offset, rtt: o.clock.rtt }),
+  };
+  function record(pos: number, at: number, v: HTMLVideoElement) {
+    const a = o.anchor.value;
+    if (!a || !a.playing || v.paused || !o.clock.synced) return;
+    log.push({ at, pos, err: pos - positionAt(a, o.clock.serverTime(at)) });
+    if (log.length > 4000) log.splice(0, log.length - 4000);
+  }
+
+  function position(v: HTMLVideoElement, now: number): number {
+    // A frame callback is fresh only while frames flow (not paused, tab visible).
+    if (frame && !v.paused && now - frame.at < 500) return frame.pos + (now - frame.at) * v.playbackRate;
+    return v.currentTime * 1000;
+  }
+
+  async function play(v: HTMLVideoElement) {
+    startProbe = { calledAt: clientNow(), from: v.currentTime * 1000 };
+    try {
+      await v.play();
+    } catch (e) {
+      if ((e as DOMException)?.name === 'NotAllowedError') {
+        v.muted = true;
+        mutedByPolicy.value = true;
+        startProbe = { calledAt: clientNow(), from: v.currentTime * 1000 };
+        await v.play().catch(() => undefined);
+      }
+    }
+  }
+
+  function seek(v: HTMLVideoElement, ms: number) {
+    seekProbe = { calledAt: clientNow(), to: ms };
+    v.currentTime = ms / 1000;
+  }
+
+  function pause(v: HTMLVideoElement) {
+    if (!v.paused) v.pause();
+  }
+
+  function apply(v: HTMLVideoElement, a: SyncAction) {
+    switch (a.kind) {
+      case 'none':
+        return;
+      case 'rate':
+        v.playbackRate = a.rate;
+        return;
+      case 'pause':
+        pause(v);
+        if (Math.abs(v.currentTime * 1000 - a.positionMs) > 1) seek(v, a.positionMs);
+        return;
+      case 'seek':
+        v.playbackRate = a.rate;
+        seek(v, a.positionMs);
+        if (a.play && v.paused) void play(v);
+        return;
+      case 'play_at': {
+        pause(v);
+        v.playbackRate = a.rate;
+        if (Math.abs(v.currentTime * 1000 - a.positionMs) > 1) seek(v, a.positionMs);
+        window.clearTimeout(playTimer);
+        playTimer = window.setTimeout(() => void play(v), Math.max(0, a.at - clientNow()));
+        return;
+      }
+    }
+  }
+
+  function setStatus(s: 'ready' | 'buffering') {
+    if (status.value === s) return;
+    status.value = s;
+    o.onStatus?.(s);
+  }
+
+  function tick() {
+    const v = o.video.value;
+    const anchor = o.anchor.value;
+    if (!v || !anchor || !o.clock.synced) return;
+    const now = clientNow();
+    const sample = {
+      now,
+      serverNow: o.clock.serverTime(now),
+      positionMs: position(v, now),
+      paused: v.paused,
+      playbackRate: v.playbackRate,
+      buffering: buffering || v.readyState < 3 || v.seeking,
+      userSeeking: false,
+      ...(o.durationMs?.() !== undefined ? { durationMs: o.durationMs()! } : {}),
+    };
+    setStatus(engine.status(sample, anchor));
+    apply(v, engine.tick(anchor, sample));
+    drift.value = engine.drift;
+  }
+
+  function bind(v: HTMLVideoElement) {
+    const on = (type: string, fn: () => void) => v.addEventListener(type, fn);
+    on('waiting', () => (buffering = true));
+    on('stalled', () => (buffering = true));
+    on('playing', () => (buffering = false));
+    on('canplay', () => (buffering = false));
+    if (v.readyState >= 3) buffering = false;
+    onFrame(v as VideoWithFrames);
+  }
+
+  watch(
+    o.video,
+    (v) => {
+      if (v) bind(v);
+    },
+    { immediate: true },
+  );
+  // A new command: forget smoothing and pending starts, and act at once.
+  watch(o.anchor, () => {
+    engine.reset();
+    tick();
+  });
+  // Back from a hidden tab: frames stopped, so the last one is stale.
+  const onVisible = () => {
+    if (document.visibilityState === 'visible') {
+      frame = null;
+      engine.reset();
+      tick();
+    }
+  };
+  document.addEventListener('visibilitychange', onVisible);
+  timer = window.setInterval(tick, TICK_MS);
+
+  onBeforeUnmount(() => {
+    window.clearInterval(timer);
+    window.clearTimeout(playTimer);
+    document.removeEventListener('visibilitychange', onVisible);
+    const v = o.video.value as VideoWithFrames | null;
+    if (v && frameHandle !== undefined) v.cancelVideoFrameCallback?.(frameHandle);
+  });
+
+  /** "Join with sound": a click is a user gesture, so unmuting is allowed now. */
+  function unmute() {
+    const v = o.video.value;
+    if (v) v.muted = false;
+    mutedByPolicy.value = false;
+  }
+
+  return { engine, status, drift, mutedByPolicy, unmute, tick, lastFrame: shallowRef(() => frame) };
+}

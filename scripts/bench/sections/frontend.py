@@ -1,0 +1,109 @@
+"""Section "frontend": JavaScript and CSS the web app ships per route (gzip), and the
+Lighthouse scores of its pages."""
+
+from __future__ import annotations
+
+from report import measured_line, md_table, status_cell
+
+TITLE = "Web app: bytes per route and Lighthouse scores"
+ORDER = 50
+LANDING_JS_LIMIT = 200 * 1024
+SCORE_TARGET = 90
+HEAVY = ["artplayer", "hls.js", "views/admin", "components/player"]
+
+
+def _kb(n):
+    return f"{n / 1024:.1f}"
+
+
+def summarize(runs, meta):
+    bundle = [r for r in runs if r["label"] == "bundle"]
+    lh = [r for r in runs if r["label"] == "lighthouse"]
+    headline = []
+    landing = next((r for r in bundle if r["route"] == "landing"), None)
+    if landing:
+        headline.append({
+            "measurement": "JavaScript loaded by the landing route `/` (entry + home view), gzip",
+            "result": f"**{_kb(landing['js_gzip'])} KB** (CSS {_kb(landing['css_gzip'])} KB)",
+            "target": "≤ 200 KB",
+            "pass": landing["js_gzip"] <= LANDING_JS_LIMIT,
+        })
+        leaked = landing.get("entry_has", [])
+        headline.append({
+            "measurement": "Player (ArtPlayer, hls.js) and admin code load only on their routes",
+            "result": "**yes**" if not leaked else f"**no**: {', '.join(leaked)} in the entry",
+            "target": "not in the entry",
+            "pass": not leaked,
+        })
+    for r in lh:
+        ok = r["accessibility"] >= SCORE_TARGET and r["best_practices"] >= SCORE_TARGET
+        result = f"**{r['accessibility']} / {r['best_practices']}** (performance {r['performance']})"
+        if r.get("failing_audits"):
+            result += f"; failing: {', '.join(r['failing_audits'])}"
+        headline.append({
+            "measurement": f"Lighthouse accessibility / best practices: {r['page']} (`{r['path']}`)",
+            "result": result,
+            "target": f"≥ {SCORE_TARGET} each",
+            "pass": ok,
+        })
+    return {"headline": headline, "bundle": bundle, "lighthouse": lh}
+
+
+def plot(data, png_path, plt):
+    bundle = [r for r in data["summary"]["bundle"] if r["route"] not in ("landing",)]
+    if not bundle:
+        raise ValueError("no bundle rows")
+    names = [r["route"].replace(".vue", "") for r in bundle]
+    js = [r["js_gzip"] / 1024 for r in bundle]
+    css = [r["css_gzip"] / 1024 for r in bundle]
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    y = range(len(names))
+    ax.barh(list(y), js, label="JS (gzip)", color="#ff6b81")
+    ax.barh(list(y), css, left=js, label="CSS (gzip)", color="#7f5af0")
+    ax.set_yticks(list(y))
+    ax.set_yticklabels(names, fontsize=8)
+    ax.invert_yaxis()
+    ax.axvline(200, color="#888", linestyle="--", linewidth=1)
+    ax.set_xlabel("KB (gzip); first row: the entry every route loads, others: what a route adds")
+    ax.set_title("Web app: bytes per route")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(png_path, dpi=110)
+    plt.close(fig)
+
+
+def markdown(data, png_rel):
+    s = data["summary"]
+    meta = data.get("meta", {})
+    parts = [measured_line(data), ""]
+    parts.append(
+        "Bytes from `frontend/scripts/bundle-report.mjs` over the production build's manifest "
+        "(`npm run build`; each file gzip level 9, counted once per row). The landing row is what "
+        "`/` loads before anything is clicked; the other rows are what a route adds to the entry "
+        "(its view and the chunks only it imports). `make test` fails past 200 KB of JavaScript on "
+        "`/` or when player/admin code reaches the entry (`npm run report:bundle`)."
+    )
+    parts.append("")
+    parts.append(md_table(
+        ["Route", "JS gzip (KB)", "CSS gzip (KB)"],
+        [[("**landing `/`**" if r["route"] == "landing" else r["route"]),
+          _kb(r["js_gzip"]), _kb(r["css_gzip"])] for r in s.get("bundle", [])],
+    ))
+    if s.get("lighthouse"):
+        parts += ["", (
+            f"Lighthouse {meta.get('lighthouse', '?')} ({meta.get('lighthouse_throttling', '')}) with "
+            f"{meta.get('chromium', 'Chromium')}, against `luojia serve` on loopback serving the build, "
+            "one small ingested movie; player and my history signed in (tokens in the profile's "
+            "localStorage). Performance is reported only: it is simulated for a slow phone on a "
+            "slow network, on a machine shared with the load."
+        ), ""]
+        parts.append(md_table(
+            ["Page", "Accessibility", "Best practices", "Performance", "LCP (simulated)", "Status"],
+            [[f"{r['page']} (`{r['path']}`)", r["accessibility"], r["best_practices"], r["performance"],
+              f"{r['lcp_ms'] / 1000:.1f} s" if r.get("lcp_ms") else "—",
+              status_cell(r["accessibility"] >= SCORE_TARGET and r["best_practices"] >= SCORE_TARGET)]
+             for r in s["lighthouse"]],
+        ))
+    if png_rel:
+        parts += ["", f"![{data.get('title')}]({png_rel})"]
+    return "\n".join(parts)
