@@ -402,7 +402,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Danmaku in a window of the movie (at most 6 minutes, at most 1000 items). */
+        /**
+         * Danmaku in a window of the movie (at most 6 minutes, at most 1000 items).
+         * @description Public: those sent on the movie page, and those sent live in rooms that are `public`
+         *     now. Danmaku sent in an `unlisted` or `private` room stay in that room.
+         */
         get: operations["list_danmaku"];
         put?: never;
         /** Send a danmaku at a position of the movie. */
@@ -1028,7 +1032,7 @@ export interface components {
          * @description Stable machine-readable error codes.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "invalid_body" | "invalid_query" | "unsupported_media_type" | "payload_too_large" | "validation_failed" | "password_too_long" | "unauthorized" | "invalid_token" | "token_expired" | "invalid_credentials" | "refresh_token_reused" | "forbidden" | "not_found" | "method_not_allowed" | "username_taken" | "email_taken" | "conflict" | "room_full" | "banned" | "owner_must_transfer" | "rate_limited" | "service_unavailable" | "internal_error" | "invalid_message" | "not_joined";
+        ErrorCode: "malformed_json" | "invalid_body" | "invalid_query" | "control_character" | "unsupported_media_type" | "payload_too_large" | "validation_failed" | "password_too_long" | "unauthorized" | "invalid_token" | "token_expired" | "invalid_credentials" | "refresh_token_reused" | "forbidden" | "not_found" | "method_not_allowed" | "username_taken" | "email_taken" | "conflict" | "room_full" | "banned" | "owner_must_transfer" | "rate_limited" | "service_unavailable" | "internal_error" | "invalid_message" | "not_joined";
         GenreResponse: {
             /** @example Science Fiction */
             name_en: string;
@@ -1093,11 +1097,7 @@ export interface components {
             /** Format: int64 */
             id: number;
             nickname: string;
-            /**
-             * @description `user` or `admin`.
-             * @example user
-             */
-            role: string;
+            role: components["schemas"]["UserRole"];
             username: string;
         };
         /** @description A page of members, by user id. */
@@ -1618,6 +1618,12 @@ export interface components {
             slow_mode_secs?: number | null;
             visibility?: components["schemas"]["Visibility"] | null;
         };
+        /**
+         * @description What an account may do on the site (not in a room: room roles are the rooms'
+         *     business). Stored as its snake_case name in `users.role` on every database.
+         * @enum {string}
+         */
+        UserRole: "user" | "admin";
         /** @enum {string} */
         Visibility: "public" | "unlisted" | "private";
         WatchlistEntry: {
@@ -1630,7 +1636,17 @@ export interface components {
             next_cursor?: string | null;
         };
     };
-    responses: never;
+    responses: {
+        /** @description A problem (RFC 9457) with a stable `code` */
+        Problem: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -1660,24 +1676,18 @@ export interface operations {
                     "application/json": components["schemas"]["AuthResponse"];
                 };
             };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
             /** @description `invalid_credentials` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
             /** @description Too many attempts for this address or account; see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            429: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     logout: {
@@ -1696,15 +1706,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not logged in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description Not logged in. Also `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     refresh: {
@@ -1729,15 +1736,16 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
             /** @description `invalid_token` or `refresh_token_reused` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     register: {
@@ -1762,33 +1770,18 @@ export interface operations {
                     "application/json": components["schemas"]["AuthResponse"];
                 };
             };
-            /** @description Invalid username, email or password (`validation_failed`, `password_too_long`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description Invalid username, email or password (`validation_failed`, `password_too_long`). Also `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
             /** @description `username_taken` or `email_taken` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            409: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
             /** @description Too many registrations from this address */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            429: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     delete_comment: {
@@ -1810,31 +1803,16 @@ export interface operations {
                 };
                 content?: never;
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
             /** @description Someone else's comment and not an administrator */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     update_comment: {
@@ -1853,6 +1831,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1861,48 +1840,22 @@ export interface operations {
                     "application/json": components["schemas"]["CommentResponse"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
             /** @description Someone else's comment */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
             /** @description The comment was deleted */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            409: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     like_comment: {
@@ -1917,6 +1870,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1925,31 +1879,16 @@ export interface operations {
                     "application/json": components["schemas"]["LikeResponse"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
             /** @description The comment was deleted */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            409: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     unlike_comment: {
@@ -1964,6 +1903,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1972,22 +1912,14 @@ export interface operations {
                     "application/json": components["schemas"]["LikeResponse"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     list_replies: {
@@ -2007,6 +1939,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2015,23 +1948,14 @@ export interface operations {
                     "application/json": components["schemas"]["CommentPage"];
                 };
             };
-            /** @description `invalid_query` (bad limit or cursor) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `invalid_query` (bad limit or cursor). Also `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     delete_danmaku: {
@@ -2045,28 +1969,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     list_genres: {
@@ -2078,6 +1997,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2086,6 +2006,10 @@ export interface operations {
                     "application/json": components["schemas"]["GenreResponse"][];
                 };
             };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     get_me: {
@@ -2097,6 +2021,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2105,15 +2030,12 @@ export interface operations {
                     "application/json": components["schemas"]["MeResponse"];
                 };
             };
-            /** @description Missing, invalid or expired token, or ended session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description Missing, invalid or expired token, or ended session. Also `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     delete_me: {
@@ -2136,15 +2058,16 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Wrong password or not logged in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description Wrong password or not logged in. Also `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     update_me: {
@@ -2160,6 +2083,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2168,23 +2092,16 @@ export interface operations {
                     "application/json": components["schemas"]["MeResponse"];
                 };
             };
-            /** @description `validation_failed` or unknown field (`invalid_body`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `validation_failed` or unknown field (`invalid_body`). Also `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     continue_watching: {
@@ -2200,6 +2117,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2208,14 +2126,12 @@ export interface operations {
                     "application/json": components["schemas"]["HistoryPage"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     list_history: {
@@ -2231,6 +2147,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2239,14 +2156,12 @@ export interface operations {
                     "application/json": components["schemas"]["HistoryPage"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     clear_history: {
@@ -2258,20 +2173,19 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     get_history_settings: {
@@ -2283,6 +2197,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2291,14 +2206,12 @@ export interface operations {
                     "application/json": components["schemas"]["HistorySettings"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     set_history_settings: {
@@ -2314,6 +2227,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2322,14 +2236,16 @@ export interface operations {
                     "application/json": components["schemas"]["HistorySettings"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     report_progress: {
@@ -2354,22 +2270,18 @@ export interface operations {
                 };
                 content?: never;
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     delete_history_entry: {
@@ -2383,20 +2295,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     change_password: {
@@ -2419,24 +2332,16 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description New password invalid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Current password wrong (`invalid_credentials`) or not logged in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description New password invalid. Also `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description Current password wrong (`invalid_credentials`) or not logged in. Also `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     my_rooms: {
@@ -2452,6 +2357,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2460,14 +2366,12 @@ export interface operations {
                     "application/json": components["schemas"]["RoomPage"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     list_watchlist: {
@@ -2483,6 +2387,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2491,14 +2396,12 @@ export interface operations {
                     "application/json": components["schemas"]["WatchlistPage"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     add_to_watchlist: {
@@ -2512,20 +2415,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     remove_from_watchlist: {
@@ -2539,20 +2443,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     list_movies: {
@@ -2584,6 +2489,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2592,24 +2498,12 @@ export interface operations {
                     "application/json": components["schemas"]["MoviePage"];
                 };
             };
-            /** @description `invalid_query` (bad parameter or cursor) or `validation_failed` (unknown genre) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `invalid_query` (bad parameter or cursor) or `validation_failed` (unknown genre). Also `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
             /** @description `status` filter by a non-admin */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            403: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     create_movie: {
@@ -2625,6 +2519,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -2633,31 +2528,18 @@ export interface operations {
                     "application/json": components["schemas"]["MovieDetail"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
             /** @description Not an administrator */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            403: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     get_movie: {
@@ -2672,6 +2554,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2680,14 +2563,12 @@ export interface operations {
                     "application/json": components["schemas"]["MovieDetail"];
                 };
             };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     delete_movie: {
@@ -2709,22 +2590,16 @@ export interface operations {
                 };
                 content?: never;
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     update_movie: {
@@ -2743,6 +2618,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2751,30 +2627,20 @@ export interface operations {
                     "application/json": components["schemas"]["MovieDetail"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     list_comments: {
@@ -2796,6 +2662,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2804,24 +2671,14 @@ export interface operations {
                     "application/json": components["schemas"]["CommentPage"];
                 };
             };
-            /** @description `invalid_query` (bad sort, limit or cursor) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such movie, or not released */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `invalid_query` (bad sort, limit or cursor). Also `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description No such movie, or not released. Also `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     create_comment: {
@@ -2840,6 +2697,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -2848,32 +2706,18 @@ export interface operations {
                     "application/json": components["schemas"]["CommentResponse"];
                 };
             };
-            /** @description `validation_failed` on `body` or `parent_id` (unknown parent, other movie, or a reply) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such movie, or not released */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `validation_failed` on `body` or `parent_id` (unknown parent, other movie, or a reply). Also `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description No such movie, or not released. Also `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     list_danmaku: {
@@ -2893,6 +2737,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2901,22 +2746,12 @@ export interface operations {
                     "application/json": components["schemas"]["DanmakuWindow"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     create_danmaku: {
@@ -2935,6 +2770,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -2943,31 +2779,20 @@ export interface operations {
                     "application/json": components["schemas"]["DanmakuResponse"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
             /** @description Cooldown (3 s between sends) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            429: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     get_playback: {
@@ -2982,6 +2807,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2990,31 +2816,16 @@ export interface operations {
                     "application/json": components["schemas"]["PlaybackGrant"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
             /** @description Not playable yet (admins only see such movies) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            409: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     get_my_rating: {
@@ -3029,6 +2840,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3037,23 +2849,14 @@ export interface operations {
                     "application/json": components["schemas"]["RatingResponse"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such movie, or the caller has not rated it */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description No such movie, or the caller has not rated it. Also `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     rate_movie: {
@@ -3072,6 +2875,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3080,32 +2884,18 @@ export interface operations {
                     "application/json": components["schemas"]["RatingResponse"];
                 };
             };
-            /** @description `validation_failed` on `score` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such movie, or not released */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `validation_failed` on `score`. Also `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description No such movie, or not released. Also `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     delete_my_rating: {
@@ -3120,6 +2910,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3128,23 +2919,14 @@ export interface operations {
                     "application/json": components["schemas"]["MovieRatingStats"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such movie, or not released */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description No such movie, or not released. Also `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     create_ticket: {
@@ -3156,6 +2938,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3164,14 +2947,12 @@ export interface operations {
                     "application/json": components["schemas"]["TicketResponse"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     list_rooms: {
@@ -3187,6 +2968,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3195,14 +2977,12 @@ export interface operations {
                     "application/json": components["schemas"]["RoomPage"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     create_room: {
@@ -3218,6 +2998,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -3226,22 +3007,16 @@ export interface operations {
                     "application/json": components["schemas"]["RoomResponse"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     join_by_code: {
@@ -3257,6 +3032,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3265,32 +3041,22 @@ export interface operations {
                     "application/json": components["schemas"]["RoomResponse"];
                 };
             };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
             /** @description `banned` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            403: components["responses"]["Problem"];
+            /** @description Problem: `not_found` */
+            404: components["responses"]["Problem"];
             /** @description `room_full` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            409: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     get_room: {
@@ -3304,6 +3070,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3312,14 +3079,14 @@ export interface operations {
                     "application/json": components["schemas"]["RoomResponse"];
                 };
             };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     delete_room: {
@@ -3333,28 +3100,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     update_room: {
@@ -3372,6 +3134,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3380,22 +3143,20 @@ export interface operations {
                     "application/json": components["schemas"]["RoomResponse"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     unban_member: {
@@ -3410,20 +3171,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     join_room: {
@@ -3437,6 +3201,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3445,24 +3210,18 @@ export interface operations {
                     "application/json": components["schemas"]["RoomResponse"];
                 };
             };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
             /** @description `banned` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
             /** @description `room_full` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            409: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     leave_room: {
@@ -3476,20 +3235,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description Problem: `username_taken`, `email_taken`, `conflict`, `room_full`, `owner_must_transfer` */
+            409: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     list_members: {
@@ -3507,6 +3269,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3515,14 +3278,16 @@ export interface operations {
                     "application/json": components["schemas"]["MemberPage"];
                 };
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     ban_member: {
@@ -3537,20 +3302,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     kick_member: {
@@ -3565,20 +3333,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     mute_member: {
@@ -3597,20 +3368,27 @@ export interface operations {
             };
         };
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     unmute_member: {
@@ -3625,20 +3403,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     set_member_role: {
@@ -3657,20 +3438,27 @@ export interface operations {
             };
         };
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     list_messages: {
@@ -3689,6 +3477,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3697,14 +3486,16 @@ export interface operations {
                     "application/json": components["schemas"]["MessagePage"];
                 };
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     transfer_room: {
@@ -3722,28 +3513,27 @@ export interface operations {
             };
         };
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     get_user: {
@@ -3758,6 +3548,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3766,15 +3557,12 @@ export interface operations {
                     "application/json": components["schemas"]["PublicUser"];
                 };
             };
-            /** @description No such user, or deleted */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description No such user, or deleted. Also `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     healthz: {
@@ -3786,6 +3574,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3794,6 +3583,8 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
         };
     };
     readyz: {
@@ -3805,6 +3596,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3813,15 +3605,10 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description A dependency is down */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description A dependency is down. Also `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
 }
