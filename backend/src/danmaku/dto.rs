@@ -4,34 +4,37 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+/// How a danmaku moves over the video. Stored as its name in `danmaku.mode` (a sea-orm
+/// string enum: the same on every database).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
+)]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(sea_orm::sea_query::StringLen::N(16))"
+)]
 pub enum DanmakuMode {
     /// Flies across the screen right to left.
     #[default]
+    #[sea_orm(string_value = "scroll")]
     Scroll,
     /// Pinned at the top.
+    #[sea_orm(string_value = "top")]
     Top,
     /// Pinned at the bottom.
+    #[sea_orm(string_value = "bottom")]
     Bottom,
-}
-
-impl DanmakuMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Scroll => "scroll",
-            Self::Top => "top",
-            Self::Bottom => "bottom",
-        }
-    }
-
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "top" => Self::Top,
-            "bottom" => Self::Bottom,
-            _ => Self::Scroll,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]

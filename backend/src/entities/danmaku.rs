@@ -11,8 +11,7 @@ pub struct Model {
     pub room_id: Option<i64>,
     pub position_ms: i64,
     pub text: String,
-    /// `scroll`, `top` or `bottom`.
-    pub mode: String,
+    pub mode: crate::danmaku::dto::DanmakuMode,
     /// `#rrggbb`.
     pub color: String,
     pub client_id: Option<String>,
