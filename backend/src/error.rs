@@ -78,6 +78,8 @@ impl ErrorCode {
         Self::RateLimited,
         Self::ServiceUnavailable,
         Self::InternalError,
+        Self::InvalidMessage,
+        Self::NotJoined,
     ];
 
     pub fn status(self) -> StatusCode {
