@@ -178,4 +178,50 @@ test('two people watch together: invite link, play/pause/seek follow within 1 s,
 
   const bad = problems.flat().filter((p) => !p.includes('favicon'));
   assert.deepEqual(bad, []);
+  await hostPage.context().close();
+  await guestPage.context().close();
+});
+
+test('a guest offline for 10 s lands on the current position with every missed message once; a kicked guest sees why and is not rejoined', async () => {
+  const r2 = await api(server, 'POST', '/api/v1/rooms', {
+    token: host.token,
+    body: { name: '断线重连', movie_id: movie.id, visibility: 'unlisted', control_mode: 'host' },
+  });
+  await api(server, 'POST', '/api/v1/rooms/join', { token: guest.token, body: { invite_code: r2.invite_code } });
+  const hostPage = await pageFor(host, { width: 1280, height: 800 });
+  const guestPage = await pageFor(guest, { width: 1280, height: 800 });
+  await Promise.all([hostPage, guestPage].map((p) => p.goto(`${server.base}/rooms/${r2.id}`)));
+  for (const p of [hostPage, guestPage]) {
+    await p.locator('video').waitFor({ state: 'attached', timeout: 20_000 });
+    await p.getByTestId('conn').getByText(/已连接/).waitFor({ timeout: 10_000 });
+    await p.locator('[data-testid="member"]').nth(1).waitFor({ timeout: 10_000 });
+  }
+  await hostPage.getByTestId('ctl-toggle').click();
+  await waitInSync(hostPage, guestPage, 1000, (a, b) => !a.paused && !b.paused, 15_000);
+
+  // The guest drops off the network; chat goes on without them.
+  await guestPage.context().setOffline(true);
+  await guestPage.getByTestId('conn').getByText(/离线|重新连接中/).waitFor({ timeout: 10_000 });
+  const missed = ['断线时的第一条', '断线时的第二条', '断线时的第三条'];
+  for (const text of missed) {
+    await hostPage.getByTestId('chat-input').locator('input').fill(text);
+    await hostPage.getByTestId('chat-send').click();
+    await hostPage.getByTestId('chat-message').filter({ hasText: text }).waitFor({ timeout: 5000 });
+  }
+  await new Promise((r) => setTimeout(r, 10_000 - 1500));
+  const back = Date.now();
+  await guestPage.context().setOffline(false);
+  await guestPage.getByTestId('conn').getByText(/已连接/).waitFor({ timeout: 10_000 });
+  for (const text of missed) await guestPage.getByTestId('chat-message').filter({ hasText: text }).waitFor({ timeout: 5000 });
+  const landed = await waitInSync(hostPage, guestPage, 100, (a, b) => !a.paused && !b.paused, 10_000);
+  console.log(`reconnect: messages back and within 100 ms of the host ${Date.now() - back} ms after going online (gap ${landed.diff.toFixed(1)} ms)`);
+  for (const text of missed) assert.equal(await guestPage.getByTestId('chat-message').filter({ hasText: text }).count(), 1, text);
+
+  // Kicked: the guest is told why, and the socket does not rejoin the room.
+  await api(server, 'POST', `/api/v1/rooms/${r2.id}/members/${guest.user.id}/kick`, { token: host.token });
+  await guestPage.getByTestId('removed').getByText('你已被移出放映室').waitFor({ timeout: 5000 });
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal(await hostPage.locator(`[data-testid="member"][data-user="${guest.user.id}"]`).count(), 0);
+  await hostPage.context().close();
+  await guestPage.context().close();
 });
