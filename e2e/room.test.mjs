@@ -84,7 +84,6 @@ test('two people watch together: invite link, play/pause/seek follow within 1 s,
     await p.locator('video').waitFor({ state: 'attached', timeout: 20_000 });
     await p.getByTestId('conn').getByText(/已连接/).waitFor({ timeout: 10_000 }).catch(async (e) => {
       console.log('problems', JSON.stringify(problems), await p.getByTestId('conn').textContent().catch(() => 'no conn'));
-      await screenshot(p, 'room-debug');
       throw e;
     });
     await p.locator('[data-testid="member"]').nth(1).waitFor({ timeout: 10_000 });
