@@ -224,3 +224,37 @@ test('a guest offline for 10 s lands on the current position with every missed m
   await hostPage.context().close();
   await guestPage.context().close();
 });
+
+test('a buffering guest holds the room: the banner names them and counts down, then both start together', async () => {
+  const r4 = await api(server, 'POST', '/api/v1/rooms', {
+    token: host.token,
+    body: { name: '等等我', movie_id: movie.id, visibility: 'unlisted', control_mode: 'host' },
+  });
+  await api(server, 'POST', '/api/v1/rooms/join', { token: guest.token, body: { invite_code: r4.invite_code } });
+  const hostPage = await pageFor(host, { width: 1280, height: 800 });
+  const guestPage = await pageFor(guest, { width: 1280, height: 800 });
+  // The guest's video segments come 4 s late: its player stays buffering.
+  await guestPage.context().route('**/hls/**', async (route) => {
+    if (!route.request().url().includes('.m3u8')) await new Promise((r) => setTimeout(r, 4000));
+    await route.continue().catch(() => {});
+  });
+  await Promise.all([hostPage, guestPage].map((p) => p.goto(`${server.base}/rooms/${r4.id}`)));
+  for (const p of [hostPage, guestPage]) {
+    await p.getByTestId('conn').getByText(/已连接/).waitFor({ timeout: 10_000 });
+    await p.locator('[data-testid="member"]').nth(1).waitFor({ timeout: 10_000 });
+  }
+  await hostPage.locator('video').waitFor({ state: 'attached', timeout: 20_000 });
+  await hostPage.waitForFunction(() => (document.querySelector('video')?.readyState ?? 0) >= 3, null, { timeout: 15_000 });
+  await hostPage.getByTestId('ctl-toggle').click();
+  const banner = hostPage.getByTestId('waiting');
+  await banner.waitFor({ timeout: 5000 });
+  const text = await banner.textContent();
+  assert.match(text, /等待 roomguest… \d+ 秒/);
+  console.log(`wait banner: ${text}`);
+  const started = Date.now();
+  await banner.waitFor({ state: 'detached', timeout: 12_000 });
+  const both = await waitInSync(hostPage, guestPage, 200, (a, b) => !a.paused && !b.paused, 10_000);
+  console.log(`wait: released after ${Date.now() - started} ms, gap ${both.diff.toFixed(1)} ms`);
+  await hostPage.context().close();
+  await guestPage.context().close();
+});
