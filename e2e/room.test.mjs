@@ -195,7 +195,8 @@ test('a guest offline for 10 s lands on the current position with every missed m
     await p.getByTestId('conn').getByText(/已连接/).waitFor({ timeout: 10_000 });
     await p.locator('[data-testid="member"]').nth(1).waitFor({ timeout: 10_000 });
   }
-  await hostPage.getByTestId('ctl-toggle').click();
+  // The host presses the player's own play button: that is a command for the room too.
+  await hostPage.locator('.art-control-playAndPause').click();
   await waitInSync(hostPage, guestPage, 1000, (a, b) => !a.paused && !b.paused, 15_000);
 
   // The guest drops off the network; chat goes on without them.
