@@ -259,3 +259,24 @@ test('a buffering guest holds the room: the banner names them and counts down, t
   await hostPage.context().close();
   await guestPage.context().close();
 });
+
+test('the rooms list shows a public room with its movie and members; opening it joins it', async () => {
+  const pub = await api(server, 'POST', '/api/v1/rooms', {
+    token: host.token,
+    body: { name: '公开放映厅', movie_id: movie.id, visibility: 'public', control_mode: 'everyone' },
+  });
+  const visitor = await register(server, 'roomvisitor');
+  const page = await pageFor(visitor, { width: 1280, height: 800 });
+  const problems = watchProblems(page);
+  await page.goto(`${server.base}/rooms`);
+  const card = page.getByTestId('room-card').filter({ hasText: '公开放映厅' });
+  await card.getByText('正在看《一起看的电影》').waitFor({ timeout: 10_000 });
+  await card.locator('a').click();
+  await page.waitForURL(new RegExp(`/rooms/${pub.id}$`));
+  await page.getByTestId('conn').getByText(/已连接/).waitFor({ timeout: 10_000 });
+  await page.locator(`[data-testid="member"][data-user="${visitor.user.id}"]`).waitFor({ timeout: 10_000 });
+  // An "everyone" room: a plain member may control it.
+  assert.equal(await page.getByTestId('ctl-toggle').isDisabled(), false);
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
