@@ -147,6 +147,14 @@ test('two people watch together: invite link, play/pause/seek follow within 1 s,
   await hostPage.getByTestId('ctl-toggle').click();
   await waitInSync(hostPage, guestPage, 1000, (a, b) => !a.paused && !b.paused, 15_000);
 
+  // Rate 1.25x: the guest follows (its rate within the ±10 % nudge of 1.25, positions together).
+  await hostPage.getByTestId('ctl-rate').click();
+  await hostPage.locator('.n-base-select-option', { hasText: '1.25x' }).click();
+  const rated = await waitInSync(hostPage, guestPage, 100, (a, b) => Math.abs(b.rate - 1.25) < 0.13 && Math.abs(a.rate - 1.25) < 0.13, 5000);
+  console.log(`rate: both at 1.25x within ${rated.after} ms, gap ${rated.diff.toFixed(1)} ms`);
+  await hostPage.getByTestId('ctl-rate').click();
+  await hostPage.locator('.n-base-select-option', { hasText: /^1x$/ }).click();
+
   // Chat both ways, each message shown once on both sides.
   await hostPage.getByTestId('chat-input').locator('input').fill('大家好，开始了');
   await hostPage.getByTestId('chat-send').click();
