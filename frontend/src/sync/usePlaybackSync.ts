@@ -200,9 +200,17 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
     { immediate: true },
   );
   // A new command: forget smoothing and pending starts, and act at once.
-  watch(o.anchor, () => {
+  let anchorTimer: number | undefined;
+  watch(o.anchor, (a) => {
     engine.reset();
     tick();
+    // A change that lies ahead (a pause 300 ms out) is carried out at its moment, not at the
+    // next 250 ms tick.
+    window.clearTimeout(anchorTimer);
+    if (a && o.clock.synced) {
+      const wait = o.clock.clientTime(a.anchor_time) - clientNow();
+      if (wait > 0) anchorTimer = window.setTimeout(tick, wait);
+    }
   });
   // Back from a hidden tab: frames stopped, so the last one is stale.
   const onVisible = () => {
@@ -218,6 +226,7 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
   onBeforeUnmount(() => {
     window.clearInterval(timer);
     window.clearTimeout(playTimer);
+    window.clearTimeout(anchorTimer);
     document.removeEventListener('visibilitychange', onVisible);
     const v = o.video.value as VideoWithFrames | null;
     if (v && frameHandle !== undefined) v.cancelVideoFrameCallback?.(frameHandle);
