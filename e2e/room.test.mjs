@@ -84,7 +84,6 @@ test('two people watch together: invite link, play/pause/seek follow within 1 s,
     await p.locator('video').waitFor({ state: 'attached', timeout: 20_000 });
     await p.getByTestId('conn').getByText(/已连接/).waitFor({ timeout: 10_000 }).catch(async (e) => {
       console.log('problems', JSON.stringify(problems), await p.getByTestId('conn').textContent().catch(() => 'no conn'));
-      await screenshot(p, 'room-debug');
       throw e;
     });
     await p.locator('[data-testid="member"]').nth(1).waitFor({ timeout: 10_000 });
@@ -148,6 +147,14 @@ test('two people watch together: invite link, play/pause/seek follow within 1 s,
   await hostPage.getByTestId('ctl-toggle').click();
   await waitInSync(hostPage, guestPage, 1000, (a, b) => !a.paused && !b.paused, 15_000);
 
+  // Rate 1.25x: the guest follows (its rate within the ±10 % nudge of 1.25, positions together).
+  await hostPage.getByTestId('ctl-rate').click();
+  await hostPage.locator('.n-base-select-option', { hasText: '1.25x' }).click();
+  const rated = await waitInSync(hostPage, guestPage, 100, (a, b) => Math.abs(b.rate - 1.25) < 0.13 && Math.abs(a.rate - 1.25) < 0.13, 5000);
+  console.log(`rate: both at 1.25x within ${rated.after} ms, gap ${rated.diff.toFixed(1)} ms`);
+  await hostPage.getByTestId('ctl-rate').click();
+  await hostPage.locator('.n-base-select-option', { hasText: /^1x$/ }).click();
+
   // Chat both ways, each message shown once on both sides.
   await hostPage.getByTestId('chat-input').locator('input').fill('大家好，开始了');
   await hostPage.getByTestId('chat-send').click();
@@ -178,4 +185,106 @@ test('two people watch together: invite link, play/pause/seek follow within 1 s,
 
   const bad = problems.flat().filter((p) => !p.includes('favicon'));
   assert.deepEqual(bad, []);
+  await hostPage.context().close();
+  await guestPage.context().close();
+});
+
+test('a guest offline for 10 s lands on the current position with every missed message once; a kicked guest sees why and is not rejoined', async () => {
+  const r2 = await api(server, 'POST', '/api/v1/rooms', {
+    token: host.token,
+    body: { name: '断线重连', movie_id: movie.id, visibility: 'unlisted', control_mode: 'host' },
+  });
+  await api(server, 'POST', '/api/v1/rooms/join', { token: guest.token, body: { invite_code: r2.invite_code } });
+  const hostPage = await pageFor(host, { width: 1280, height: 800 });
+  const guestPage = await pageFor(guest, { width: 1280, height: 800 });
+  await Promise.all([hostPage, guestPage].map((p) => p.goto(`${server.base}/rooms/${r2.id}`)));
+  for (const p of [hostPage, guestPage]) {
+    await p.locator('video').waitFor({ state: 'attached', timeout: 20_000 });
+    await p.getByTestId('conn').getByText(/已连接/).waitFor({ timeout: 10_000 });
+    await p.locator('[data-testid="member"]').nth(1).waitFor({ timeout: 10_000 });
+  }
+  // The host presses the player's own play button: that is a command for the room too.
+  await hostPage.locator('.art-control-playAndPause').click();
+  await waitInSync(hostPage, guestPage, 1000, (a, b) => !a.paused && !b.paused, 15_000);
+
+  // The guest drops off the network; chat goes on without them.
+  await guestPage.context().setOffline(true);
+  await guestPage.getByTestId('conn').getByText(/离线|重新连接中/).waitFor({ timeout: 10_000 });
+  const missed = ['断线时的第一条', '断线时的第二条', '断线时的第三条'];
+  for (const text of missed) {
+    await hostPage.getByTestId('chat-input').locator('input').fill(text);
+    await hostPage.getByTestId('chat-send').click();
+    await hostPage.getByTestId('chat-message').filter({ hasText: text }).waitFor({ timeout: 5000 });
+  }
+  await new Promise((r) => setTimeout(r, 10_000 - 1500));
+  const back = Date.now();
+  await guestPage.context().setOffline(false);
+  await guestPage.getByTestId('conn').getByText(/已连接/).waitFor({ timeout: 10_000 });
+  for (const text of missed) await guestPage.getByTestId('chat-message').filter({ hasText: text }).waitFor({ timeout: 5000 });
+  const landed = await waitInSync(hostPage, guestPage, 100, (a, b) => !a.paused && !b.paused, 10_000);
+  console.log(`reconnect: messages back and within 100 ms of the host ${Date.now() - back} ms after going online (gap ${landed.diff.toFixed(1)} ms)`);
+  for (const text of missed) assert.equal(await guestPage.getByTestId('chat-message').filter({ hasText: text }).count(), 1, text);
+
+  // Kicked: the guest is told why, and the socket does not rejoin the room.
+  await api(server, 'POST', `/api/v1/rooms/${r2.id}/members/${guest.user.id}/kick`, { token: host.token });
+  await guestPage.getByTestId('removed').getByText('你已被移出放映室').waitFor({ timeout: 5000 });
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal(await hostPage.locator(`[data-testid="member"][data-user="${guest.user.id}"]`).count(), 0);
+  await hostPage.context().close();
+  await guestPage.context().close();
+});
+
+test('a buffering guest holds the room: the banner names them and counts down, then both start together', async () => {
+  const r4 = await api(server, 'POST', '/api/v1/rooms', {
+    token: host.token,
+    body: { name: '等等我', movie_id: movie.id, visibility: 'unlisted', control_mode: 'host' },
+  });
+  await api(server, 'POST', '/api/v1/rooms/join', { token: guest.token, body: { invite_code: r4.invite_code } });
+  const hostPage = await pageFor(host, { width: 1280, height: 800 });
+  const guestPage = await pageFor(guest, { width: 1280, height: 800 });
+  // The guest's video segments come 4 s late: its player stays buffering.
+  await guestPage.context().route('**/hls/**', async (route) => {
+    if (!route.request().url().includes('.m3u8')) await new Promise((r) => setTimeout(r, 4000));
+    await route.continue().catch(() => {});
+  });
+  await Promise.all([hostPage, guestPage].map((p) => p.goto(`${server.base}/rooms/${r4.id}`)));
+  for (const p of [hostPage, guestPage]) {
+    await p.getByTestId('conn').getByText(/已连接/).waitFor({ timeout: 10_000 });
+    await p.locator('[data-testid="member"]').nth(1).waitFor({ timeout: 10_000 });
+  }
+  await hostPage.locator('video').waitFor({ state: 'attached', timeout: 20_000 });
+  await hostPage.waitForFunction(() => (document.querySelector('video')?.readyState ?? 0) >= 3, null, { timeout: 15_000 });
+  await hostPage.getByTestId('ctl-toggle').click();
+  const banner = hostPage.getByTestId('waiting');
+  await banner.waitFor({ timeout: 5000 });
+  const text = await banner.textContent();
+  assert.match(text, /等待 roomguest… \d+ 秒/);
+  console.log(`wait banner: ${text}`);
+  const started = Date.now();
+  await banner.waitFor({ state: 'detached', timeout: 12_000 });
+  const both = await waitInSync(hostPage, guestPage, 200, (a, b) => !a.paused && !b.paused, 10_000);
+  console.log(`wait: released after ${Date.now() - started} ms, gap ${both.diff.toFixed(1)} ms`);
+  await hostPage.context().close();
+  await guestPage.context().close();
+});
+
+test('the rooms list shows a public room with its movie and members; opening it joins it', async () => {
+  const pub = await api(server, 'POST', '/api/v1/rooms', {
+    token: host.token,
+    body: { name: '公开放映厅', movie_id: movie.id, visibility: 'public', control_mode: 'everyone' },
+  });
+  const visitor = await register(server, 'roomvisitor');
+  const page = await pageFor(visitor, { width: 1280, height: 800 });
+  const problems = watchProblems(page);
+  await page.goto(`${server.base}/rooms`);
+  const card = page.getByTestId('room-card').filter({ hasText: '公开放映厅' });
+  await card.getByText('正在看《一起看的电影》').waitFor({ timeout: 10_000 });
+  await card.locator('a').click();
+  await page.waitForURL(new RegExp(`/rooms/${pub.id}$`));
+  await page.getByTestId('conn').getByText(/已连接/).waitFor({ timeout: 10_000 });
+  await page.locator(`[data-testid="member"][data-user="${visitor.user.id}"]`).waitFor({ timeout: 10_000 });
+  // An "everyone" room: a plain member may control it.
+  assert.equal(await page.getByTestId('ctl-toggle').isDisabled(), false);
+  assert.deepEqual(problems, []);
+  await page.context().close();
 });

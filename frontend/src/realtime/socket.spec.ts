@@ -241,7 +241,7 @@ describe('RealtimeSocket', () => {
     h.last().server({ type: 'error', code: 'forbidden', message: 'muted', room_id: 42, req_id: 'c-2' });
     expect(h.socket.pendingChats(42)).toHaveLength(0);
     h.socket.setBrowserOnline(false);
-    h.last().drop(1006);
+    expect(h.last().closed).toBe(4000);
     expect(h.socket.state).toBe('offline');
     await h.advance(60_000);
     expect(h.transports).toHaveLength(1);

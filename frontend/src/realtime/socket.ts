@@ -127,6 +127,16 @@ export class RealtimeSocket {
   setBrowserOnline(online: boolean): void {
     this.browserOffline = !online;
     if (!online) {
+      // The socket is dead even if no close has come yet: drop it, and dial again when the
+      // browser is back (rejoin with last_seq and resend fill what was missed).
+      const t = this.transport;
+      this.transport = null;
+      this.clearRetry();
+      this.stopSync();
+      if (t) {
+        t.onclose = null;
+        t.close(4000, 'offline');
+      }
       this.setState('offline');
       return;
     }

@@ -104,8 +104,12 @@ export function useRoom(roomId: number) {
   ];
 
   async function load() {
-    room.value = await unwrap(api.GET('/api/v1/rooms/{id}', { params: { path: { id: roomId } } }));
-    memberCount.value = room.value.member_count;
+    const path = { params: { path: { id: roomId } } };
+    let r = await unwrap(api.GET('/api/v1/rooms/{id}', path));
+    // Opened from the public list: become a member first (invite links do this on /r/:code).
+    if (!r.my_role) r = await unwrap(api.POST('/api/v1/rooms/{id}/join', path));
+    room.value = r;
+    memberCount.value = r.member_count;
     socket.join(roomId);
   }
 

@@ -325,6 +325,20 @@ describe('SyncEngine', () => {
     expect(sim.tick().kind).toBe('none')
   })
 
+  it('a pause scheduled ahead plays on until its anchor_time, then stops on its position', () => {
+    const sim = new Sim()
+    sim.paused = false
+    sim.playingSince(10_000, 0)
+    sim.pos = positionAt(sim.anchor, sim.serverNow)
+    sim.run(1000)
+    const at = sim.serverNow + 300
+    sim.anchor = { playing: false, position_ms: positionAt(sim.anchor, at), rate: 1, anchor_time: at }
+    expect(sim.tick().kind).toBe('none')
+    expect(sim.paused).toBe(false)
+    sim.now += 300
+    expect(sim.tick()).toEqual({ kind: 'pause', positionMs: sim.anchor.position_ms })
+  })
+
   it('after a tab was hidden for a minute (frames frozen), it seeks back onto the timeline', () => {
     const sim = new Sim()
     sim.paused = false

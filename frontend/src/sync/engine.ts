@@ -203,6 +203,9 @@ export class SyncEngine {
       this.scheduled = null
       this.drifts = []
       this.correcting = false
+      // A pause takes effect at its anchor_time (300 ms ahead): play on until then, so every
+      // page stops on the same frame at the same moment (the binding ticks at anchor_time).
+      if (!s.paused && this.prev?.playing && s.serverNow < anchor.anchor_time) return { kind: 'none' }
       if (!s.paused) return { kind: 'pause', positionMs: clamp(anchor.position_ms) }
       if (Math.abs(s.positionMs - anchor.position_ms) > this.o.pausedToleranceMs) {
         return { kind: 'seek', positionMs: clamp(anchor.position_ms), play: false, rate: anchor.rate }

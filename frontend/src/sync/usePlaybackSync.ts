@@ -2,9 +2,10 @@
 // (`requestVideoFrameCallback` `mediaTime`, falling back to `currentTime`), ticks every
 // 250 ms, carries out the engine's actions, measures how long play() and seeks take, reports
 // `player_status`, and starts muted when the browser blocks autoplay with sound.
-// Commands come only from the room's own controls: a play, pause or seek made with the
-// player's built-in controls is local and the next tick puts the picture back on the
-// room's timeline (reading commands from media events would echo our own actions back).
+// A play or pause made with the player's built-in controls is reported (`onUserToggle`) when
+// it goes against the room's state and is not within a second of one of our own actions, so
+// our own actions never echo back as commands; seeks with the player's bar stay local (our
+// corrections seek too often to tell them apart) and the next tick undoes them.
 import { onBeforeUnmount, ref, shallowRef, watch, type Ref, type ShallowRef } from 'vue';
 import { clientNow, type ServerClock } from './clock';
 import { positionAt, SyncEngine, type Anchor, type SyncAction } from './engine';
@@ -17,6 +18,12 @@ export interface PlaybackSyncOptions {
   durationMs?: () => number | undefined;
   /** The player's condition changed (send `player_status`). */
   onStatus?: (status: 'ready' | 'buffering') => void;
+  /**
+   * The viewer pressed play or pause on the player itself (its button, a click on the
+   * picture, the space bar) against the room's state: the page turns it into a command for
+   * those who may control the room; for others the next tick puts the picture back.
+   */
+  onUserToggle?: (action: 'play' | 'pause') => void;
 }
 
 type VideoWithFrames = HTMLVideoElement & {
@@ -43,6 +50,8 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
   let startProbe: { calledAt: number; from: number } | null = null;
   let seekProbe: { calledAt: number; to: number } | null = null;
   let playTimer: number | undefined;
+  /** Client time of our own last play()/pause()/seek. */
+  let lastOwn = -Infinity;
 
   function onFrame(v: VideoWithFrames) {
     const cb = (_now: number, meta: { mediaTime: number; expectedDisplayTime: number }) => {
@@ -88,6 +97,7 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
   }
 
   async function play(v: HTMLVideoElement) {
+    lastOwn = clientNow();
     startProbe = { calledAt: clientNow(), from: v.currentTime * 1000 };
     try {
       await v.play();
@@ -102,11 +112,13 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
   }
 
   function seek(v: HTMLVideoElement, ms: number) {
+    lastOwn = clientNow();
     seekProbe = { calledAt: clientNow(), to: ms };
     v.currentTime = ms / 1000;
   }
 
   function pause(v: HTMLVideoElement) {
+    lastOwn = clientNow();
     if (!v.paused) v.pause();
   }
 
@@ -169,6 +181,13 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
     on('stalled', () => (buffering = true));
     on('playing', () => (buffering = false));
     on('canplay', () => (buffering = false));
+    const toggled = (action: 'play' | 'pause') => {
+      const a = o.anchor.value;
+      if (!a || clientNow() - lastOwn < 1000 || v.ended) return;
+      if ((action === 'pause') === a.playing) o.onUserToggle?.(action);
+    };
+    on('play', () => toggled('play'));
+    on('pause', () => toggled('pause'));
     if (v.readyState >= 3) buffering = false;
     onFrame(v as VideoWithFrames);
   }
@@ -181,9 +200,17 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
     { immediate: true },
   );
   // A new command: forget smoothing and pending starts, and act at once.
-  watch(o.anchor, () => {
+  let anchorTimer: number | undefined;
+  watch(o.anchor, (a) => {
     engine.reset();
     tick();
+    // A change that lies ahead (a pause 300 ms out) is carried out at its moment, not at the
+    // next 250 ms tick.
+    window.clearTimeout(anchorTimer);
+    if (a && o.clock.synced) {
+      const wait = o.clock.clientTime(a.anchor_time) - clientNow();
+      if (wait > 0) anchorTimer = window.setTimeout(tick, wait);
+    }
   });
   // Back from a hidden tab: frames stopped, so the last one is stale.
   const onVisible = () => {
@@ -199,6 +226,7 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
   onBeforeUnmount(() => {
     window.clearInterval(timer);
     window.clearTimeout(playTimer);
+    window.clearTimeout(anchorTimer);
     document.removeEventListener('visibilitychange', onVisible);
     const v = o.video.value as VideoWithFrames | null;
     if (v && frameHandle !== undefined) v.cancelVideoFrameCallback?.(frameHandle);
