@@ -992,7 +992,11 @@ export interface components {
             name: string;
             visibility?: components["schemas"]["Visibility"];
         };
-        /** @enum {string} */
+        /**
+         * @description How a danmaku moves over the video. Stored as its name in `danmaku.mode` (a sea-orm
+         *     string enum: the same on every database).
+         * @enum {string}
+         */
         DanmakuMode: "scroll" | "top" | "bottom";
         DanmakuResponse: {
             client_id?: string | null;
