@@ -1,0 +1,278 @@
+//! One member connection: the reader task and its statistics, and connecting a crowd.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Result, anyhow};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use hdrhistogram::Histogram;
+use tokio::sync::{Mutex, mpsc, watch};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::retry::Retry;
+use crate::stats::{new_hist, now_micros};
+use crate::ws::{connect, join};
+
+// One member connection
+
+#[derive(Default)]
+pub(crate) struct ConnStats {
+    pub(crate) chat: Option<Histogram<u64>>,
+    pub(crate) sync: Option<Histogram<u64>>,
+    /// seq → times received
+    pub(crate) seen: HashMap<u64, u32>,
+    pub(crate) sync_received: u64,
+    pub(crate) errors: u64,
+    pub(crate) first_error: Option<String>,
+    pub(crate) last_recv_us: u64,
+    pub(crate) closed: Option<String>,
+}
+
+/// `{"type":"X",...}` → X (serde writes the tag first); falls back to a full parse.
+pub(crate) fn frame_type(text: &str) -> &str {
+    const KEY: &str = "\"type\":\"";
+    // Fast path: the tag first. Otherwise the first "type" key anywhere.
+    let rest = match text.strip_prefix("{\"type\":\"") {
+        Some(rest) => rest,
+        None => match text.find(KEY) {
+            Some(i) => &text[i + KEY.len()..],
+            None => return "",
+        },
+    };
+    match rest.find('"') {
+        Some(end) => &rest[..end],
+        None => "",
+    }
+}
+
+pub(crate) fn number_after(text: &str, key: &str) -> Option<u64> {
+    let start = text.find(key)? + key.len();
+    let digits: &str = &text[start..];
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
+    digits[..end].parse().ok()
+}
+
+pub(crate) fn handle_text(
+    text: &str,
+    stats: &mut ConnStats,
+    acks: Option<&Arc<Mutex<Vec<u64>>>>,
+    pending_acks: &mut Vec<u64>,
+) {
+    let now = now_micros();
+    match frame_type(text) {
+        "chat" => {
+            stats.last_recv_us = now;
+            if let Some(seq) = number_after(text, "\"seq\":") {
+                *stats.seen.entry(seq).or_insert(0) += 1;
+            }
+            if let (Some(t), Some(h)) = (number_after(text, "\"text\":\"t="), stats.chat.as_mut()) {
+                h.saturating_record(now.saturating_sub(t).max(1));
+            }
+        }
+        "chat_ack" => {
+            if acks.is_some()
+                && let Some(seq) = number_after(text, "\"seq\":")
+            {
+                pending_acks.push(seq);
+            }
+        }
+        "playback_state" => {
+            stats.last_recv_us = now;
+            stats.sync_received += 1;
+            if let (Some(t), Some(h)) = (number_after(text, "\"req_id\":\"s"), stats.sync.as_mut())
+            {
+                h.saturating_record(now.saturating_sub(t).max(1));
+            }
+        }
+        "error" => {
+            stats.errors += 1;
+            if stats.first_error.is_none() {
+                stats.first_error = Some(text.chars().take(300).collect());
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Reads the connection until `stop`, sending whatever arrives on `out`.
+pub(crate) async fn member_task<S>(
+    mut sink: SplitSink<WebSocketStream<S>, Message>,
+    mut stream: SplitStream<WebSocketStream<S>>,
+    mut out: mpsc::UnboundedReceiver<Message>,
+    acks: Option<Arc<Mutex<Vec<u64>>>>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<ConnStats>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let mut stats = ConnStats {
+        chat: Some(new_hist()?),
+        sync: Some(new_hist()?),
+        ..Default::default()
+    };
+    let mut pending_acks = Vec::new();
+    let mut out_open = true;
+    loop {
+        tokio::select! {
+            msg = stream.next() => match msg {
+                Some(Ok(Message::Text(t))) => {
+                    handle_text(&t, &mut stats, acks.as_ref(), &mut pending_acks);
+                    if !pending_acks.is_empty() && let Some(a) = &acks {
+                        a.lock().await.append(&mut pending_acks);
+                    }
+                }
+                Some(Ok(Message::Close(c))) => {
+                    stats.closed = Some(format!("{c:?}"));
+                    break;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    stats.closed = Some(format!("error: {e}"));
+                    break;
+                }
+                None => {
+                    stats.closed = Some("eof".into());
+                    break;
+                }
+            },
+            m = out.recv(), if out_open => match m {
+                Some(m) => {
+                    if let Err(e) = sink.send(m).await {
+                        stats.closed = Some(format!("send error: {e}"));
+                        break;
+                    }
+                }
+                None => out_open = false,
+            },
+            _ = stop.changed() => break,
+        }
+    }
+    let _ = sink.close().await;
+    Ok(stats)
+}
+
+pub(crate) struct Members {
+    pub(crate) senders: Vec<mpsc::UnboundedSender<Message>>,
+    pub(crate) tasks: Vec<tokio::task::JoinHandle<Result<ConnStats>>>,
+    /// Index into the WebSocket URLs each member is connected to (0: the senders' one).
+    pub(crate) instance: Vec<usize>,
+    pub(crate) stop: watch::Sender<bool>,
+    pub(crate) acks: Arc<Mutex<Vec<u64>>>,
+}
+
+/// Which of `instances` servers each of `n` members connects to: the first `senders` all
+/// to instance 0, the other members (the receivers) round-robin, so that every instance
+/// has as many receivers as the others (±1).
+pub(crate) fn spread(n: usize, senders: usize, instances: usize) -> Vec<usize> {
+    let instances = instances.max(1);
+    (0..n)
+        .map(|i| {
+            if i < senders {
+                0
+            } else {
+                (i - senders) % instances
+            }
+        })
+        .collect()
+}
+
+/// Connects one member to `urls[instance]` of each `(instance, token)`, joins it to
+/// `room_id` and starts its reader task (each must be read continuously, else the server's
+/// outbound queue overflows). A failed connect or join is retried from the start.
+pub(crate) async fn connect_members(
+    urls: &[String],
+    members: Vec<(usize, String)>,
+    room_id: i64,
+    concurrency: usize,
+    retry: &Retry,
+) -> Result<Members> {
+    let (stop, stop_rx) = watch::channel(false);
+    let acks = Arc::new(Mutex::new(Vec::new()));
+    let started = Instant::now();
+    let n = members.len();
+    let instance: Vec<usize> = members.iter().map(|(i, _)| *i).collect();
+    type Conn = (
+        mpsc::UnboundedSender<Message>,
+        tokio::task::JoinHandle<Result<ConnStats>>,
+    );
+    let conns: Vec<Result<Conn>> = futures_util::stream::iter(members)
+        .map(|(at, token)| {
+            let url = urls
+                .get(at)
+                .cloned()
+                .ok_or_else(|| anyhow!("no WebSocket URL number {at}"));
+            let acks = acks.clone();
+            let stop_rx = stop_rx.clone();
+            async move {
+                let url = url?;
+                let (url, token) = (&url, &token);
+                let ws = retry
+                    .run("connect and join", move |_| async move {
+                        let mut ws = connect(url, token).await?;
+                        join(&mut ws, room_id).await?;
+                        Ok(ws)
+                    })
+                    .await?;
+                // Start reading at once: presence frames from later joins must not pile up.
+                let (sink, stream) = ws.split();
+                let (tx, rx) = mpsc::unbounded_channel();
+                Ok((
+                    tx,
+                    tokio::spawn(member_task(sink, stream, rx, Some(acks), stop_rx)),
+                ))
+            }
+        })
+        .buffered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut senders = Vec::with_capacity(n);
+    let mut tasks = Vec::with_capacity(n);
+    for c in conns {
+        let (tx, task) = c?;
+        senders.push(tx);
+        tasks.push(task);
+    }
+    eprintln!(
+        "[loadgen] {n} members connected and joined in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(Members {
+        senders,
+        tasks,
+        instance,
+        stop,
+        acks,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_fast_paths() {
+        let f = r#"{"type":"chat","message":{"room_id":1,"seq":42,"text":"t=1234567 xx"}}"#;
+        assert_eq!(frame_type(f), "chat");
+        assert_eq!(number_after(f, "\"seq\":"), Some(42));
+        assert_eq!(number_after(f, "\"text\":\"t="), Some(1_234_567));
+        assert_eq!(frame_type("[]"), "");
+        assert_eq!(frame_type(r#"{"a":1,"type":"joined"}"#), "joined");
+    }
+
+    #[test]
+    fn spread_puts_senders_first_and_balances() {
+        let at = spread(200, 10, 2);
+        assert!(at[..10].iter().all(|&i| i == 0));
+        // 95 receivers on each instance.
+        assert_eq!(at[10..].iter().filter(|&&i| i == 0).count(), 95);
+        assert_eq!(at[10..].iter().filter(|&&i| i == 1).count(), 95);
+        assert_eq!(spread(5, 1, 1), vec![0; 5]);
+        assert_eq!(spread(5, 2, 2), vec![0, 0, 0, 1, 0]);
+        assert_eq!(spread(5, 0, 3), vec![0, 1, 2, 0, 1]);
+    }
+}
