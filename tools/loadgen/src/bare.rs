@@ -13,7 +13,7 @@ use tokio::sync::broadcast;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use crate::chat::run_chat;
-use crate::cli::ChatArgs;
+use crate::cli::{BareArgs, BareServerArgs};
 use crate::member::connect_members;
 use crate::retry::Retry;
 use crate::ws::ws_config;
@@ -83,35 +83,60 @@ pub(crate) async fn bare_conn(
     Ok(())
 }
 
-pub(crate) async fn cmd_bare(args: ChatArgs) -> Result<Value> {
+/// Listens on `listener` and serves every connection with the bare loop; returns the
+/// counter of frames receivers missed (`broadcast` lag).
+fn serve_bare(listener: TcpListener) -> Arc<AtomicU64> {
+    let (hub, _) = broadcast::channel::<Utf8Bytes>(1024);
+    let seq = Arc::new(AtomicU64::new(0));
+    let lagged = Arc::new(AtomicU64::new(0));
+    let counter = lagged.clone();
+    tokio::spawn(async move {
+        while let Ok((s, _)) = listener.accept().await {
+            tokio::spawn(bare_conn(s, hub.clone(), seq.clone(), lagged.clone()));
+        }
+    });
+    counter
+}
+
+pub(crate) async fn cmd_bare(args: BareArgs) -> Result<Value> {
+    let BareArgs {
+        chat: args,
+        external,
+    } = args;
     if !args.ws_urls.is_empty() {
         bail!("--ws-urls applies to `chat` only");
     }
     let t0 = Instant::now();
     let retry = Retry::new(args.common.max_attempts);
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (hub, _) = broadcast::channel::<Utf8Bytes>(1024);
-    let seq = Arc::new(AtomicU64::new(0));
-    let lagged = Arc::new(AtomicU64::new(0));
-    {
-        let hub = hub.clone();
-        let seq = seq.clone();
-        let lagged = lagged.clone();
-        tokio::spawn(async move {
-            while let Ok((s, _)) = listener.accept().await {
-                tokio::spawn(bare_conn(s, hub.clone(), seq.clone(), lagged.clone()));
-            }
-        });
-    }
-    let url = format!("http://{addr}");
+    let (url, lagged) = if external {
+        (args.common.url.clone(), None)
+    } else {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        (format!("http://{addr}"), Some(serve_bare(listener)))
+    };
     let members = (0..args.connections)
         .map(|_| (0, "bare".to_owned()))
         .collect();
-    let members = connect_members(&[url], members, 1, args.common.concurrency, &retry).await?;
+    let members =
+        connect_members(&[url], members, Some(1), args.common.concurrency, &retry).await?;
     let setup = t0.elapsed().as_secs_f64();
     let mut out = run_chat(&args, members, 1, "bare", setup).await?;
-    out["bare_lagged"] = json!(lagged.load(Ordering::Relaxed));
+    out["bare_process"] = json!(if external { "own" } else { "loadgen" });
+    out["bare_lagged"] = json!(lagged.map(|l| l.load(Ordering::Relaxed)));
     retry.report(&mut out);
     Ok(out)
+}
+
+/// `bare-server`: the bare loop in this process until it is killed.
+pub(crate) async fn cmd_bare_server(args: BareServerArgs) -> Result<Value> {
+    let listener = TcpListener::bind(&args.listen).await?;
+    let addr = listener.local_addr()?;
+    let lagged = serve_bare(listener);
+    println!("{}", json!({ "listen": addr.to_string() }));
+    let mut out = std::io::stdout();
+    std::io::Write::flush(&mut out)?;
+    // Serve until killed (the bench stops it by PID).
+    std::future::pending::<()>().await;
+    Ok(json!({ "bare_lagged": lagged.load(Ordering::Relaxed) }))
 }

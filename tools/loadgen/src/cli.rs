@@ -16,12 +16,20 @@ pub(crate) struct Cli {
 pub(crate) enum Cmd {
     /// Chat fan-out in one room of the server at --url.
     Chat(ChatArgs),
-    /// The same chat fan-out against an in-process bare tokio broadcast loop (baseline).
-    Bare(ChatArgs),
+    /// The same chat fan-out against a bare tokio broadcast loop (baseline): in this
+    /// process, or with --external the `bare-server` at --url.
+    Bare(BareArgs),
+    /// Runs the bare broadcast loop alone, in its own process, until killed: prints
+    /// `{"listen":"127.0.0.1:PORT"}` once it listens, so that its CPU use can be measured
+    /// apart from the client's (`bare --external --url http://127.0.0.1:PORT --server-pid`).
+    BareServer(BareServerArgs),
     /// Seek commands: latency from send to each member's `playback_state`.
     Sync(SyncArgs),
     /// Server memory per idle connection (VmRSS of --server-pid).
     Idle(IdleArgs),
+    /// Members joining one room: join time, and server memory per member before, while
+    /// and after they are in the room (VmRSS of --server-pid).
+    Room(RoomArgs),
 }
 
 #[derive(Args, Clone)]
@@ -70,6 +78,68 @@ pub(crate) struct ChatArgs {
     /// others (`remote`). REST set-up uses --url.
     #[arg(long, value_delimiter = ',')]
     pub(crate) ws_urls: Vec<String>,
+    /// PID of the process that broadcasts (the server, or a `bare-server`): its CPU time
+    /// (utime+stime from /proc/<pid>/stat) from the first send to the end of the drain is
+    /// reported, and divided by the deliveries (`cpu_us_per_delivery`).
+    #[arg(long)]
+    pub(crate) server_pid: Option<u32>,
+    /// Steps: run the chat at each of these total rates in turn, on the same connections
+    /// (each step --duration s of sending and --drain s of waiting), instead of --rate.
+    /// The output then has one record per step under `steps`.
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) rates: Vec<f64>,
+    /// With --rates: stop after the first step that falls behind (delivered/expected below
+    /// --min-delivered, or delivery p99 above --max-p99-ms), and report the capacity: the
+    /// highest deliveries/s of a step that kept up.
+    #[arg(long)]
+    pub(crate) saturate: bool,
+    #[arg(long, default_value_t = 0.99)]
+    pub(crate) min_delivered: f64,
+    #[arg(long, default_value_t = 500.0)]
+    pub(crate) max_p99_ms: f64,
+    /// Use at least rate / this many senders, so that no sender goes over the server's
+    /// 10 frames/s per connection (more senders than --senders when needed).
+    #[arg(long, default_value_t = 8.0)]
+    pub(crate) max_sender_rate: f64,
+    /// Bursts: every sender sends this many chats back to back every --burst-interval-ms
+    /// (the total rate is then senders × burst / interval; --rate is ignored).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) burst: usize,
+    #[arg(long, default_value_t = 500)]
+    pub(crate) burst_interval_ms: u64,
+}
+
+#[derive(Args, Clone)]
+pub(crate) struct BareArgs {
+    #[command(flatten)]
+    pub(crate) chat: ChatArgs,
+    /// Drive the `bare-server` at --url instead of a loop inside this process.
+    #[arg(long)]
+    pub(crate) external: bool,
+}
+
+#[derive(Args, Clone)]
+pub(crate) struct BareServerArgs {
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub(crate) listen: String,
+}
+
+#[derive(Args, Clone)]
+pub(crate) struct RoomArgs {
+    #[command(flatten)]
+    pub(crate) common: Common,
+    /// Members joining the room.
+    #[arg(long, default_value_t = 500)]
+    pub(crate) connections: usize,
+    /// PID of the server process, whose VmRSS is read.
+    #[arg(long)]
+    pub(crate) server_pid: u32,
+    /// Seconds to let the server settle before each VmRSS reading.
+    #[arg(long, default_value_t = 3.0)]
+    pub(crate) settle: f64,
+    /// Seconds to wait for every `joined` (and every `left`).
+    #[arg(long, default_value_t = 300.0)]
+    pub(crate) timeout: f64,
 }
 
 #[derive(Args, Clone)]

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
 use crate::cli::IdleArgs;
-use crate::member::{ConnStats, member_task};
+use crate::member::{ConnStats, Shared, member_task};
 use crate::rest::register_many;
 use crate::retry::Retry;
 use crate::stats::vm_rss_kib;
@@ -38,7 +38,13 @@ pub(crate) async fn cmd_idle(args: IdleArgs) -> Result<Value> {
                 let ws = retry.run("connect", |_| connect(&url, &token)).await?;
                 let (sink, stream) = ws.split();
                 let (_tx, rx) = mpsc::unbounded_channel();
-                Ok(tokio::spawn(member_task(sink, stream, rx, None, stop_rx)))
+                Ok(tokio::spawn(member_task(
+                    sink,
+                    stream,
+                    rx,
+                    Shared::new(false),
+                    stop_rx,
+                )))
             }
         })
         .buffer_unordered(args.common.concurrency.max(1) * 4)

@@ -33,6 +33,7 @@ mod idle;
 mod member;
 mod rest;
 mod retry;
+mod room;
 mod stats;
 mod sync;
 mod ws;
@@ -49,7 +50,9 @@ async fn main() -> Result<()> {
         Cmd::Chat(a) => chat::cmd_chat(a).await?,
         Cmd::Bare(a) => bare::cmd_bare(a).await?,
         Cmd::Sync(a) => sync::cmd_sync(a).await?,
+        Cmd::BareServer(a) => bare::cmd_bare_server(a).await?,
         Cmd::Idle(a) => idle::cmd_idle(a).await?,
+        Cmd::Room(a) => room::cmd_room(a).await?,
     };
     println!("{out}");
     Ok(())

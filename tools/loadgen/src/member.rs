@@ -2,13 +2,14 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::{Result, anyhow};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
-use tokio::sync::{Mutex, mpsc, watch};
+use tokio::sync::{Mutex, mpsc, oneshot, watch};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -16,12 +17,17 @@ use crate::retry::Retry;
 use crate::stats::{new_hist, now_micros};
 use crate::ws::{connect, join};
 
-// One member connection
-
 #[derive(Default)]
 pub(crate) struct ConnStats {
+    /// Chat delivery latency: receipt − the send time carried in the text.
     pub(crate) chat: Option<Histogram<u64>>,
     pub(crate) sync: Option<Histogram<u64>>,
+    /// Send → `chat_ack` at the sender (the send time travels in the `client_id`).
+    pub(crate) ack: Option<Histogram<u64>>,
+    /// The highest chat `seq` received so far (kept across snapshots).
+    pub(crate) max_seq: u64,
+    /// Chats received with a `seq` lower than one already received (swaps).
+    pub(crate) out_of_order: u64,
     /// seq → times received
     pub(crate) seen: HashMap<u64, u32>,
     pub(crate) sync_received: u64,
@@ -57,10 +63,60 @@ pub(crate) fn number_after(text: &str, key: &str) -> Option<u64> {
     digits[..end].parse().ok()
 }
 
+impl ConnStats {
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Self {
+            chat: Some(new_hist()?),
+            sync: Some(new_hist()?),
+            ack: Some(new_hist()?),
+            ..Default::default()
+        })
+    }
+}
+
+/// What a member task is told to do besides reading.
+pub(crate) enum ToMember {
+    /// Send this frame.
+    Send(Message),
+    /// Hand over the statistics gathered so far and start afresh (one step of a run).
+    Snapshot(oneshot::Sender<ConnStats>),
+}
+
+/// State shared by all member tasks of a run.
+pub(crate) struct Shared {
+    /// Collect the `seq` of every `chat_ack` into `acks`.
+    collect_acks: bool,
+    pub(crate) acks: Mutex<Vec<u64>>,
+    /// `joined` / `left` frames received after the connection was handed to its task.
+    pub(crate) joined: AtomicU64,
+    pub(crate) first_joined_us: AtomicU64,
+    pub(crate) last_joined_us: AtomicU64,
+    pub(crate) left: AtomicU64,
+}
+
+impl Shared {
+    pub(crate) fn new(collect_acks: bool) -> Arc<Self> {
+        Arc::new(Self {
+            collect_acks,
+            acks: Mutex::new(Vec::new()),
+            joined: AtomicU64::new(0),
+            first_joined_us: AtomicU64::new(u64::MAX),
+            last_joined_us: AtomicU64::new(0),
+            left: AtomicU64::new(0),
+        })
+    }
+
+    fn record_joined(&self, now: u64) {
+        self.first_joined_us.fetch_min(now, Ordering::Relaxed);
+        self.last_joined_us.fetch_max(now, Ordering::Relaxed);
+        self.joined.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 pub(crate) fn handle_text(
     text: &str,
     stats: &mut ConnStats,
-    acks: Option<&Arc<Mutex<Vec<u64>>>>,
+    shared: &Shared,
     pending_acks: &mut Vec<u64>,
 ) {
     let now = now_micros();
@@ -69,17 +125,30 @@ pub(crate) fn handle_text(
             stats.last_recv_us = now;
             if let Some(seq) = number_after(text, "\"seq\":") {
                 *stats.seen.entry(seq).or_insert(0) += 1;
+                if seq < stats.max_seq {
+                    stats.out_of_order += 1;
+                }
+                stats.max_seq = stats.max_seq.max(seq);
             }
             if let (Some(t), Some(h)) = (number_after(text, "\"text\":\"t="), stats.chat.as_mut()) {
                 h.saturating_record(now.saturating_sub(t).max(1));
             }
         }
         "chat_ack" => {
-            if acks.is_some()
+            if shared.collect_acks
                 && let Some(seq) = number_after(text, "\"seq\":")
             {
                 pending_acks.push(seq);
             }
+            if let (Some(t), Some(h)) =
+                (number_after(text, "\"client_id\":\"c"), stats.ack.as_mut())
+            {
+                h.saturating_record(now.saturating_sub(t).max(1));
+            }
+        }
+        "joined" => shared.record_joined(now),
+        "left" => {
+            shared.left.fetch_add(1, Ordering::Relaxed);
         }
         "playback_state" => {
             stats.last_recv_us = now;
@@ -99,31 +168,28 @@ pub(crate) fn handle_text(
     }
 }
 
-/// Reads the connection until `stop`, sending whatever arrives on `out`.
+/// Reads the connection until `stop`, sending whatever arrives on `out` (and handing over
+/// its statistics when asked).
 pub(crate) async fn member_task<S>(
     mut sink: SplitSink<WebSocketStream<S>, Message>,
     mut stream: SplitStream<WebSocketStream<S>>,
-    mut out: mpsc::UnboundedReceiver<Message>,
-    acks: Option<Arc<Mutex<Vec<u64>>>>,
+    mut out: mpsc::UnboundedReceiver<ToMember>,
+    shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) -> Result<ConnStats>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    let mut stats = ConnStats {
-        chat: Some(new_hist()?),
-        sync: Some(new_hist()?),
-        ..Default::default()
-    };
+    let mut stats = ConnStats::new()?;
     let mut pending_acks = Vec::new();
     let mut out_open = true;
     loop {
         tokio::select! {
             msg = stream.next() => match msg {
                 Some(Ok(Message::Text(t))) => {
-                    handle_text(&t, &mut stats, acks.as_ref(), &mut pending_acks);
-                    if !pending_acks.is_empty() && let Some(a) = &acks {
-                        a.lock().await.append(&mut pending_acks);
+                    handle_text(&t, &mut stats, &shared, &mut pending_acks);
+                    if !pending_acks.is_empty() {
+                        shared.acks.lock().await.append(&mut pending_acks);
                     }
                 }
                 Some(Ok(Message::Close(c))) => {
@@ -141,11 +207,16 @@ where
                 }
             },
             m = out.recv(), if out_open => match m {
-                Some(m) => {
+                Some(ToMember::Send(m)) => {
                     if let Err(e) = sink.send(m).await {
                         stats.closed = Some(format!("send error: {e}"));
                         break;
                     }
+                }
+                Some(ToMember::Snapshot(reply)) => {
+                    let mut fresh = ConnStats::new()?;
+                    fresh.max_seq = stats.max_seq;
+                    let _ = reply.send(std::mem::replace(&mut stats, fresh));
                 }
                 None => out_open = false,
             },
@@ -157,12 +228,53 @@ where
 }
 
 pub(crate) struct Members {
-    pub(crate) senders: Vec<mpsc::UnboundedSender<Message>>,
+    pub(crate) senders: Vec<mpsc::UnboundedSender<ToMember>>,
     pub(crate) tasks: Vec<tokio::task::JoinHandle<Result<ConnStats>>>,
     /// Index into the WebSocket URLs each member is connected to (0: the senders' one).
     pub(crate) instance: Vec<usize>,
     pub(crate) stop: watch::Sender<bool>,
-    pub(crate) acks: Arc<Mutex<Vec<u64>>>,
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Members {
+    /// Sends `frame` on every member's connection.
+    pub(crate) fn send_all(&self, frame: &str) {
+        for tx in &self.senders {
+            let _ = tx.send(ToMember::Send(Message::text(frame)));
+        }
+    }
+
+    /// Every member's statistics since the last snapshot (a member whose task has ended
+    /// counts as an empty one).
+    pub(crate) async fn snapshot(&self) -> Result<Vec<ConnStats>> {
+        let mut waits = Vec::with_capacity(self.senders.len());
+        for tx in &self.senders {
+            let (reply, rx) = oneshot::channel();
+            let _ = tx.send(ToMember::Snapshot(reply));
+            waits.push(rx);
+        }
+        let mut all = Vec::with_capacity(waits.len());
+        for rx in waits {
+            all.push(match rx.await {
+                Ok(s) => s,
+                Err(_) => ConnStats {
+                    closed: Some("task ended".into()),
+                    ..ConnStats::new()?
+                },
+            });
+        }
+        Ok(all)
+    }
+
+    /// Stops every member task; their final statistics.
+    pub(crate) async fn stop(self) -> Result<Vec<ConnStats>> {
+        let _ = self.stop.send(true);
+        let mut all = Vec::with_capacity(self.tasks.len());
+        for t in self.tasks {
+            all.push(t.await??);
+        }
+        Ok(all)
+    }
 }
 
 /// Which of `instances` servers each of `n` members connects to: the first `senders` all
@@ -182,22 +294,22 @@ pub(crate) fn spread(n: usize, senders: usize, instances: usize) -> Vec<usize> {
 }
 
 /// Connects one member to `urls[instance]` of each `(instance, token)`, joins it to
-/// `room_id` and starts its reader task (each must be read continuously, else the server's
+/// `room_id` (if any) and starts its reader task (each must be read continuously, else the server's
 /// outbound queue overflows). A failed connect or join is retried from the start.
 pub(crate) async fn connect_members(
     urls: &[String],
     members: Vec<(usize, String)>,
-    room_id: i64,
+    room_id: Option<i64>,
     concurrency: usize,
     retry: &Retry,
 ) -> Result<Members> {
     let (stop, stop_rx) = watch::channel(false);
-    let acks = Arc::new(Mutex::new(Vec::new()));
+    let shared = Shared::new(true);
     let started = Instant::now();
     let n = members.len();
     let instance: Vec<usize> = members.iter().map(|(i, _)| *i).collect();
     type Conn = (
-        mpsc::UnboundedSender<Message>,
+        mpsc::UnboundedSender<ToMember>,
         tokio::task::JoinHandle<Result<ConnStats>>,
     );
     let conns: Vec<Result<Conn>> = futures_util::stream::iter(members)
@@ -206,7 +318,7 @@ pub(crate) async fn connect_members(
                 .get(at)
                 .cloned()
                 .ok_or_else(|| anyhow!("no WebSocket URL number {at}"));
-            let acks = acks.clone();
+            let shared = shared.clone();
             let stop_rx = stop_rx.clone();
             async move {
                 let url = url?;
@@ -214,7 +326,9 @@ pub(crate) async fn connect_members(
                 let ws = retry
                     .run("connect and join", move |_| async move {
                         let mut ws = connect(url, token).await?;
-                        join(&mut ws, room_id).await?;
+                        if let Some(room_id) = room_id {
+                            join(&mut ws, room_id).await?;
+                        }
                         Ok(ws)
                     })
                     .await?;
@@ -223,7 +337,7 @@ pub(crate) async fn connect_members(
                 let (tx, rx) = mpsc::unbounded_channel();
                 Ok((
                     tx,
-                    tokio::spawn(member_task(sink, stream, rx, Some(acks), stop_rx)),
+                    tokio::spawn(member_task(sink, stream, rx, shared, stop_rx)),
                 ))
             }
         })
@@ -238,7 +352,8 @@ pub(crate) async fn connect_members(
         tasks.push(task);
     }
     eprintln!(
-        "[loadgen] {n} members connected and joined in {:.1} s",
+        "[loadgen] {n} members connected{} in {:.1} s",
+        if room_id.is_some() { " and joined" } else { "" },
         started.elapsed().as_secs_f64()
     );
     Ok(Members {
@@ -246,7 +361,7 @@ pub(crate) async fn connect_members(
         tasks,
         instance,
         stop,
-        acks,
+        shared,
     })
 }
 

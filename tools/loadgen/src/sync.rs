@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::cli::SyncArgs;
-use crate::member::connect_members;
+use crate::member::{ToMember, connect_members};
 use crate::rest::{make_room, register_many};
 use crate::retry::Retry;
 use crate::stats::{latency_json, new_hist, now_micros};
@@ -20,13 +20,17 @@ pub(crate) async fn cmd_sync(args: SyncArgs) -> Result<Value> {
     let room_id = make_room(&args.common, &users, &retry).await?;
     let members = users.into_iter().map(|u| (0, u.token)).collect();
     let urls = [args.common.url.clone()];
-    let members = connect_members(&urls, members, room_id, args.common.concurrency, &retry).await?;
+    let members = connect_members(
+        &urls,
+        members,
+        Some(room_id),
+        args.common.concurrency,
+        &retry,
+    )
+    .await?;
     // Everyone reports ready first (so the room never waits on anybody).
-    for tx in &members.senders {
-        let _ = tx.send(Message::text(
-            json!({"type":"player_status","room_id":room_id,"status":"ready"}).to_string(),
-        ));
-    }
+    members
+        .send_all(&json!({"type":"player_status","room_id":room_id,"status":"ready"}).to_string());
     tokio::time::sleep(Duration::from_secs(2)).await;
     let controller = members
         .senders
@@ -44,7 +48,9 @@ pub(crate) async fn cmd_sync(args: SyncArgs) -> Result<Value> {
         tick.tick().await;
         let frame = json!({"type":"playback","room_id":room_id,"action":"seek",
             "position_ms": 1000 * (i as i64 + 1), "req_id": format!("s{}", now_micros())});
-        controller.send(Message::text(frame.to_string()))?;
+        controller
+            .send(ToMember::Send(Message::text(frame.to_string())))
+            .map_err(|_| anyhow!("the controller's connection is gone"))?;
     }
     tokio::time::sleep(Duration::from_secs_f64(args.drain)).await;
     let _ = members.stop.send(true);
