@@ -1,11 +1,11 @@
 //! The bare baseline: a minimal WebSocket server that broadcasts pre-serialized frames
 //! with `tokio::sync::broadcast`.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
@@ -30,7 +30,7 @@ pub(crate) async fn recv_opt(
 pub(crate) async fn bare_conn(
     stream: TcpStream,
     hub: broadcast::Sender<Utf8Bytes>,
-    seq: Arc<AtomicU64>,
+    seq: Arc<Mutex<u64>>,
     lagged: Arc<AtomicU64>,
 ) -> Result<()> {
     let _ = stream.set_nodelay(true);
@@ -56,15 +56,21 @@ pub(crate) async fn bare_conn(
                         sink.send(Message::text(joined)).await?;
                     }
                     "chat" => {
-                        let s = seq.fetch_add(1, Ordering::Relaxed) + 1;
-                        let message = json!({"room_id":room_id,"seq":s,"sender_id":0,"sender_name":"bare",
-                            "client_id":v["client_id"],"kind":"text","text":v["text"],"position_ms":null,
-                            "created_at":"2026-01-01T00:00:00Z","deleted":false});
-                        let ack = format!(r#"{{"type":"chat_ack","room_id":{room_id},"client_id":{},"seq":{s},"message":{message}}}"#, v["client_id"]);
+                        let ack = {
+                            // seq assigned and broadcast under one lock, so that every
+                            // member receives the chats in seq order (as the server must).
+                            let mut seq = seq.lock().map_err(|_| anyhow!("seq lock poisoned"))?;
+                            *seq += 1;
+                            let s = *seq;
+                            let message = json!({"room_id":room_id,"seq":s,"sender_id":0,"sender_name":"bare",
+                                "client_id":v["client_id"],"kind":"text","text":v["text"],"position_ms":null,
+                                "created_at":"2026-01-01T00:00:00Z","deleted":false});
+                            // Serialized once, shared by every subscriber.
+                            let frame = Utf8Bytes::from(format!(r#"{{"type":"chat","message":{message}}}"#));
+                            let _ = hub.send(frame);
+                            format!(r#"{{"type":"chat_ack","room_id":{room_id},"client_id":{},"seq":{s},"message":{message}}}"#, v["client_id"])
+                        };
                         sink.send(Message::text(ack)).await?;
-                        // Serialized once, shared by every subscriber.
-                        let frame = Utf8Bytes::from(format!(r#"{{"type":"chat","message":{message}}}"#));
-                        let _ = hub.send(frame);
                     }
                     "playback" => {
                         let frame = format!(r#"{{"type":"playback_state","room_id":{room_id},"state":{{}},"by":0,"req_id":{}}}"#, v["req_id"]);
@@ -87,7 +93,7 @@ pub(crate) async fn bare_conn(
 /// counter of frames receivers missed (`broadcast` lag).
 fn serve_bare(listener: TcpListener) -> Arc<AtomicU64> {
     let (hub, _) = broadcast::channel::<Utf8Bytes>(1024);
-    let seq = Arc::new(AtomicU64::new(0));
+    let seq = Arc::new(Mutex::new(0));
     let lagged = Arc::new(AtomicU64::new(0));
     let counter = lagged.clone();
     tokio::spawn(async move {
