@@ -41,7 +41,19 @@ pub struct Settings {
     pub media: MediaSettings,
     pub history: HistorySettings,
     pub frontend: FrontendSettings,
+    pub realtime: RealtimeSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RealtimeSettings {
+    /// How often the server pings each WebSocket (ms).
+    pub ping_interval_ms: u64,
+    /// A WebSocket that sends nothing (not even a pong) for this long is closed (ms).
+    pub idle_timeout_ms: u64,
+    /// A socket whose written data stays unacknowledged (or unread behind a zero
+    /// window) this long is dropped by the kernel (`TCP_USER_TIMEOUT`, ms; 0 = off).
+    pub write_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -193,6 +205,11 @@ flush_interval_ms = 5000
 
 [frontend]
 dist_dir = "./frontend/dist"
+
+[realtime]
+ping_interval_ms = 15000
+idle_timeout_ms = 45000
+write_timeout_ms = 30000
 
 [log]
 level = "info"

@@ -16,7 +16,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 /// Stable machine-readable error codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     MalformedJson,
@@ -43,15 +43,18 @@ pub enum ErrorCode {
     RateLimited,
     ServiceUnavailable,
     InternalError,
+    /// A WebSocket frame that is not a valid message.
+    InvalidMessage,
+    /// A room action on a WebSocket connection that has not joined the room.
+    NotJoined,
 }
 
 impl ErrorCode {
     pub fn status(self) -> StatusCode {
         use ErrorCode::*;
         match self {
-            MalformedJson | InvalidBody | InvalidQuery | ValidationFailed | PasswordTooLong => {
-                StatusCode::BAD_REQUEST
-            }
+            MalformedJson | InvalidBody | InvalidQuery | ValidationFailed | PasswordTooLong
+            | InvalidMessage | NotJoined => StatusCode::BAD_REQUEST,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Unauthorized | InvalidToken | TokenExpired | InvalidCredentials

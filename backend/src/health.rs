@@ -75,15 +75,9 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
 /// nginx, which answers 404 for `/internal/`).
 pub async fn internal_stats(state: web::Data<AppState>) -> HttpResponse {
     use std::sync::atomic::Ordering::Relaxed;
-    let (reply, rx) = tokio::sync::oneshot::channel();
-    let _ = state
-        .realtime
-        .hub
-        .send(crate::realtime::hub::HubCmd::Stats { reply })
-        .await;
-    let hub = rx.await.unwrap_or_default();
+    let hub = state.realtime.hub_stats().await;
     let h = &state.history.stats;
-    let p = &state.realtime.pubsub.stats;
+    let p = state.realtime.pubsub_stats();
     HttpResponse::Ok().json(serde_json::json!({
         "history": {
             "reports": h.reports.load(Relaxed),

@@ -63,7 +63,12 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         bcrypt::hash(crate::auth::tokens::random_token(), cost)
     })
     .await??;
-    Ok(AppState {
+    let realtime = crate::realtime::Realtime::start(
+        redis.clone().map(|p| (p, settings.redis.url.clone())),
+        &settings.redis.key_prefix,
+        timeout,
+    );
+    let state = AppState {
         jwt: Arc::new(JwtKeys::new(&secret, &settings.auth)),
         grants: GrantSigner::new(&secret, settings.media.grant_ttl_secs),
         history: crate::history::coalescer::Coalescer::start(
@@ -74,11 +79,8 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
             .max_capacity(100_000)
             .time_to_live(std::time::Duration::from_secs(60))
             .build(),
-        realtime: crate::realtime::Realtime::start(
-            redis.clone().map(|p| (p, settings.redis.url.clone())),
-            &settings.redis.key_prefix,
-            timeout,
-        ),
+        chat: crate::rooms::pipeline::ChatPipeline::new(db.clone(), realtime.clone()),
+        realtime,
         catalog_cache: crate::movies::cache::CatalogCache::new(std::time::Duration::from_secs(
             settings.media.catalog_cache_ttl_secs,
         )),
@@ -90,7 +92,11 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         redis,
         limiter,
         dummy_hash: dummy_hash.into(),
-    })
+    };
+    if let Some(gates) = state.realtime.take_gate_events() {
+        tokio::spawn(crate::rooms::live::run_gates(state.clone(), gates));
+    }
+    Ok(state)
 }
 
 pub struct Application {
@@ -159,6 +165,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let data = web::Data::new(state);
     let body_limit = server_settings.body_limit;
     let serve_files = data.settings.media.serve_files;
+    let write_timeout = data.settings.realtime.write_timeout_ms;
     let mut server = HttpServer::new(move || {
         let (app, api) = App::new()
             .into_utoipa_app()
@@ -191,6 +198,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         app.default_service(web::to(media::serve::spa))
             .wrap(middleware::from_fn(telemetry::request_id))
     })
+    .on_connect(move |conn, _| set_write_timeout(conn, write_timeout))
     .shutdown_timeout(server_settings.shutdown_timeout_secs)
     .disable_signals()
     .listen(listener)?;
@@ -198,6 +206,22 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         server = server.workers(server_settings.workers);
     }
     Ok(server.run())
+}
+
+/// `TCP_USER_TIMEOUT` on an accepted socket: data that a client does not take (a
+/// WebSocket reader that stopped reading, behind a zero window) for `ms` drops the
+/// connection in the kernel, instead of holding it until TCP gives up after many minutes.
+/// actix has no write timeout of its own.
+fn set_write_timeout(conn: &dyn std::any::Any, ms: u64) {
+    if ms == 0 {
+        return;
+    }
+    if let Some(sock) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+        let timeout = Some(std::time::Duration::from_millis(ms));
+        if let Err(e) = socket2::SockRef::from(sock).set_tcp_user_timeout(timeout) {
+            tracing::debug!(error = %e, "TCP_USER_TIMEOUT not set");
+        }
+    }
 }
 
 async fn wait_for_signal() {

@@ -21,6 +21,8 @@ pub struct AppState {
     pub auth_cache: AuthCache,
     pub catalog_cache: crate::movies::cache::CatalogCache,
     pub realtime: crate::realtime::Realtime,
+    /// The per-room ordered chat writers.
+    pub chat: crate::rooms::pipeline::ChatPipeline,
     pub history: crate::history::coalescer::Coalescer,
     /// Movie durations (for "finished"), so progress reports need no query.
     pub movie_durations: moka::sync::Cache<i64, Option<i64>>,

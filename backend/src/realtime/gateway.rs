@@ -50,6 +50,10 @@ impl Tickets {
 
     async fn issue(&self, value: String) -> AppResult<String> {
         let ticket = crate::auth::tokens::random_token();
+        // The issue time travels with the value: a ticket is refused after
+        // `TICKET_TTL_SECS` whatever the store's own expiry does (the in-process cache
+        // expires lazily and coarsely).
+        let value = format!("{}|{value}", chrono::Utc::now().timestamp_millis());
         match &self.redis {
             Some((pool, timeout)) => {
                 let key = self.key(&ticket);
@@ -74,8 +78,14 @@ impl Tickets {
         Ok(ticket)
     }
 
-    /// Redeem once: the ticket is gone afterwards.
+    /// Redeem once: the ticket is gone afterwards. `None` for an unknown, used or
+    /// expired ticket.
     async fn redeem(&self, ticket: &str) -> AppResult<Option<String>> {
+        let stored = self.take(ticket).await?;
+        Ok(stored.and_then(|v| fresh_value(&v, chrono::Utc::now().timestamp_millis())))
+    }
+
+    async fn take(&self, ticket: &str) -> AppResult<Option<String>> {
         let key = self.key(ticket);
         match &self.redis {
             Some((pool, timeout)) => {
@@ -95,6 +105,13 @@ impl Tickets {
             None => Ok(self.local.remove(&key)),
         }
     }
+}
+
+/// The value of a stored ticket if it was issued at most `TICKET_TTL_SECS` before `now`.
+fn fresh_value(stored: &str, now_ms: i64) -> Option<String> {
+    let (issued, value) = stored.split_once('|')?;
+    let age = now_ms - issued.parse::<i64>().ok()?;
+    ((0..=TICKET_TTL_SECS as i64 * 1000).contains(&age)).then(|| value.to_owned())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -193,4 +210,23 @@ pub async fn upgrade(
         stream,
     ));
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fresh_value;
+
+    #[test]
+    fn tickets_expire_after_thirty_seconds() {
+        let issued = 1_000_000_i64;
+        let stored = format!("{issued}|7:abc");
+        assert_eq!(fresh_value(&stored, issued).as_deref(), Some("7:abc"));
+        assert_eq!(
+            fresh_value(&stored, issued + 30_000).as_deref(),
+            Some("7:abc")
+        );
+        assert_eq!(fresh_value(&stored, issued + 31_000), None);
+        assert_eq!(fresh_value(&stored, issued + 100_000), None);
+        assert_eq!(fresh_value("7:abc", issued), None, "no issue time: refused");
+    }
 }

@@ -1,17 +1,30 @@
-//! The room hub: one task per process owns every room's local subscribers, presence and
-//! "wait for everyone" gate, and takes commands through a channel (no lock over rooms).
+//! The room hub: one task per process owns every room's local subscribers, presence,
+//! delivery order and "wait for everyone" gate, and takes commands through a channel (no
+//! lock over rooms). Its state changes are plain synchronous methods, unit-tested below;
+//! it does no I/O of its own beyond handing frames to queues.
 //!
 //! Fan-out: a frame is serialized once (`ByteString`, cheap to clone) and offered to each
 //! local subscriber's bounded outbound queue (its [`Outbox`], drained straight into the
-//! socket) with `try_send`. A subscriber whose queue is full is
-//! too slow: it is kicked (and recovers by reconnecting with `last_seq`), never buffered
-//! without end and never allowed to stall the others.
+//! socket) with `try_send`. A subscriber whose queue is full is too slow: it is closed
+//! with 1008 (and recovers by reconnecting with `last_seq`), never buffered without end
+//! and never allowed to stall the others.
+//!
+//! Order: chat frames carry their `seq`. Each room's chat is published in `seq` order by
+//! the room's writer on each instance (`rooms::pipeline`), but with several instances
+//! the frames of one room come from several writers, through Redis. The hub therefore
+//! delivers a room's chat in `seq` order: a frame that arrives ahead of a missing one is
+//! held until the missing one arrives or [`GAP_WAIT_MS`] passes; then the held frames go
+//! out in order and the client fills the gap by `join` with `last_seq`.
 //!
 //! Several instances: frames that originate here are also published through
-//! [`PubSub`]; frames from other instances arrive as [`HubCmd::Remote`] and go to the
+//! [`PubSub`]; envelopes from other instances arrive on their own channel and go to the
 //! local subscribers only.
+//!
+//! The gate: when everyone is ready (or at the deadline) the hub does not apply the
+//! waiting play itself; it hands a [`GateOpened`] event to the rooms code, which checks
+//! the play again against the room as it is then.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,6 +37,12 @@ use super::pubsub::{Envelope, PubSub};
 
 pub type ConnId = u64;
 
+/// At most this many online members are listed in `joined` (the rest are paged over
+/// REST): a join costs the same in a room of 20 and of 2,000.
+pub const ONLINE_LISTED: usize = 100;
+/// How long a chat frame that arrived ahead of a missing `seq` is held.
+pub const GAP_WAIT_MS: i64 = 150;
+
 /// A connection as the hub sees it.
 #[derive(Clone)]
 pub struct ConnHandle {
@@ -33,11 +52,30 @@ pub struct ConnHandle {
     pub kick: Arc<Notify>,
 }
 
+/// What a waiting play needs to be checked again when the gate opens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateTicket {
+    pub by: i64,
+    pub req_id: Option<String>,
+    /// The playback version the play was requested over: if it moved meanwhile (a pause
+    /// or seek), the later command wins and the play is dropped.
+    pub version: i64,
+}
+
+/// The gate of `room_id` opened (everyone ready, or the deadline passed).
+#[derive(Debug)]
+pub struct GateOpened {
+    pub room_id: i64,
+    pub deadline: i64,
+    pub ticket: GateTicket,
+}
+
 pub enum HubCmd {
     Join {
         room_id: i64,
         conn: ConnHandle,
         presence: MemberPresence,
+        /// Online members (up to [`ONLINE_LISTED`]).
         reply: oneshot::Sender<Vec<MemberPresence>>,
     },
     Leave {
@@ -47,35 +85,47 @@ pub enum HubCmd {
     Disconnect {
         conn_id: ConnId,
     },
-    /// Deliver to local subscribers and publish to other instances.
+    /// Deliver to local subscribers and publish to other instances. Chat frames carry
+    /// their `seq`.
     Broadcast {
         room_id: i64,
         frame: ByteString,
+        seq: Option<i64>,
     },
-    /// From another instance: deliver locally only.
-    Remote(Envelope),
     Status {
         room_id: i64,
         conn_id: ConnId,
         status: String,
+        /// Whether this connection had joined the room.
+        reply: oneshot::Sender<bool>,
+    },
+    /// A member's role changed (here or on another instance).
+    Role {
+        room_id: i64,
+        user_id: i64,
+        role: String,
     },
     /// Online members of the room who are not ready.
     NotReady {
         room_id: i64,
         reply: oneshot::Sender<Vec<i64>>,
     },
-    /// Open a wait gate: when everyone is ready (or at `deadline`), `on_open` runs.
+    /// Open a wait gate: when everyone is ready (or at `deadline`), a [`GateOpened`]
+    /// goes to the rooms code.
     Gate {
         room_id: i64,
         deadline: i64,
-        on_open: Box<dyn FnOnce() + Send>,
+        ticket: GateTicket,
+    },
+    /// Another playback command was applied: a waiting play is void.
+    CancelGate {
+        room_id: i64,
     },
     /// Remove a user's (or, with `None`, everyone's) subscriptions to a room.
     Remove {
         room_id: i64,
         user_id: Option<i64>,
         reason: String,
-        local_only: bool,
     },
     Stats {
         reply: oneshot::Sender<HubStats>,
@@ -87,12 +137,26 @@ pub struct HubStats {
     pub connections: usize,
     pub rooms: usize,
     pub kicked_slow: u64,
+    /// Chat frames that arrived ahead of a missing `seq` and were held.
+    pub held: u64,
+    /// Gaps given up on after `GAP_WAIT_MS` (the clients fill them from the database).
+    pub gaps_released: u64,
 }
 
 struct Sub {
     user_id: i64,
     tx: Outbox,
     kick: Arc<Notify>,
+}
+
+/// Delivery order of a room's chat.
+#[derive(Default)]
+struct Order {
+    /// The `seq` expected next; `None` until the first chat frame.
+    next: Option<i64>,
+    held: BTreeMap<i64, ByteString>,
+    /// Server ms when the oldest held frame arrived.
+    held_since: Option<i64>,
 }
 
 #[derive(Default)]
@@ -107,11 +171,12 @@ struct Room {
     /// members join and report ready together, everyone gets a few batches instead of
     /// a thousand frames each.
     dirty: HashMap<i64, MemberPresence>,
+    order: Order,
 }
 
 struct Gate {
     deadline: i64,
-    on_open: Box<dyn FnOnce() + Send>,
+    ticket: GateTicket,
 }
 
 impl Room {
@@ -122,6 +187,13 @@ impl Room {
             .filter(|p| p.online)
             .map(|p| (p.user_id, p.status.as_str()))
     }
+
+    fn idle(&self) -> bool {
+        self.subs.is_empty()
+            && self.remote.is_empty()
+            && self.gate.is_none()
+            && self.dirty.is_empty()
+    }
 }
 
 pub struct Hub {
@@ -129,7 +201,8 @@ pub struct Hub {
     /// Which rooms each connection is in.
     conns: HashMap<ConnId, HashSet<i64>>,
     pubsub: PubSub,
-    kicked_slow: u64,
+    gates: mpsc::UnboundedSender<GateOpened>,
+    stats: HubStats,
 }
 
 /// Up to this many changes in one tick go out as single `presence` messages; more as
@@ -154,46 +227,69 @@ fn presence_frames(room_id: i64, changed: Vec<MemberPresence>) -> Vec<ByteString
     }
 }
 
-fn waiting_frame(room_id: i64, waiting_for: Vec<i64>, deadline: i64) -> ByteString {
+pub fn waiting_frame(room_id: i64, waiting_for: Vec<i64>, deadline: i64) -> ServerMessage {
     ServerMessage::Waiting {
         room_id,
         waiting_for,
         deadline,
     }
-    .to_json()
-    .into()
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 impl Hub {
-    /// Run the hub on the current runtime, taking commands from `rx`.
-    pub fn start(pubsub: PubSub, rx: mpsc::Receiver<HubCmd>) {
-        let hub = Hub {
+    pub fn new(pubsub: PubSub, gates: mpsc::UnboundedSender<GateOpened>) -> Self {
+        Hub {
             rooms: HashMap::new(),
             conns: HashMap::new(),
             pubsub,
-            kicked_slow: 0,
-        };
-        tokio::spawn(hub.run(rx));
+            gates,
+            stats: HubStats::default(),
+        }
     }
 
-    async fn run(mut self, mut rx: mpsc::Receiver<HubCmd>) {
-        let mut tick = tokio::time::interval(Duration::from_millis(100));
+    /// Run the hub on the current runtime, taking commands from `rx` and other
+    /// instances' envelopes from `remote`.
+    pub fn start(self, rx: mpsc::Receiver<HubCmd>, remote: Option<mpsc::Receiver<Envelope>>) {
+        tokio::spawn(self.run(rx, remote));
+    }
+
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<HubCmd>,
+        remote: Option<mpsc::Receiver<Envelope>>,
+    ) {
+        let mut tick = tokio::time::interval(Duration::from_millis(50));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut remote = remote;
+        let mut presence_due = 0u8;
         loop {
             tokio::select! {
                 cmd = rx.recv() => match cmd {
                     Some(cmd) => self.handle(cmd),
                     None => break,
                 },
+                env = async { remote.as_mut()?.recv().await }, if remote.is_some() => match env {
+                    Some(env) => self.remote(env),
+                    None => remote = None,
+                },
                 _ = tick.tick() => {
-                    self.flush_presence();
-                    self.expire_gates();
+                    let now = now_ms();
+                    self.release_gaps(now);
+                    // Presence every 100 ms, gaps and gates every 50 ms.
+                    presence_due ^= 1;
+                    if presence_due == 0 {
+                        self.flush_presence();
+                    }
+                    self.expire_gates(now);
                 }
             }
         }
     }
 
-    fn handle(&mut self, cmd: HubCmd) {
+    pub fn handle(&mut self, cmd: HubCmd) {
         match cmd {
             HubCmd::Join {
                 room_id,
@@ -201,78 +297,49 @@ impl Hub {
                 presence,
                 reply,
             } => {
-                let room = self.rooms.entry(room_id).or_default();
-                room.subs.insert(
-                    conn.id,
-                    Sub {
-                        user_id: conn.user_id,
-                        tx: conn.tx,
-                        kick: conn.kick,
-                    },
-                );
-                self.conns.entry(conn.id).or_default().insert(room_id);
-                let already = room
-                    .presence
-                    .get(&presence.user_id)
-                    .is_some_and(|p| p.online);
-                let p = room
-                    .presence
-                    .entry(presence.user_id)
-                    .or_insert_with(|| presence.clone());
-                p.online = true;
-                if !already {
-                    p.status = presence.status.clone();
-                }
-                let changed = p.clone();
-                let snapshot: Vec<MemberPresence> = room
-                    .presence
-                    .values()
-                    .chain(
-                        room.remote
-                            .values()
-                            .filter(|r| !room.presence.contains_key(&r.user_id)),
-                    )
-                    .cloned()
-                    .collect();
-                let _ = reply.send(snapshot);
-                if !already {
-                    room.dirty.insert(changed.user_id, changed);
-                }
+                let online = self.join(room_id, conn, presence);
+                let _ = reply.send(online);
             }
             HubCmd::Leave { room_id, conn_id } => {
                 self.unsubscribe(room_id, conn_id);
-                if let Some(rooms) = self.conns.get_mut(&conn_id) {
-                    rooms.remove(&room_id);
-                }
+                self.forget(conn_id, room_id);
             }
             HubCmd::Disconnect { conn_id } => {
                 for room_id in self.conns.remove(&conn_id).unwrap_or_default() {
                     self.unsubscribe(room_id, conn_id);
                 }
             }
-            HubCmd::Broadcast { room_id, frame } => self.broadcast(room_id, frame, true),
-            HubCmd::Remote(env) => self.remote(env),
+            HubCmd::Broadcast {
+                room_id,
+                frame,
+                seq,
+            } => {
+                self.pubsub.publish(Envelope::Frame {
+                    room_id,
+                    frame: frame.to_string(),
+                    seq,
+                });
+                self.deliver(room_id, frame, seq);
+            }
             HubCmd::Status {
                 room_id,
                 conn_id,
                 status,
+                reply,
             } => {
-                let Some(room) = self.rooms.get_mut(&room_id) else {
-                    return;
-                };
-                let Some(user_id) = room.subs.get(&conn_id).map(|s| s.user_id) else {
-                    return;
-                };
-                let Some(p) = room.presence.get_mut(&user_id) else {
-                    return;
-                };
-                if p.status == status {
-                    return;
-                }
-                p.status = status;
-                let changed = p.clone();
-                room.dirty.insert(changed.user_id, changed);
-                self.check_gate(room_id);
+                let _ = reply.send(self.status(room_id, conn_id, status));
+            }
+            HubCmd::Role {
+                room_id,
+                user_id,
+                role,
+            } => {
+                self.pubsub.publish(Envelope::Role {
+                    room_id,
+                    user_id,
+                    role: role.clone(),
+                });
+                self.set_role(room_id, user_id, role);
             }
             HubCmd::NotReady { room_id, reply } => {
                 let waiting = self
@@ -285,60 +352,164 @@ impl Hub {
             HubCmd::Gate {
                 room_id,
                 deadline,
-                on_open,
+                ticket,
             } => {
                 let room = self.rooms.entry(room_id).or_default();
-                room.gate = Some(Gate { deadline, on_open });
+                room.gate = Some(Gate { deadline, ticket });
                 let waiting = super::sync::not_ready(room.statuses());
                 let frame = waiting_frame(room_id, waiting, deadline);
-                self.broadcast(room_id, frame, true);
+                self.broadcast(room_id, &frame);
                 self.check_gate(room_id);
+            }
+            HubCmd::CancelGate { room_id } => {
+                if let Some(gate) = self.rooms.get_mut(&room_id).and_then(|r| r.gate.take()) {
+                    let frame = waiting_frame(room_id, vec![], gate.deadline);
+                    self.broadcast(room_id, &frame);
+                }
             }
             HubCmd::Remove {
                 room_id,
                 user_id,
                 reason,
-                local_only,
             } => {
-                if !local_only {
-                    self.pubsub
-                        .publish(Envelope::remove(room_id, user_id, &reason));
-                }
+                self.pubsub.publish(Envelope::Remove {
+                    room_id,
+                    user_id,
+                    reason: reason.clone(),
+                });
                 self.remove(room_id, user_id, &reason);
             }
             HubCmd::Stats { reply } => {
-                let _ = reply.send(HubStats {
-                    connections: self.conns.len(),
-                    rooms: self.rooms.len(),
-                    kicked_slow: self.kicked_slow,
-                });
+                let mut s = self.stats.clone();
+                s.connections = self.conns.len();
+                s.rooms = self.rooms.len();
+                let _ = reply.send(s);
             }
         }
     }
 
-    fn remote(&mut self, env: Envelope) {
-        if let Some(reason) = &env.remove_reason {
-            self.remove(env.room_id, env.user_id, reason);
+    fn join(
+        &mut self,
+        room_id: i64,
+        conn: ConnHandle,
+        presence: MemberPresence,
+    ) -> Vec<MemberPresence> {
+        let room = self.rooms.entry(room_id).or_default();
+        room.subs.insert(
+            conn.id,
+            Sub {
+                user_id: conn.user_id,
+                tx: conn.tx,
+                kick: conn.kick,
+            },
+        );
+        self.conns.entry(conn.id).or_default().insert(room_id);
+        let already = room
+            .presence
+            .get(&presence.user_id)
+            .is_some_and(|p| p.online);
+        let p = room
+            .presence
+            .entry(presence.user_id)
+            .or_insert_with(|| presence.clone());
+        p.online = true;
+        p.role = presence.role;
+        if !already {
+            p.status = presence.status;
+            let changed = p.clone();
+            room.dirty.insert(changed.user_id, changed);
+        }
+        room.presence
+            .values()
+            .chain(
+                room.remote
+                    .values()
+                    .filter(|r| !room.presence.contains_key(&r.user_id)),
+            )
+            .filter(|p| p.online)
+            .take(ONLINE_LISTED)
+            .cloned()
+            .collect()
+    }
+
+    /// A connection's player status; false when it has not joined the room.
+    fn status(&mut self, room_id: i64, conn_id: ConnId, status: String) -> bool {
+        let Some(room) = self.rooms.get_mut(&room_id) else {
+            return false;
+        };
+        let Some(user_id) = room.subs.get(&conn_id).map(|s| s.user_id) else {
+            return false;
+        };
+        if let Some(p) = room.presence.get_mut(&user_id)
+            && p.status != status
+        {
+            p.status = status;
+            let changed = p.clone();
+            room.dirty.insert(changed.user_id, changed);
+            self.check_gate(room_id);
+        }
+        true
+    }
+
+    fn set_role(&mut self, room_id: i64, user_id: i64, role: String) {
+        let Some(room) = self.rooms.get_mut(&room_id) else {
+            return;
+        };
+        if let Some(p) = room.presence.get_mut(&user_id)
+            && p.role != role
+        {
+            p.role = role;
+            let changed = p.clone();
+            room.dirty.insert(user_id, changed);
+        }
+    }
+
+    /// An envelope from another instance.
+    pub fn remote(&mut self, env: Envelope) {
+        match env {
+            Envelope::Frame {
+                room_id,
+                frame,
+                seq,
+            } => {
+                if seq.is_none() {
+                    self.track_remote_presence(room_id, &frame);
+                }
+                self.deliver(room_id, frame.into(), seq);
+            }
+            Envelope::Remove {
+                room_id,
+                user_id,
+                reason,
+            } => self.remove(room_id, user_id, &reason),
+            Envelope::Role {
+                room_id,
+                user_id,
+                role,
+            } => self.set_role(room_id, user_id, role),
+            Envelope::Probe => {}
+        }
+    }
+
+    /// Keep the remote presence map current from the presence frames themselves.
+    fn track_remote_presence(&mut self, room_id: i64, frame: &str) {
+        if !frame.contains("\"type\":\"presence") {
             return;
         }
-        // Keep the remote presence map current from the presence frames themselves.
-        let members = match serde_json::from_str::<ServerMessage>(&env.frame) {
+        let members = match serde_json::from_str::<ServerMessage>(frame) {
             Ok(ServerMessage::Presence { member, .. }) => vec![member],
             Ok(ServerMessage::PresenceBatch { members, .. }) => members,
-            _ => vec![],
+            _ => return,
         };
-        if !members.is_empty() {
-            let room = self.rooms.entry(env.room_id).or_default();
-            for member in members {
-                if member.online {
-                    room.remote.insert(member.user_id, member);
-                } else {
-                    room.remote.remove(&member.user_id);
-                }
+        let room = self.rooms.entry(room_id).or_default();
+        for member in members {
+            if member.online {
+                room.remote.insert(member.user_id, member);
+            } else {
+                room.remote.remove(&member.user_id);
             }
-            self.check_gate(env.room_id);
         }
-        self.broadcast(env.room_id, env.frame.into(), false);
+        self.check_gate(room_id);
     }
 
     fn remove(&mut self, room_id: i64, user_id: Option<i64>, reason: &str) {
@@ -364,12 +535,20 @@ impl Hub {
         }
         for conn_id in gone {
             self.unsubscribe(room_id, conn_id);
-            if let Some(rooms) = self.conns.get_mut(&conn_id) {
-                rooms.remove(&room_id);
-            }
+            self.forget(conn_id, room_id);
         }
         if user_id.is_none() {
             self.rooms.remove(&room_id);
+        }
+    }
+
+    /// The connection is no longer in the room (and no longer tracked once in none).
+    fn forget(&mut self, conn_id: ConnId, room_id: i64) {
+        if let Some(rooms) = self.conns.get_mut(&conn_id) {
+            rooms.remove(&room_id);
+            if rooms.is_empty() {
+                self.conns.remove(&conn_id);
+            }
         }
     }
 
@@ -384,32 +563,113 @@ impl Hub {
         if !still_here && let Some(mut p) = room.presence.remove(&sub.user_id) {
             p.online = false;
             p.status = "offline".to_owned();
-            if room.subs.is_empty() {
-                // Nobody here to tell; other instances still need to know.
-                let frames = presence_frames(room_id, vec![p]);
-                for f in frames {
-                    self.pubsub.publish(Envelope::frame(room_id, f.to_string()));
-                }
-            } else {
-                room.dirty.insert(p.user_id, p);
+            room.dirty.insert(p.user_id, p);
+        }
+        if room.subs.is_empty() && !room.dirty.is_empty() {
+            // Nobody here to tell; other instances still need to know.
+            let changed: Vec<MemberPresence> = room.dirty.drain().map(|(_, m)| m).collect();
+            for f in presence_frames(room_id, changed) {
+                self.pubsub.publish(Envelope::Frame {
+                    room_id,
+                    frame: f.to_string(),
+                    seq: None,
+                });
             }
+        }
+        if !still_here {
             self.check_gate(room_id);
         }
-        if let Some(room) = self.rooms.get(&room_id)
-            && room.subs.is_empty()
-            && room.remote.is_empty()
-            && room.gate.is_none()
-            && room.dirty.is_empty()
-        {
+        if self.rooms.get(&room_id).is_some_and(Room::idle) {
             self.rooms.remove(&room_id);
+        }
+        if self.rooms.is_empty() {
+            // A wave of members left: give the memory of the maps back.
+            self.rooms.shrink_to_fit();
+            self.conns.shrink_to_fit();
         }
     }
 
-    fn broadcast(&mut self, room_id: i64, frame: ByteString, local_origin: bool) {
-        if local_origin {
-            self.pubsub
-                .publish(Envelope::frame(room_id, frame.to_string()));
+    /// Serialize once, publish, deliver locally.
+    fn broadcast(&mut self, room_id: i64, msg: &ServerMessage) {
+        self.handle(HubCmd::Broadcast {
+            room_id,
+            frame: msg.to_json().into(),
+            seq: None,
+        });
+    }
+
+    /// Deliver to local subscribers, chat frames in `seq` order.
+    fn deliver(&mut self, room_id: i64, frame: ByteString, seq: Option<i64>) {
+        let Some(room) = self.rooms.get_mut(&room_id) else {
+            return;
+        };
+        let Some(seq) = seq else {
+            self.fan_out(room_id, &frame);
+            return;
+        };
+        let order = &mut room.order;
+        match order.next {
+            Some(next) if seq > next => {
+                order.held.insert(seq, frame);
+                order.held_since.get_or_insert_with(now_ms);
+                self.stats.held += 1;
+            }
+            // In order, the first one seen, or late (after its gap was given up on: the
+            // client already asked the database, and keeps messages by `seq`).
+            _ => {
+                if order.next.is_none_or(|n| seq >= n) {
+                    order.next = Some(seq + 1);
+                }
+                self.fan_out(room_id, &frame);
+                self.drain_held(room_id);
+            }
         }
+    }
+
+    /// Deliver held frames that are next in line.
+    fn drain_held(&mut self, room_id: i64) {
+        loop {
+            let Some(room) = self.rooms.get_mut(&room_id) else {
+                return;
+            };
+            let order = &mut room.order;
+            let Some(next) = order.next else { return };
+            let Some(frame) = order.held.remove(&next) else {
+                if order.held.is_empty() {
+                    order.held_since = None;
+                }
+                return;
+            };
+            order.next = Some(next + 1);
+            self.fan_out(room_id, &frame);
+        }
+    }
+
+    /// Give up on gaps older than `GAP_WAIT_MS`: deliver what is held, in order.
+    fn release_gaps(&mut self, now: i64) {
+        let due: Vec<i64> = self
+            .rooms
+            .iter()
+            .filter(|(_, r)| r.order.held_since.is_some_and(|t| now - t >= GAP_WAIT_MS))
+            .map(|(id, _)| *id)
+            .collect();
+        for room_id in due {
+            let Some(room) = self.rooms.get_mut(&room_id) else {
+                continue;
+            };
+            let held = std::mem::take(&mut room.order.held);
+            room.order.held_since = None;
+            if let Some((&last, _)) = held.last_key_value() {
+                room.order.next = Some(last + 1);
+            }
+            self.stats.gaps_released += 1;
+            for frame in held.into_values() {
+                self.fan_out(room_id, &frame);
+            }
+        }
+    }
+
+    fn fan_out(&mut self, room_id: i64, frame: &ByteString) {
         let Some(room) = self.rooms.get_mut(&room_id) else {
             return;
         };
@@ -424,7 +684,7 @@ impl Hub {
                 Sent::Closed => slow.push(*id),
             }
         }
-        self.kicked_slow += slow.len() as u64;
+        self.stats.kicked_slow += slow.len() as u64;
         for id in slow {
             self.unsubscribe(room_id, id);
         }
@@ -439,7 +699,11 @@ impl Hub {
             .collect();
         for (room_id, changed) in due {
             for frame in presence_frames(room_id, changed) {
-                self.broadcast(room_id, frame, true);
+                self.handle(HubCmd::Broadcast {
+                    room_id,
+                    frame,
+                    seq: None,
+                });
             }
         }
     }
@@ -448,20 +712,24 @@ impl Hub {
         let Some(room) = self.rooms.get_mut(&room_id) else {
             return;
         };
-        let Some(gate) = &room.gate else { return };
-        let waiting = super::sync::not_ready(room.statuses());
-        if waiting.is_empty() {
-            let deadline = gate.deadline;
-            if let Some(gate) = room.gate.take() {
-                (gate.on_open)();
-            }
-            let frame = waiting_frame(room_id, vec![], deadline);
-            self.broadcast(room_id, frame, true);
+        if room.gate.is_some() && super::sync::not_ready(room.statuses()).is_empty() {
+            self.open_gate(room_id);
         }
     }
 
-    fn expire_gates(&mut self) {
-        let now = chrono::Utc::now().timestamp_millis();
+    /// Hand the gate to the rooms code, which applies (or drops) the play and then
+    /// announces that the wait is over.
+    fn open_gate(&mut self, room_id: i64) {
+        if let Some(gate) = self.rooms.get_mut(&room_id).and_then(|r| r.gate.take()) {
+            let _ = self.gates.send(GateOpened {
+                room_id,
+                deadline: gate.deadline,
+                ticket: gate.ticket,
+            });
+        }
+    }
+
+    fn expire_gates(&mut self, now: i64) {
         let due: Vec<i64> = self
             .rooms
             .iter()
@@ -469,11 +737,7 @@ impl Hub {
             .map(|(id, _)| *id)
             .collect();
         for room_id in due {
-            if let Some(gate) = self.rooms.get_mut(&room_id).and_then(|r| r.gate.take()) {
-                (gate.on_open)();
-                let frame = waiting_frame(room_id, vec![], gate.deadline);
-                self.broadcast(room_id, frame, true);
-            }
+            self.open_gate(room_id);
         }
     }
 }
@@ -481,6 +745,7 @@ impl Hub {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::realtime::outbound::{Out, test_outbox};
 
     fn member(id: i64) -> MemberPresence {
         MemberPresence {
@@ -492,6 +757,44 @@ mod tests {
         }
     }
 
+    fn hub() -> (Hub, mpsc::UnboundedReceiver<GateOpened>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Hub::new(PubSub::local(), tx), rx)
+    }
+
+    struct Client {
+        rx: mpsc::Receiver<Out>,
+    }
+
+    impl Client {
+        fn texts(&mut self) -> Vec<String> {
+            let mut out = Vec::new();
+            while let Ok(m) = self.rx.try_recv() {
+                if let Out::Text(t) = m {
+                    out.push(t.to_string());
+                }
+            }
+            out
+        }
+    }
+
+    fn join(hub: &mut Hub, room: i64, conn: ConnId, user: i64, status: &str) -> Client {
+        let (tx, rx) = test_outbox(64);
+        let mut p = member(user);
+        p.status = status.into();
+        hub.join(
+            room,
+            ConnHandle {
+                id: conn,
+                user_id: user,
+                tx,
+                kick: Arc::new(Notify::new()),
+            },
+            p,
+        );
+        Client { rx }
+    }
+
     #[test]
     fn few_changes_go_out_singly_a_burst_as_one_batch() {
         let few = presence_frames(7, (1..=3).map(member).collect());
@@ -500,5 +803,135 @@ mod tests {
         let burst = presence_frames(7, (1..=500).map(member).collect());
         assert_eq!(burst.len(), 1);
         assert!(burst[0].contains(r#""type":"presence_batch""#));
+    }
+
+    #[test]
+    fn chat_is_delivered_in_seq_order_and_gaps_are_released() {
+        let (mut hub, _) = hub();
+        let mut c = join(&mut hub, 1, 1, 10, "ready");
+        hub.deliver(1, "s5".into(), Some(5));
+        hub.deliver(1, "s7".into(), Some(7));
+        hub.deliver(1, "s8".into(), Some(8));
+        assert_eq!(c.texts(), ["s5"], "7 and 8 wait for 6");
+        hub.deliver(1, "s6".into(), Some(6));
+        assert_eq!(c.texts(), ["s6", "s7", "s8"]);
+        hub.deliver(1, "s10".into(), Some(10));
+        hub.release_gaps(now_ms() + GAP_WAIT_MS - 10);
+        assert!(c.texts().is_empty(), "held while the gap is young");
+        hub.release_gaps(now_ms() + GAP_WAIT_MS + 1);
+        assert_eq!(c.texts(), ["s10"]);
+        assert_eq!(hub.stats.gaps_released, 1);
+        // 9 arrives late: delivered (the client keeps messages by seq), order goes on.
+        hub.deliver(1, "s9".into(), Some(9));
+        hub.deliver(1, "s11".into(), Some(11));
+        assert_eq!(c.texts(), ["s9", "s11"]);
+    }
+
+    #[test]
+    fn join_lists_online_members_up_to_the_cap() {
+        let (mut hub, _) = hub();
+        let mut clients = Vec::new();
+        for u in 0..(ONLINE_LISTED as i64 + 20) {
+            clients.push(join(&mut hub, 1, u as u64, u, "ready"));
+        }
+        let (tx, _rx) = test_outbox(8);
+        let listed = hub.join(
+            1,
+            ConnHandle {
+                id: 999,
+                user_id: 999,
+                tx,
+                kick: Arc::new(Notify::new()),
+            },
+            member(999),
+        );
+        assert_eq!(listed.len(), ONLINE_LISTED);
+    }
+
+    #[test]
+    fn leaving_frees_the_room() {
+        let (mut hub, _) = hub();
+        let _a = join(&mut hub, 1, 1, 10, "ready");
+        let _b = join(&mut hub, 1, 2, 11, "ready");
+        hub.handle(HubCmd::Leave {
+            room_id: 1,
+            conn_id: 1,
+        });
+        assert_eq!(hub.rooms.len(), 1);
+        hub.handle(HubCmd::Disconnect { conn_id: 2 });
+        assert!(hub.rooms.is_empty() && hub.conns.is_empty());
+    }
+
+    #[test]
+    fn a_gate_opens_as_an_event_when_everyone_is_ready() {
+        let (mut hub, mut gates) = hub();
+        let mut a = join(&mut hub, 1, 1, 10, "ready");
+        let _b = join(&mut hub, 1, 2, 11, "buffering");
+        let ticket = GateTicket {
+            by: 10,
+            req_id: Some("r1".into()),
+            version: 3,
+        };
+        hub.handle(HubCmd::Gate {
+            room_id: 1,
+            deadline: now_ms() + 8_000,
+            ticket: ticket.clone(),
+        });
+        assert!(
+            a.texts()
+                .iter()
+                .any(|t| t.contains(r#""waiting_for":[11]"#))
+        );
+        assert!(gates.try_recv().is_err());
+        let (reply, _) = oneshot::channel();
+        hub.handle(HubCmd::Status {
+            room_id: 1,
+            conn_id: 2,
+            status: "ready".into(),
+            reply,
+        });
+        let opened = gates.try_recv().expect("gate opened");
+        assert_eq!(opened.ticket, ticket);
+        // The hub does not announce the end of the wait itself: the rooms code does,
+        // after the play.
+        assert!(!a.texts().iter().any(|t| t.contains(r#""waiting_for":[]"#)));
+    }
+
+    #[test]
+    fn a_cancelled_gate_never_opens() {
+        let (mut hub, mut gates) = hub();
+        let mut a = join(&mut hub, 1, 1, 10, "buffering");
+        hub.handle(HubCmd::Gate {
+            room_id: 1,
+            deadline: now_ms() + 8_000,
+            ticket: GateTicket {
+                by: 10,
+                req_id: None,
+                version: 1,
+            },
+        });
+        hub.handle(HubCmd::CancelGate { room_id: 1 });
+        assert!(a.texts().iter().any(|t| t.contains(r#""waiting_for":[]"#)));
+        hub.expire_gates(now_ms() + 60_000);
+        assert!(gates.try_recv().is_err());
+    }
+
+    #[test]
+    fn status_from_a_connection_that_did_not_join_is_refused() {
+        let (mut hub, _) = hub();
+        let _a = join(&mut hub, 1, 1, 10, "ready");
+        assert!(hub.status(1, 1, "buffering".into()));
+        assert!(!hub.status(1, 2, "buffering".into()));
+        assert!(!hub.status(2, 1, "buffering".into()));
+    }
+
+    #[test]
+    fn role_changes_are_announced() {
+        let (mut hub, _) = hub();
+        let _a = join(&mut hub, 1, 1, 10, "ready");
+        hub.rooms.get_mut(&1).expect("room").dirty.clear();
+        hub.set_role(1, 10, "moderator".into());
+        let dirty = &hub.rooms[&1].dirty;
+        assert_eq!(dirty[&10].role, "moderator");
     }
 }

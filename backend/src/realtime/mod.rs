@@ -16,23 +16,26 @@ pub mod pubsub;
 pub mod session;
 pub mod sync;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use bytestring::ByteString;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
-use hub::{Hub, HubCmd};
-use protocol::ServerMessage;
-use pubsub::PubSub;
+use hub::{ConnHandle, ConnId, GateOpened, GateTicket, Hub, HubCmd, HubStats};
+use protocol::{MemberPresence, ServerMessage};
+use pubsub::{PubSub, PubSubStats};
 
+/// The realtime layer as the rest of the server sees it: room subscriptions, broadcasts
+/// and presence, on every instance. Everything goes through the hub's channel.
 #[derive(Clone)]
 pub struct Realtime {
-    pub hub: mpsc::Sender<HubCmd>,
-    pub pubsub: PubSub,
+    hub: mpsc::Sender<HubCmd>,
+    pubsub: PubSub,
     pub tickets: gateway::Tickets,
     next_conn: Arc<AtomicU64>,
     shutdown: Arc<watch::Sender<bool>>,
+    gates: Arc<Mutex<Option<mpsc::UnboundedReceiver<GateOpened>>>>,
 }
 
 impl Realtime {
@@ -43,13 +46,15 @@ impl Realtime {
         timeout: std::time::Duration,
     ) -> Self {
         let (hub_tx, hub_rx) = mpsc::channel(65_536);
-        let pubsub = match &redis {
+        let (pubsub, remote) = match &redis {
             Some((pool, url)) => {
-                PubSub::redis(pool.clone(), url.clone(), prefix, hub_tx.clone(), timeout)
+                let (p, remote) = PubSub::redis(pool.clone(), url.clone(), prefix, timeout);
+                (p, Some(remote))
             }
-            None => PubSub::local(),
+            None => (PubSub::local(), None),
         };
-        Hub::start(pubsub.clone(), hub_rx);
+        let (gates_tx, gates_rx) = mpsc::unbounded_channel();
+        Hub::new(pubsub.clone(), gates_tx).start(hub_rx, remote);
         let tickets = gateway::Tickets::new(redis.map(|(p, _)| p), prefix, timeout);
         Self {
             hub: hub_tx,
@@ -57,7 +62,16 @@ impl Realtime {
             tickets,
             next_conn: Arc::new(AtomicU64::new(1)),
             shutdown: Arc::new(watch::channel(false).0),
+            gates: Arc::new(Mutex::new(Some(gates_rx))),
         }
+    }
+
+    /// The stream of opened wait gates, for the rooms code (taken once).
+    pub fn take_gate_events(&self) -> Option<mpsc::UnboundedReceiver<GateOpened>> {
+        self.gates
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 
     pub fn next_conn_id(&self) -> u64 {
@@ -73,22 +87,119 @@ impl Realtime {
         let _ = self.shutdown.send(true);
     }
 
+    async fn cmd(&self, cmd: HubCmd) {
+        let _ = self.hub.send(cmd).await;
+    }
+
+    /// Subscribe a connection to a room; answers the online members (up to
+    /// [`hub::ONLINE_LISTED`]).
+    pub async fn join(
+        &self,
+        room_id: i64,
+        conn: ConnHandle,
+        presence: MemberPresence,
+    ) -> Vec<MemberPresence> {
+        let (reply, rx) = oneshot::channel();
+        self.cmd(HubCmd::Join {
+            room_id,
+            conn,
+            presence,
+            reply,
+        })
+        .await;
+        rx.await.unwrap_or_default()
+    }
+
+    pub async fn leave(&self, room_id: i64, conn_id: ConnId) {
+        self.cmd(HubCmd::Leave { room_id, conn_id }).await;
+    }
+
+    pub async fn disconnect(&self, conn_id: ConnId) {
+        self.cmd(HubCmd::Disconnect { conn_id }).await;
+    }
+
+    /// A connection's player status; false when the connection has not joined the room.
+    pub async fn set_status(&self, room_id: i64, conn_id: ConnId, status: &str) -> bool {
+        let (reply, rx) = oneshot::channel();
+        self.cmd(HubCmd::Status {
+            room_id,
+            conn_id,
+            status: status.to_owned(),
+            reply,
+        })
+        .await;
+        rx.await.unwrap_or(false)
+    }
+
+    /// Online members of the room who are not ready.
+    pub async fn not_ready(&self, room_id: i64) -> Vec<i64> {
+        let (reply, rx) = oneshot::channel();
+        self.cmd(HubCmd::NotReady { room_id, reply }).await;
+        rx.await.unwrap_or_default()
+    }
+
+    pub async fn open_gate(&self, room_id: i64, deadline: i64, ticket: GateTicket) {
+        self.cmd(HubCmd::Gate {
+            room_id,
+            deadline,
+            ticket,
+        })
+        .await;
+    }
+
+    pub async fn cancel_gate(&self, room_id: i64) {
+        self.cmd(HubCmd::CancelGate { room_id }).await;
+    }
+
     /// Send a message to everyone in the room, on every instance.
     pub async fn broadcast(&self, room_id: i64, msg: &ServerMessage) {
         let frame: ByteString = msg.to_json().into();
-        let _ = self.hub.send(HubCmd::Broadcast { room_id, frame }).await;
+        self.cmd(HubCmd::Broadcast {
+            room_id,
+            frame,
+            seq: None,
+        })
+        .await;
+    }
+
+    /// A chat message, delivered in `seq` order on every instance.
+    pub async fn broadcast_seq(&self, room_id: i64, seq: i64, msg: &ServerMessage) {
+        let frame: ByteString = msg.to_json().into();
+        self.cmd(HubCmd::Broadcast {
+            room_id,
+            frame,
+            seq: Some(seq),
+        })
+        .await;
     }
 
     /// End subscriptions to a room: one user's (kick, ban, leave) or everyone's (deleted).
     pub async fn remove(&self, room_id: i64, user_id: Option<i64>, reason: &str) {
-        let _ = self
-            .hub
-            .send(HubCmd::Remove {
-                room_id,
-                user_id,
-                reason: reason.to_owned(),
-                local_only: false,
-            })
-            .await;
+        self.cmd(HubCmd::Remove {
+            room_id,
+            user_id,
+            reason: reason.to_owned(),
+        })
+        .await;
+    }
+
+    /// A member's role changed: their presence says so to the room, on every instance.
+    pub async fn set_role(&self, room_id: i64, user_id: i64, role: &str) {
+        self.cmd(HubCmd::Role {
+            room_id,
+            user_id,
+            role: role.to_owned(),
+        })
+        .await;
+    }
+
+    pub async fn hub_stats(&self) -> HubStats {
+        let (reply, rx) = oneshot::channel();
+        self.cmd(HubCmd::Stats { reply }).await;
+        rx.await.unwrap_or_default()
+    }
+
+    pub fn pubsub_stats(&self) -> &PubSubStats {
+        &self.pubsub.stats
     }
 }

@@ -8,6 +8,8 @@
 //! reads the client's frames (`MessageStream`).
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use actix_http::ws::{Codec, Message};
@@ -17,6 +19,7 @@ use actix_web::web::{Bytes, BytesMut};
 use actix_ws::{CloseReason, ProtocolError};
 use bytestring::ByteString;
 use futures_util::Stream;
+use futures_util::task::AtomicWaker;
 use tokio::sync::mpsc;
 use tokio_util::codec::Encoder;
 
@@ -33,6 +36,16 @@ pub enum Out {
 #[derive(Clone)]
 pub struct Outbox {
     tx: mpsc::Sender<Out>,
+    urgent: Arc<Urgent>,
+}
+
+/// A close that must not wait behind a full queue (a client too slow to read): the body
+/// drops what is queued and writes the close frame next.
+#[derive(Default)]
+struct Urgent {
+    set: AtomicBool,
+    reason: Mutex<Option<CloseReason>>,
+    waker: AtomicWaker,
 }
 
 /// What a send found.
@@ -57,6 +70,40 @@ impl Outbox {
     pub fn text(&self, frame: impl Into<ByteString>) -> Sent {
         self.send(Out::Text(frame.into()))
     }
+
+    /// Close ahead of anything queued: the next write is the close frame.
+    pub fn close_now(&self, reason: CloseReason) {
+        *self
+            .urgent
+            .reason
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(reason);
+        self.urgent.set.store(true, Ordering::Release);
+        self.urgent.waker.wake();
+    }
+
+    /// Close after what is queued; ahead of it when the queue is full.
+    pub fn close(&self, reason: Option<CloseReason>) {
+        if self.send(Out::Close(reason.clone())) == Sent::Full {
+            self.close_now(reason.unwrap_or(CloseReason {
+                code: actix_ws::CloseCode::Normal,
+                description: None,
+            }));
+        }
+    }
+}
+
+/// An outbox whose frames a test reads from the receiver.
+#[cfg(test)]
+pub fn test_outbox(capacity: usize) -> (Outbox, mpsc::Receiver<Out>) {
+    let (tx, rx) = mpsc::channel(capacity);
+    (
+        Outbox {
+            tx,
+            urgent: Arc::default(),
+        },
+        rx,
+    )
 }
 
 /// Frames encoded per poll at most, so one busy connection cannot hog its worker.
@@ -68,6 +115,7 @@ pub struct OutboundBody {
     codec: Codec,
     buf: BytesMut,
     closing: bool,
+    urgent: Arc<Urgent>,
     /// The body actix-ws built for the handshake response, never polled. Its drop (when
     /// this body is dropped because the connection ended) is how actix-ws' `MessageStream`
     /// learns that the connection is gone.
@@ -79,6 +127,20 @@ impl Stream for OutboundBody {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
+        this.urgent.waker.register(cx.waker());
+        if !this.closing && this.urgent.set.load(Ordering::Acquire) {
+            let reason = this
+                .urgent
+                .reason
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            this.closing = true;
+            this.rx.close();
+            if let Err(e) = this.codec.encode(Message::Close(reason), &mut this.buf) {
+                return Poll::Ready(Some(Err(e)));
+            }
+        }
         while !this.closing && this.buf.len() < MAX_CHUNK {
             let msg = match this.rx.poll_recv(cx) {
                 Poll::Ready(Some(Out::Text(t))) => Message::Text(t),
@@ -115,14 +177,16 @@ impl Stream for OutboundBody {
 /// returned [`Outbox`] (queue of `capacity` frames).
 pub fn attach(handshake: HttpResponse, capacity: usize) -> (HttpResponse, Outbox) {
     let (tx, rx) = mpsc::channel(capacity);
+    let urgent = Arc::<Urgent>::default();
     let (head, handshake_body) = handshake.into_parts();
     let body = OutboundBody {
         rx,
         codec: Codec::new(),
         buf: BytesMut::new(),
         closing: false,
+        urgent: urgent.clone(),
         _handshake_body: handshake_body,
     };
     let res = head.set_body(BodyStream::new(body)).map_into_boxed_body();
-    (res, Outbox { tx })
+    (res, Outbox { tx, urgent })
 }

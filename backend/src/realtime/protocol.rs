@@ -139,7 +139,10 @@ pub enum ServerMessage {
     Joined {
         room_id: i64,
         playback: PlaybackState,
+        /// Online members, at most 100 (the full list: `GET /api/v1/rooms/{id}/members`).
         members: Vec<MemberPresence>,
+        /// All members of the room, online or not.
+        member_count: i32,
         /// The last 50 messages, or exactly those after `last_seq`.
         messages: Vec<ChatMessage>,
         /// True when the messages after `last_seq` can no longer all be given: drop the
@@ -204,9 +207,8 @@ pub enum ServerMessage {
         reason: String,
     },
     Error {
-        /// Stable code, as in the REST problems (`forbidden`, `not_found`, `invalid_message`,
-        /// `rate_limited`, `muted`, `slow_mode`, …).
-        code: String,
+        /// Stable code: the same values as the REST problems' `code`.
+        code: crate::error::ErrorCode,
         message: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         room_id: Option<i64>,
@@ -216,9 +218,9 @@ pub enum ServerMessage {
 }
 
 impl ServerMessage {
-    pub fn error(code: &str, message: impl Into<String>) -> Self {
+    pub fn error(code: crate::error::ErrorCode, message: impl Into<String>) -> Self {
         Self::Error {
-            code: code.to_owned(),
+            code,
             message: message.into(),
             room_id: None,
             req_id: None,
@@ -261,7 +263,7 @@ mod tests {
 
     #[test]
     fn server_messages_are_tagged() {
-        let j = ServerMessage::error("forbidden", "no").to_json();
+        let j = ServerMessage::error(crate::error::ErrorCode::Forbidden, "no").to_json();
         assert!(j.contains(r#""type":"error""#) && j.contains(r#""code":"forbidden""#));
     }
 }

@@ -20,44 +20,39 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-use super::hub::HubCmd;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Envelope {
-    /// The instance that published it.
-    #[serde(default)]
-    pub origin: String,
-    pub room_id: i64,
-    #[serde(default)]
-    pub frame: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<i64>,
-    /// Set for "remove these subscriptions" instead of a frame.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remove_reason: Option<String>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub probe: bool,
+/// What instances tell each other about rooms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Envelope {
+    /// A frame for the room's members; chat frames carry their `seq` (delivered in order).
+    Frame {
+        room_id: i64,
+        frame: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seq: Option<i64>,
+    },
+    /// End a user's (or, with `None`, everyone's) subscriptions to the room.
+    Remove {
+        room_id: i64,
+        user_id: Option<i64>,
+        reason: String,
+    },
+    /// A member's role changed.
+    Role {
+        room_id: i64,
+        user_id: i64,
+        role: String,
+    },
+    /// A publisher's health check: it must come back on its own subscription.
+    Probe,
 }
 
-impl Envelope {
-    pub fn frame(room_id: i64, frame: String) -> Self {
-        Self {
-            origin: String::new(),
-            room_id,
-            frame,
-            user_id: None,
-            remove_reason: None,
-            probe: false,
-        }
-    }
-
-    pub fn remove(room_id: i64, user_id: Option<i64>, reason: &str) -> Self {
-        Self {
-            remove_reason: Some(reason.to_owned()),
-            user_id,
-            ..Self::frame(room_id, String::new())
-        }
-    }
+/// An envelope on the wire, with the instance that published it.
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    origin: String,
+    #[serde(flatten)]
+    env: Envelope,
 }
 
 #[derive(Default)]
@@ -94,15 +89,15 @@ impl PubSub {
         }
     }
 
-    /// Start the publisher and subscriber tasks for `redis_url`; remote envelopes go to
-    /// `hub`. The channel is `<prefix>rt`.
+    /// Start the publisher and subscriber tasks for `redis_url`; envelopes from other
+    /// instances come out of the returned receiver. The channel is `<prefix>rt`.
     pub fn redis(
         pool: deadpool_redis::Pool,
         redis_url: String,
         prefix: &str,
-        hub: mpsc::Sender<HubCmd>,
         timeout: Duration,
-    ) -> Self {
+    ) -> (Self, mpsc::Receiver<Envelope>) {
+        let (hub, remote) = mpsc::channel(65_536);
         let (tx, rx) = mpsc::channel(65_536);
         let stats = Arc::new(PubSubStats::default());
         let instance = uuid::Uuid::new_v4().simple().to_string();
@@ -116,10 +111,13 @@ impl PubSub {
             timeout,
         ));
         tokio::spawn(subscriber(redis_url, channel, instance, hub, stats.clone()));
-        Self {
-            tx: Some(tx),
-            stats,
-        }
+        (
+            Self {
+                tx: Some(tx),
+                stats,
+            },
+            remote,
+        )
     }
 }
 
@@ -141,17 +139,19 @@ async fn publisher(
                     return;
                 }
             }
-            _ = probe.tick() => batch.push(Envelope { probe: true, ..Envelope::frame(0, String::new()) }),
+            _ = probe.tick() => batch.push(Envelope::Probe),
         }
+        let n = batch.len() as u64;
         let mut pipe = deadpool_redis::redis::pipe();
-        for env in batch.iter_mut() {
-            env.origin.clone_from(&instance);
-            if let Ok(json) = serde_json::to_string(env) {
+        for env in batch.drain(..) {
+            let wire = Wire {
+                origin: instance.clone(),
+                env,
+            };
+            if let Ok(json) = serde_json::to_string(&wire) {
                 pipe.publish(&channel, json).ignore();
             }
         }
-        let n = batch.len() as u64;
-        batch.clear();
         let sent = tokio::time::timeout(timeout, async {
             let mut conn = pool.get().await?;
             pipe.query_async::<()>(&mut conn).await?;
@@ -188,7 +188,7 @@ async fn subscriber(
     url: String,
     channel: String,
     instance: String,
-    hub: mpsc::Sender<HubCmd>,
+    hub: mpsc::Sender<Envelope>,
     stats: Arc<PubSubStats>,
 ) {
     let mut backoff = Duration::from_millis(200);
@@ -213,7 +213,7 @@ async fn subscribe_once(
     url: &str,
     channel: &str,
     instance: &str,
-    hub: &mpsc::Sender<HubCmd>,
+    hub: &mpsc::Sender<Envelope>,
     stats: &PubSubStats,
 ) -> anyhow::Result<()> {
     let client = deadpool_redis::redis::Client::open(url)?;
@@ -229,19 +229,19 @@ async fn subscribe_once(
             msg = stream.next() => {
                 let Some(msg) = msg else { anyhow::bail!("subscription closed") };
                 let payload: String = msg.get_payload()?;
-                let Ok(env) = serde_json::from_str::<Envelope>(&payload) else { continue };
-                if env.origin == instance {
-                    if env.probe {
+                let Ok(wire) = serde_json::from_str::<Wire>(&payload) else { continue };
+                if wire.origin == instance {
+                    if wire.env == Envelope::Probe {
                         last_probe = tokio::time::Instant::now();
                         stats.last_probe_ms.store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
                     }
                     continue;
                 }
-                if env.probe {
+                if wire.env == Envelope::Probe {
                     continue;
                 }
                 stats.received.fetch_add(1, Ordering::Relaxed);
-                if hub.send(HubCmd::Remote(env)).await.is_err() {
+                if hub.send(wire.env).await.is_err() {
                     return Ok(());
                 }
             }

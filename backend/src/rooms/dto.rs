@@ -128,6 +128,14 @@ pub struct JoinRequest {
     pub invite_code: String,
 }
 
+/// A page of members, by user id.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberPage {
+    pub items: Vec<MemberResponse>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberResponse {
     pub user_id: i64,

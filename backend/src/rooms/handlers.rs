@@ -156,16 +156,20 @@ pub async fn leave_room(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Members with their roles.
-#[utoipa::path(tag = "rooms", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<MemberResponse>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+/// Members with their roles, by user id, a page at a time (`joined` over the WebSocket
+/// lists only the online ones).
+#[utoipa::path(tag = "rooms", security(("bearer" = [])), params(("id" = i64, Path), PageQuery),
+    responses((status = 200, body = MemberPage), (status = 403, body = Problem, content_type = "application/problem+json")))]
 #[get("/rooms/{id}/members")]
 pub async fn list_members(
     state: web::Data<AppState>,
     me: AuthUser,
     id: Id,
-) -> AppResult<web::Json<Vec<MemberResponse>>> {
-    Ok(web::Json(service::members(&state.db, *id, me.id).await?))
+    q: web::Query<PageQuery>,
+) -> AppResult<web::Json<MemberPage>> {
+    Ok(web::Json(
+        service::members(&state.db, *id, me.id, q.into_inner()).await?,
+    ))
 }
 
 /// Remove a member (moderators, over lower roles). They may join again.
@@ -253,6 +257,7 @@ pub async fn set_member_role(
 ) -> AppResult<HttpResponse> {
     let (room, user) = path.into_inner();
     service::set_role(&state.db, room, me.id, user, &body.role).await?;
+    state.realtime.set_role(room, user, &body.role).await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -268,6 +273,8 @@ pub async fn transfer_room(
     body: web::Json<TransferRequest>,
 ) -> AppResult<HttpResponse> {
     service::transfer(&state.db, *id, me.id, body.user_id).await?;
+    state.realtime.set_role(*id, me.id, "moderator").await;
+    state.realtime.set_role(*id, body.user_id, "owner").await;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -1,8 +1,11 @@
-//! Watch rooms over REST: settings, membership, moderation and chat history. Live
-//! traffic (chat, playback, presence) goes over the WebSocket gateway in `realtime`.
+//! Watch rooms: settings, membership, moderation and chat history over REST (`handlers`,
+//! `service`); the live use cases behind the WebSocket (`live`); the ordered per-room
+//! chat writer (`pipeline`). The transport itself is `realtime`.
 
 pub mod dto;
 pub mod handlers;
+pub mod live;
+pub mod pipeline;
 pub mod service;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

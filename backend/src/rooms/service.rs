@@ -462,20 +462,32 @@ pub async fn leave(db: &DatabaseConnection, id: i64, user_id: i64) -> AppResult<
     Ok(false)
 }
 
+/// Members by user id, a page at a time (a room may have thousands).
 pub async fn members(
     db: &DatabaseConnection,
     id: i64,
     user_id: i64,
-) -> AppResult<Vec<MemberResponse>> {
+    q: PageQuery,
+) -> AppResult<MemberPage> {
+    let limit = crate::paging::limit(q.limit, 50)?;
     let r = find_room(db, id).await?;
     require_member(db, &r, user_id).await?;
-    let rows = room_member::Entity::find()
-        .filter(room_member::Column::RoomId.eq(id))
-        .order_by_asc(room_member::Column::JoinedAt)
+    let mut select = room_member::Entity::find().filter(room_member::Column::RoomId.eq(id));
+    if let Some(after) = cursor_id(q.cursor.as_deref())? {
+        select = select.filter(room_member::Column::UserId.gt(after));
+    }
+    let rows = select
+        .order_by_asc(room_member::Column::UserId)
+        .limit(limit + 1)
         .all(db)
         .await?;
+    let more = rows.len() as u64 > limit;
+    let rows: Vec<room_member::Model> = rows.into_iter().take(limit as usize).collect();
+    let next_cursor = more
+        .then(|| rows.last().map(|m| encode_cursor(m.user_id)))
+        .flatten();
     let names = display_names(db, rows.iter().map(|m| m.user_id)).await?;
-    Ok(rows
+    let items = rows
         .into_iter()
         .map(|m| MemberResponse {
             name: names.get(&m.user_id).cloned().unwrap_or_default(),
@@ -484,7 +496,8 @@ pub async fn members(
             muted_until: m.muted_until,
             joined_at: m.joined_at,
         })
-        .collect())
+        .collect();
+    Ok(MemberPage { items, next_cursor })
 }
 
 /// Display names; deleted users show as "已注销用户".
@@ -725,16 +738,25 @@ pub enum Stored {
     Duplicate(ChatMessage),
 }
 
-/// Store a chat message: checks membership, mute, slow mode and length; assigns the next
-/// sequence number; idempotent per `(room, sender, client_id)`.
-pub async fn store_chat(
-    db: &DatabaseConnection,
+/// A muted member may not send (chat or danmaku).
+pub fn check_not_muted(me: &room_member::Model) -> AppResult<()> {
+    if me.muted_until.is_some_and(|t| t > Utc::now()) {
+        return Err(AppError::forbidden("you are muted in this room").with_field("muted"));
+    }
+    Ok(())
+}
+
+/// The checks a chat message passes before it is queued for the room's writer
+/// (`pipeline`): length, client id, membership, mute and slow mode. Returns the trimmed
+/// text. A resend of a stored message passes even when mute or slow mode would refuse
+/// it now, so that a client retrying after a reconnect gets its original `chat_ack`.
+pub async fn check_chat(
+    db: &impl ConnectionTrait,
     room_id: i64,
     sender: i64,
     client_id: &str,
     text: &str,
-    position_ms: Option<i64>,
-) -> AppResult<Stored> {
+) -> AppResult<String> {
     if client_id.is_empty() || client_id.len() > 64 {
         return Err(AppError::validation(
             "client_id",
@@ -749,99 +771,51 @@ pub async fn store_chat(
             "a message is 1 to 500 characters",
         ));
     }
-    let existing = room_message::Entity::find()
-        .filter(room_message::Column::RoomId.eq(room_id))
-        .filter(room_message::Column::SenderId.eq(sender))
-        .filter(room_message::Column::ClientId.eq(client_id))
-        .one(db)
-        .await?;
-    if let Some(m) = existing {
-        let mut v = to_chat(db, vec![m]).await?;
-        return v
-            .pop()
-            .map(Stored::Duplicate)
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("lost message")));
-    }
     let r = find_room(db, room_id).await?;
     let me = require_member(db, &r, sender).await?;
-    let now = Utc::now();
-    if me.muted_until.is_some_and(|t| t > now) {
-        return Err(AppError::forbidden("you are muted in this room").with_field("muted"));
-    }
-    if r.slow_mode_secs > 0 && Role::parse(&me.role) == Role::Member {
-        let last = room_message::Entity::find()
+    let refused = match check_not_muted(&me) {
+        Err(e) => Some(e),
+        Ok(()) => slow_mode(db, &r, &me).await?,
+    };
+    if let Some(e) = refused {
+        let resend = room_message::Entity::find()
             .filter(room_message::Column::RoomId.eq(room_id))
             .filter(room_message::Column::SenderId.eq(sender))
-            .order_by_desc(room_message::Column::Seq)
+            .filter(room_message::Column::ClientId.eq(client_id))
             .one(db)
             .await?;
-        if last.is_some_and(|m| m.created_at > now - Duration::seconds(r.slow_mode_secs.into())) {
-            let mut e = AppError::new(
-                ErrorCode::RateLimited,
-                "slow mode: wait before sending again",
-            );
-            e.retry_after = Some(r.slow_mode_secs as u64);
-            return Err(e.with_field("slow_mode"));
+        if resend.is_none() {
+            return Err(e);
         }
     }
-    let txn = crate::db::begin_write(db).await?;
-    room::Entity::update_many()
-        .col_expr(
-            room::Column::LastSeq,
-            Expr::col(room::Column::LastSeq).add(1),
-        )
-        .filter(room::Column::Id.eq(room_id))
-        .exec(&txn)
+    Ok(text.to_owned())
+}
+
+/// The slow-mode refusal, if the member sent too recently.
+async fn slow_mode(
+    db: &impl ConnectionTrait,
+    r: &room::Model,
+    me: &room_member::Model,
+) -> AppResult<Option<AppError>> {
+    if r.slow_mode_secs <= 0 || Role::parse(&me.role) != Role::Member {
+        return Ok(None);
+    }
+    let last = room_message::Entity::find()
+        .filter(room_message::Column::RoomId.eq(r.id))
+        .filter(room_message::Column::SenderId.eq(me.user_id))
+        .order_by_desc(room_message::Column::Seq)
+        .one(db)
         .await?;
-    let seq = room::Entity::find_by_id(room_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(room_not_found)?
-        .last_seq;
-    let inserted = room_message::ActiveModel {
-        room_id: Set(room_id),
-        seq: Set(seq),
-        sender_id: Set(Some(sender)),
-        client_id: Set(Some(client_id.to_owned())),
-        kind: Set("text".to_owned()),
-        body: Set(text.to_owned()),
-        position_ms: Set(position_ms.filter(|p| *p >= 0)),
-        created_at: Set(now),
-        deleted_at: Set(None),
-        ..Default::default()
+    let now = Utc::now();
+    if last.is_some_and(|m| m.created_at > now - Duration::seconds(r.slow_mode_secs.into())) {
+        let mut e = AppError::new(
+            ErrorCode::RateLimited,
+            "slow mode: wait before sending again",
+        );
+        e.retry_after = Some(r.slow_mode_secs as u64);
+        return Ok(Some(e.with_field("slow_mode")));
     }
-    .insert(&txn)
-    .await;
-    match inserted {
-        Ok(m) => {
-            txn.commit().await?;
-            let mut v = to_chat(db, vec![m]).await?;
-            v.pop()
-                .map(Stored::New)
-                .ok_or_else(|| AppError::internal(anyhow::anyhow!("lost message")))
-        }
-        Err(e)
-            if matches!(
-                e.sql_err(),
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-            ) =>
-        {
-            // The same client id raced in on another connection: answer with the winner.
-            drop(txn);
-            let m = room_message::Entity::find()
-                .filter(room_message::Column::RoomId.eq(room_id))
-                .filter(room_message::Column::SenderId.eq(sender))
-                .filter(room_message::Column::ClientId.eq(client_id))
-                .one(db)
-                .await?
-                .ok_or_else(|| AppError::internal(anyhow::anyhow!("duplicate vanished")))?;
-            let mut v = to_chat(db, vec![m]).await?;
-            v.pop()
-                .map(Stored::Duplicate)
-                .ok_or_else(|| AppError::internal(anyhow::anyhow!("lost message")))
-        }
-        Err(e) => Err(e.into()),
-    }
+    Ok(None)
 }
 
 /// Delete a message: its author, or a moderator or owner.

@@ -20,6 +20,7 @@ mod openapi;
 mod process;
 mod realtime;
 mod rooms;
+mod rooms_live;
 mod tokens;
 mod users;
 mod ws;

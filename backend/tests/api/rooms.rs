@@ -100,14 +100,18 @@ async fn room_life_cycle_and_moderation(b: Backend) {
     ws.send(json!({"type": "chat", "room_id": room, "client_id": "m2", "text": "now I can"}))
         .await;
     assert_eq!(ws.recv_type("chat_ack").await["seq"], 1);
-    // Members list, my rooms.
-    let members = expect_status(
-        app.get(&format!("{path}/members"), Some(&member.access))
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(members.as_array().expect("list").len(), 3);
+    // Members list, a page at a time; my rooms.
+    let pages = app
+        .all_pages(&format!("{path}/members?limit=2"), Some(&member.access))
+        .await;
+    assert_eq!(pages.len(), 2);
+    let ids: Vec<i64> = pages
+        .iter()
+        .flatten()
+        .map(|m| m["user_id"].as_i64().expect("id"))
+        .collect();
+    assert_eq!(ids.len(), 3);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "by user id: {ids:?}");
     let mine = expect_status(
         app.get("/api/v1/me/rooms", Some(&member.access)).await,
         StatusCode::OK,
