@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use crate::chat::run_chat;
 use crate::cli::{BareArgs, BareServerArgs};
-use crate::member::connect_members;
+use crate::member::{Shared, connect_members};
 use crate::retry::Retry;
 use crate::ws::ws_config;
 
@@ -124,8 +124,15 @@ pub(crate) async fn cmd_bare(args: BareArgs) -> Result<Value> {
     let members = (0..args.connections)
         .map(|_| (0, "bare".to_owned()))
         .collect();
-    let members =
-        connect_members(&[url], members, Some(1), args.common.concurrency, &retry).await?;
+    let members = connect_members(
+        &[url],
+        members,
+        Some(1),
+        args.common.concurrency,
+        &retry,
+        Shared::new(true),
+    )
+    .await?;
     let setup = t0.elapsed().as_secs_f64();
     let mut out = run_chat(&args, members, 1, "bare", setup).await?;
     out["bare_process"] = json!(if external { "own" } else { "loadgen" });

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::cli::ChatArgs;
-use crate::member::{ConnStats, Members, ToMember, connect_members, spread};
+use crate::member::{ConnStats, Members, Shared, ToMember, connect_members, spread};
 use crate::rest::{make_room, register_many};
 use crate::retry::Retry;
 use crate::stats::{latency_json, new_hist, now_micros, pct_ms, proc_cpu_s};
@@ -372,6 +372,7 @@ pub(crate) async fn cmd_chat(args: ChatArgs) -> Result<Value> {
         Some(room_id),
         args.common.concurrency,
         &retry,
+        Shared::new(true),
     )
     .await?;
     let setup = t0.elapsed().as_secs_f64();

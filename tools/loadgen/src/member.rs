@@ -13,9 +13,9 @@ use tokio::sync::{Mutex, mpsc, oneshot, watch};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::retry::Retry;
+use crate::retry::{Retry, backoff};
 use crate::stats::{new_hist, now_micros};
-use crate::ws::{connect, join};
+use crate::ws::{connect, is_transient_error, join};
 
 #[derive(Default)]
 pub(crate) struct ConnStats {
@@ -92,6 +92,10 @@ pub(crate) struct Shared {
     pub(crate) first_joined_us: AtomicU64,
     pub(crate) last_joined_us: AtomicU64,
     pub(crate) left: AtomicU64,
+    /// `room`: a `join` refused with a transient error (overload) is sent again after a
+    /// backoff, up to this many attempts per connection (0: never).
+    pub(crate) join_attempts: u32,
+    pub(crate) join_retries: AtomicU64,
 }
 
 impl Shared {
@@ -103,7 +107,18 @@ impl Shared {
             first_joined_us: AtomicU64::new(u64::MAX),
             last_joined_us: AtomicU64::new(0),
             left: AtomicU64::new(0),
+            join_attempts: 0,
+            join_retries: AtomicU64::new(0),
         })
+    }
+
+    /// For `room`: re-sends a `join` refused by overload, up to `attempts` per connection.
+    pub(crate) fn retrying_joins(attempts: u32) -> Arc<Self> {
+        let mut shared = Self::new(false);
+        if let Some(s) = Arc::get_mut(&mut shared) {
+            s.join_attempts = attempts;
+        }
+        shared
     }
 
     fn record_joined(&self, now: u64) {
@@ -183,11 +198,32 @@ where
     let mut stats = ConnStats::new()?;
     let mut pending_acks = Vec::new();
     let mut out_open = true;
+    // The `join` this connection sent and has no `joined` for yet (retried on overload).
+    let mut last_join: Option<String> = None;
+    let mut join_attempt = 0u32;
     loop {
         tokio::select! {
             msg = stream.next() => match msg {
                 Some(Ok(Message::Text(t))) => {
                     handle_text(&t, &mut stats, &shared, &mut pending_acks);
+                    if let Some(join) = &last_join
+                        && join_attempt < shared.join_attempts
+                        && frame_type(&t) == "error"
+                        && is_transient_error(&t)
+                    {
+                        // Overload refused the join: again after a backoff (reading
+                        // pauses meanwhile; nothing is broadcast to a non-member).
+                        join_attempt += 1;
+                        shared.join_retries.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(backoff(join_attempt)).await;
+                        if let Err(e) = sink.send(Message::text(join.clone())).await {
+                            stats.closed = Some(format!("send error: {e}"));
+                            break;
+                        }
+                    }
+                    if frame_type(&t) == "joined" {
+                        last_join = None;
+                    }
                     if !pending_acks.is_empty() {
                         shared.acks.lock().await.append(&mut pending_acks);
                     }
@@ -208,6 +244,12 @@ where
             },
             m = out.recv(), if out_open => match m {
                 Some(ToMember::Send(m)) => {
+                    if shared.join_attempts > 0 && let Message::Text(text) = &m
+                        && frame_type(text) == "join"
+                    {
+                        last_join = Some(text.to_string());
+                        join_attempt = 0;
+                    }
                     if let Err(e) = sink.send(m).await {
                         stats.closed = Some(format!("send error: {e}"));
                         break;
@@ -302,9 +344,9 @@ pub(crate) async fn connect_members(
     room_id: Option<i64>,
     concurrency: usize,
     retry: &Retry,
+    shared: Arc<Shared>,
 ) -> Result<Members> {
     let (stop, stop_rx) = watch::channel(false);
-    let shared = Shared::new(true);
     let started = Instant::now();
     let n = members.len();
     let instance: Vec<usize> = members.iter().map(|(i, _)| *i).collect();

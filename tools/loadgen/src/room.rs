@@ -4,7 +4,10 @@
 //! The users are registered and made members of the room over REST first; then (each
 //! step followed by --settle s before VmRSS is read): all connect (authenticated, no room:
 //! `rss_connected_kib` is the baseline), all send `join` at once (`rss_joined_kib`), all
-//! send `leave` (`rss_left_kib`), all disconnect (`rss_disconnected_kib`).
+//! send `leave` (`rss_left_kib`), all disconnect (`rss_disconnected_kib`). A `join`
+//! refused by overload (`service_unavailable`, `rate_limited`, `internal_error`) is sent
+//! again after a backoff (up to --max-attempts per member, counted in `join_retries`), so
+//! the wave's time includes the retries an app would make.
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -13,7 +16,7 @@ use anyhow::Result;
 use serde_json::{Value, json};
 
 use crate::cli::RoomArgs;
-use crate::member::connect_members;
+use crate::member::{Shared, connect_members};
 use crate::rest::{make_room, register_many};
 use crate::retry::Retry;
 use crate::stats::{now_micros, vm_rss_kib};
@@ -56,7 +59,15 @@ pub(crate) async fn cmd_room(args: RoomArgs) -> Result<Value> {
 
     let members = users.into_iter().map(|u| (0, u.token)).collect();
     let urls = [args.common.url.clone()];
-    let members = connect_members(&urls, members, None, args.common.concurrency, &retry).await?;
+    let members = connect_members(
+        &urls,
+        members,
+        None,
+        args.common.concurrency,
+        &retry,
+        Shared::retrying_joins(args.common.max_attempts),
+    )
+    .await?;
     let n = members.senders.len() as u64;
     tokio::time::sleep(settle).await;
     let rss_connected = vm_rss_kib(pid)?;
@@ -95,6 +106,7 @@ pub(crate) async fn cmd_room(args: RoomArgs) -> Result<Value> {
         "left": left,
         "join_s": join_s,
         "join_wall_s": join_wall_s,
+        "join_retries": shared.join_retries.load(Ordering::Relaxed),
         "errors": errors,
         "first_error": first_error,
         "closed_early": closed_early,

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::cli::SyncArgs;
-use crate::member::{ToMember, connect_members};
+use crate::member::{Shared, ToMember, connect_members};
 use crate::rest::{make_room, register_many};
 use crate::retry::Retry;
 use crate::stats::{latency_json, new_hist, now_micros};
@@ -26,6 +26,7 @@ pub(crate) async fn cmd_sync(args: SyncArgs) -> Result<Value> {
         Some(room_id),
         args.common.concurrency,
         &retry,
+        Shared::new(true),
     )
     .await?;
     // Everyone reports ready first (so the room never waits on anybody).

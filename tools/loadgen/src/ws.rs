@@ -91,6 +91,13 @@ pub(crate) async fn connect(url: &str, token: &str) -> Result<Ws, StepError> {
 pub(crate) const TRANSIENT_WS_CODES: [&str; 3] =
     ["rate_limited", "internal_error", "service_unavailable"];
 
+/// An `error` frame another attempt may get past.
+pub(crate) fn is_transient_error(frame: &str) -> bool {
+    TRANSIENT_WS_CODES
+        .iter()
+        .any(|c| frame.contains(&format!("\"code\":\"{c}\"")))
+}
+
 pub(crate) async fn join(ws: &mut Ws, room_id: i64) -> Result<(), StepError> {
     ws.send(Message::text(
         json!({"type": "join", "room_id": room_id}).to_string(),
@@ -110,10 +117,7 @@ pub(crate) async fn join(ws: &mut Ws, room_id: i64) -> Result<(), StepError> {
                 "joined" => return Ok(()),
                 "error" => {
                     let err = anyhow!("join refused: {t}");
-                    let transient = TRANSIENT_WS_CODES
-                        .iter()
-                        .any(|c| t.contains(&format!("\"code\":\"{c}\"")));
-                    return Err(if transient {
+                    return Err(if is_transient_error(t) {
                         StepError::transient(err)
                     } else {
                         StepError::Fatal(err)
