@@ -508,6 +508,8 @@ def _core_markdown(data):
                        f"{r['disconnected_over_start_pct']:+.1f} %"] for r in rooms]),
             "",
         ]
+    for note in data.get("notes", []):
+        out += [f"Note: {note}", ""]
     wall = sum(r.get("wall_s", 0) for r in runs)
     out += [f"Run time: the load generator ran {wall / 60:.0f} min in all (server start-ups and waits for an idle "
             "machine come on top). `BENCH_RT_SKIP` leaves parts out (fanout sync idle redis cpu room saturation "
@@ -544,7 +546,8 @@ def _before_markdown(before, data):
     return [
         f"Before the ordered realtime core (`docs/bench/realtime-before-core.json`, measured "
         f"{before.get('generated_at', '?')} at commit `{g.get('short', '?')}`) and now; the machine is shared, so "
-        "compare the ratios and same-run numbers rather than absolute ones:",
+        "compare the ratios and same-run numbers rather than absolute ones"
+        + "".join(f" ({n})" for n in before.get("notes", [])) + ":",
         "",
         md_table(["Measurement", "Before", "Now", "Target", "Now"], rows),
         "",
