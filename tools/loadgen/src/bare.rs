@@ -80,7 +80,21 @@ pub(crate) async fn bare_conn(
                 }
             }
             frame = recv_opt(&mut rx) => match frame {
-                Ok(f) => sink.send(Message::Text(f)).await?,
+                Ok(f) => {
+                    // Everything already queued goes out with this frame: one flush (one
+                    // write syscall) for the lot, as a server that batches its writes does.
+                    sink.feed(Message::Text(f)).await?;
+                    while let Some(rx) = rx.as_mut() {
+                        match rx.try_recv() {
+                            Ok(f) => sink.feed(Message::Text(f)).await?,
+                            Err(broadcast::error::TryRecvError::Lagged(n)) => {
+                                lagged.fetch_add(n, Ordering::Relaxed);
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    sink.flush().await?;
+                }
                 Err(broadcast::error::RecvError::Lagged(n)) => { lagged.fetch_add(n, Ordering::Relaxed); }
                 Err(broadcast::error::RecvError::Closed) => break,
             },
