@@ -28,6 +28,9 @@ else
   cargo test --workspace --locked --no-fail-fast
 fi
 
+# The API contract: OpenAPI 3.1 validation and schemathesis against the real server.
+bash scripts/contract.sh
+
 log "browser tests (headless Chromium)"
 # The binary nextest built for the integration tests.
 (cd e2e && npm ci --no-audit --no-fund --loglevel=error)

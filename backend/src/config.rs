@@ -139,10 +139,19 @@ pub struct AuthSettings {
 pub struct RateLimitSettings {
     /// Login attempts per client IP per minute.
     pub login_per_ip: u32,
-    /// Login attempts per account (the login name) per minute.
+    /// Login attempts on one account from one client IP per minute (the account, not
+    /// how its login is spelled: username and email share the budget).
     pub login_per_account: u32,
+    /// Failed logins on one account from all addresses together per hour. Past it the
+    /// account is "under attack": addresses that failed on it are refused for the rest of
+    /// the hour, and any other address gets one try per account every 10 s, so the owner
+    /// (right password, own address) still gets in after a short wait.
+    pub login_failures_per_account: u32,
     /// Registrations per client IP per hour.
     pub register_per_ip: u32,
+    /// Registration attempts per username and per email address (from all addresses
+    /// together) per hour: bounds probing which names are taken.
+    pub register_per_name: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -191,7 +200,9 @@ session_cache_ttl_secs = 30
 [rate_limit]
 login_per_ip = 30
 login_per_account = 10
+login_failures_per_account = 100
 register_per_ip = 20
+register_per_name = 5
 
 [media]
 dir = ""

@@ -22,6 +22,7 @@ pub enum ErrorCode {
     MalformedJson,
     InvalidBody,
     InvalidQuery,
+    ControlCharacter,
     UnsupportedMediaType,
     PayloadTooLarge,
     ValidationFailed,
@@ -50,11 +51,40 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, for the documentation.
+    pub const ALL: &[ErrorCode] = &[
+        Self::MalformedJson,
+        Self::InvalidBody,
+        Self::InvalidQuery,
+        Self::ControlCharacter,
+        Self::UnsupportedMediaType,
+        Self::PayloadTooLarge,
+        Self::ValidationFailed,
+        Self::PasswordTooLong,
+        Self::Unauthorized,
+        Self::InvalidToken,
+        Self::TokenExpired,
+        Self::InvalidCredentials,
+        Self::RefreshTokenReused,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::UsernameTaken,
+        Self::EmailTaken,
+        Self::Conflict,
+        Self::RoomFull,
+        Self::Banned,
+        Self::OwnerMustTransfer,
+        Self::RateLimited,
+        Self::ServiceUnavailable,
+        Self::InternalError,
+    ];
+
     pub fn status(self) -> StatusCode {
         use ErrorCode::*;
         match self {
-            MalformedJson | InvalidBody | InvalidQuery | ValidationFailed | PasswordTooLong
-            | InvalidMessage | NotJoined => StatusCode::BAD_REQUEST,
+            MalformedJson | InvalidBody | InvalidQuery | ControlCharacter | ValidationFailed
+            | PasswordTooLong | InvalidMessage | NotJoined => StatusCode::BAD_REQUEST,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Unauthorized | InvalidToken | TokenExpired | InvalidCredentials
@@ -287,7 +317,16 @@ pub fn invalid_query(err: actix_web::error::QueryPayloadError) -> AppError {
 }
 
 /// `PathConfig` error handler: a path that does not parse names no resource.
-pub fn path_error(err: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+pub fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
+    // `PATCH /rooms/join` reaches `/rooms/{id}`: it names the route `/rooms/join`,
+    // which does not answer PATCH.
+    if let Some(allow) = crate::edge::literal_route_methods(req.path()) {
+        return actix_web::error::InternalError::from_response(
+            err,
+            crate::edge::method_not_allowed(&allow),
+        )
+        .into();
+    }
     AppError::new(ErrorCode::NotFound, format!("no such resource: {err}")).into()
 }
 

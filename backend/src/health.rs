@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -71,14 +71,40 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
     }))
 }
 
-/// `GET /internal/stats`: counters for benchmarks and operators (never reachable through
-/// nginx, which answers 404 for `/internal/`).
-pub async fn internal_stats(state: web::Data<AppState>) -> HttpResponse {
+/// Who may read `/internal/stats`: an administrator's token, or a direct connection from
+/// this machine (a loopback peer that no proxy forwarded: the benchmarks, an operator's
+/// curl). Everyone else is told there is no such route.
+async fn may_read_stats(state: &AppState, req: &HttpRequest) -> bool {
+    let forwarded = req.headers().contains_key("x-forwarded-for")
+        || req
+            .headers()
+            .contains_key(actix_web::http::header::FORWARDED);
+    let local = req.peer_addr().is_some_and(|a| a.ip().is_loopback());
+    if local && !forwarded {
+        return true;
+    }
+    match crate::auth::extractor::bearer_token(req) {
+        Some(token) => crate::auth::extractor::authenticate(state, token)
+            .await
+            .is_ok_and(|u| u.is_admin()),
+        None => false,
+    }
+}
+
+/// `GET /internal/stats`: counters for benchmarks and operators. Never reachable through
+/// nginx (404 for `/internal/`); on the backend port only for [`may_read_stats`].
+pub async fn internal_stats(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
     use std::sync::atomic::Ordering::Relaxed;
+    if !may_read_stats(&state, &req).await {
+        return Err(AppError::new(ErrorCode::NotFound, "no such route"));
+    }
     let hub = state.realtime.hub_stats().await;
     let h = &state.history.stats;
     let p = state.realtime.pubsub_stats();
-    HttpResponse::Ok().json(serde_json::json!({
+    Ok(HttpResponse::Ok().json(serde_json::json!({
         "history": {
             "reports": h.reports.load(Relaxed),
             "rows_written": h.rows.load(Relaxed),
@@ -92,5 +118,5 @@ pub async fn internal_stats(state: web::Data<AppState>) -> HttpResponse {
             "resubscribes": p.resubscribes.load(Relaxed),
             "healthy": p.healthy.load(Relaxed),
         },
-    }))
+    })))
 }

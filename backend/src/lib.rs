@@ -11,6 +11,7 @@ pub mod config;
 pub mod danmaku;
 pub mod db;
 pub mod demo;
+pub mod edge;
 pub mod entities;
 pub mod error;
 pub mod health;

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use luojia::auth::domain::UserRole;
 use luojia::auth::domain::{Email, NewPassword, Username};
-use luojia::auth::service::{ROLE_ADMIN, insert_user};
+use luojia::auth::service::insert_user;
 use luojia::config::Settings;
 use luojia::entities::user;
 use luojia::ingest::{self, IngestJob, IngestOutcome, MovieMeta};
@@ -101,6 +102,12 @@ enum UserCommand {
         email: String,
     },
 }
+
+/// mimalloc instead of glibc's malloc: the fan-out allocates and frees a small buffer per
+/// delivery on every worker thread, and hands freed memory back to the system when a
+/// crowd leaves a room (see docs/benchmarks.md, realtime).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -236,7 +243,7 @@ async fn create_admin(settings: Settings, username: String, email: String) -> an
         .await?
     {
         let mut row: user::ActiveModel = existing.into();
-        row.role = Set(ROLE_ADMIN.to_owned());
+        row.role = Set(UserRole::Admin);
         row.update(&conn).await?;
         println!("{} is now an administrator", username.as_str());
         return Ok(());
@@ -247,7 +254,7 @@ async fn create_admin(settings: Settings, username: String, email: String) -> an
     let hash = tokio::task::spawn_blocking(move || bcrypt::hash(password.into_inner(), cost))
         .await?
         .context("hashing the password")?;
-    let created = insert_user(&conn, &username, &email, hash, ROLE_ADMIN)
+    let created = insert_user(&conn, &username, &email, hash, UserRole::Admin)
         .await
         .map_err(|e| anyhow::anyhow!(e.detail))?;
     println!(

@@ -3,6 +3,8 @@
 use crate::error::{AppError, AppResult, ErrorCode};
 
 pub const MAX_LIMIT: u64 = 100;
+/// Longest cursor accepted (longer ones are forged).
+pub const MAX_CURSOR: usize = 512;
 
 /// `raw` (or `default`) when it is 1 to 100, else `invalid_query` on `limit`.
 pub fn limit(raw: Option<u64>, default: u64) -> AppResult<u64> {
@@ -24,12 +26,16 @@ pub fn encode_cursor<T: serde::Serialize>(value: &T) -> String {
 
 pub fn decode_cursor<T: serde::de::DeserializeOwned>(raw: &str) -> AppResult<T> {
     use base64::Engine;
-    if raw.len() > 512 {
+    if raw.len() > MAX_CURSOR {
         return Err(bad_cursor());
     }
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(raw)
         .map_err(|_| bad_cursor())?;
+    // A forged cursor is text too: the same control-character rule as every other input.
+    if crate::edge::json_has_control(&bytes) {
+        return Err(bad_cursor());
+    }
     serde_json::from_slice(&bytes).map_err(|_| bad_cursor())
 }
 

@@ -33,11 +33,17 @@ impl RateLimiter {
         }
     }
 
+    /// The window a hit at this moment counts in, and the seconds until it ends.
+    fn window(limit: Limit) -> (u64, u64) {
+        let now = chrono::Utc::now().timestamp().max(0) as u64;
+        let secs = limit.window_secs.max(1);
+        let window = now / secs;
+        (window, ((window + 1) * secs - now).max(1))
+    }
+
     /// Count one hit on `bucket/key`; `Err(429)` with `Retry-After` once over the limit.
     pub async fn hit(&self, bucket: &str, key: &str, limit: Limit) -> Result<(), AppError> {
-        let now = chrono::Utc::now().timestamp().max(0) as u64;
-        let window = now / limit.window_secs.max(1);
-        let retry_after = (window + 1) * limit.window_secs - now;
+        let (window, retry_after) = Self::window(limit);
         let key = format!("{}rl:{bucket}:{key}", self.prefix);
         let count = match &self.redis {
             Some((pool, timeout)) => {
@@ -52,7 +58,42 @@ impl RateLimiter {
             None => self.hit_local(key, window),
         };
         if count > limit.max {
-            Err(AppError::rate_limited(retry_after.max(1)))
+            Err(AppError::rate_limited(retry_after))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// `Err(429)` when `bucket/key` already has `limit.max` hits in this window; counts
+    /// nothing (the hits are counted elsewhere, e.g. only failed logins).
+    pub async fn check(&self, bucket: &str, key: &str, limit: Limit) -> Result<(), AppError> {
+        let (window, retry_after) = Self::window(limit);
+        let key = format!("{}rl:{bucket}:{key}", self.prefix);
+        let local = || {
+            self.local
+                .get(&key)
+                .filter(|e| e.0 == window)
+                .map_or(0, |e| e.1)
+        };
+        let count = match &self.redis {
+            Some((pool, timeout)) => {
+                let fut = async {
+                    let mut conn = pool.get().await?;
+                    let n: Option<u32> = deadpool_redis::redis::cmd("GET")
+                        .arg(format!("{key}:{window}"))
+                        .query_async(&mut conn)
+                        .await?;
+                    anyhow::Ok(n.unwrap_or(0))
+                };
+                match tokio::time::timeout(*timeout, fut).await {
+                    Ok(Ok(n)) => n,
+                    _ => local(),
+                }
+            }
+            None => local(),
+        };
+        if count >= limit.max {
+            Err(AppError::rate_limited(retry_after))
         } else {
             Ok(())
         }
@@ -160,5 +201,10 @@ mod tests {
         assert!(e.retry_after.is_some_and(|s| (1..=3600).contains(&s)));
         // Other keys are independent.
         rl.hit("login", "5.6.7.8", limit).await.expect("other key");
+        // `check` reads without counting.
+        rl.check("login", "5.6.7.8", limit).await.expect("1 of 3");
+        rl.hit("login", "5.6.7.8", limit).await.expect("2 of 3");
+        rl.hit("login", "5.6.7.8", limit).await.expect("3 of 3");
+        assert!(rl.check("login", "5.6.7.8", limit).await.is_err());
     }
 }

@@ -18,8 +18,8 @@ use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
 use crate::state::AppState;
 use crate::{
-    auth, comments, danmaku, db, error, health, history, media, movies, ratings, realtime, rooms,
-    telemetry, users,
+    auth, comments, danmaku, db, edge, error, health, history, media, movies, ratings, realtime,
+    rooms, telemetry, users,
 };
 
 /// Every documented route. The OpenAPI document is collected from this function.
@@ -63,6 +63,16 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         bcrypt::hash(crate::auth::tokens::random_token(), cost)
     })
     .await??;
+    let auth_cache = crate::auth::cache::AuthCache::new(std::time::Duration::from_secs(
+        settings.auth.session_cache_ttl_secs,
+    ));
+    if let Some(pool) = &redis {
+        auth_cache.connect_redis(
+            pool.clone(),
+            settings.redis.url.clone(),
+            &settings.redis.key_prefix,
+        );
+    }
     let realtime = crate::realtime::Realtime::start(
         redis.clone().map(|p| (p, settings.redis.url.clone())),
         &settings.redis.key_prefix,
@@ -84,9 +94,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         catalog_cache: crate::movies::cache::CatalogCache::new(std::time::Duration::from_secs(
             settings.media.catalog_cache_ttl_secs,
         )),
-        auth_cache: crate::auth::cache::AuthCache::new(std::time::Duration::from_secs(
-            settings.auth.session_cache_ttl_secs,
-        )),
+        auth_cache,
         settings: Arc::new(settings),
         db,
         redis,
@@ -182,7 +190,9 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .configure(api_services)
             .split_for_parts();
         let app = app
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+            .service(
+                SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", crate::openapi::complete(api)),
+            )
             .route("/internal/hls-auth", web::get().to(media::serve::hls_auth))
             .route("/internal/stats", web::get().to(health::internal_stats))
             .route("/ws", web::get().to(realtime::gateway::upgrade));
@@ -195,7 +205,8 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         } else {
             app
         };
-        app.default_service(web::to(media::serve::spa))
+        app.default_service(web::to(edge::fallback))
+            .wrap(middleware::from_fn(edge::reject_control_characters))
             .wrap(middleware::from_fn(telemetry::request_id))
     })
     .on_connect(move |conn, _| set_write_timeout(conn, write_timeout))

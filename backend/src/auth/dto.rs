@@ -11,12 +11,21 @@ use crate::users::dto::MeResponse;
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// 3 to 32 of letters, digits and `_`; case-insensitive.
-    #[schema(example = "xiaoming")]
+    #[schema(
+        example = "xiaoming",
+        min_length = 3,
+        max_length = 32,
+        pattern = r"^ *[A-Za-z0-9_]{3,32} *$"
+    )]
     pub username: String,
-    #[schema(example = "xiaoming@example.com")]
+    #[schema(
+        example = "xiaoming@example.com",
+        max_length = 254,
+        pattern = r"^ *[^\s@\u0000-\u001F\u007F-\u009F]+@[^\s@.\u0000-\u001F\u007F-\u009F][^\s@\u0000-\u001F\u007F-\u009F]*\.[^\s@\u0000-\u001F\u007F-\u009F]*[^\s@.\u0000-\u001F\u007F-\u009F] *$"
+    )]
     pub email: String,
     /// 8 characters to 72 bytes.
-    #[schema(example = "correct horse battery", format = Password)]
+    #[schema(example = "correct horse battery", format = Password, min_length = 8, max_length = 72)]
     pub password: String,
 }
 
@@ -24,9 +33,9 @@ pub struct RegisterRequest {
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// Username or email.
-    #[schema(example = "xiaoming")]
+    #[schema(example = "xiaoming", min_length = 1, max_length = 254)]
     pub login: String,
-    #[schema(example = "correct horse battery", format = Password)]
+    #[schema(example = "correct horse battery", format = Password, max_length = 1024)]
     pub password: String,
 }
 
@@ -34,6 +43,7 @@ pub struct LoginRequest {
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh token from the last login or refresh. Each one works once.
+    #[schema(min_length = 1, max_length = 128)]
     pub refresh_token: String,
 }
 

@@ -6,6 +6,7 @@ use std::pin::Pin;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
+use super::domain::UserRole;
 use crate::entities::session;
 use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
@@ -13,13 +14,13 @@ use crate::state::AppState;
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     pub id: i64,
-    pub role: String,
+    pub role: UserRole,
     pub session_id: String,
 }
 
 impl AuthUser {
     pub fn is_admin(&self) -> bool {
-        self.role == "admin"
+        self.role == UserRole::Admin
     }
 }
 
@@ -68,7 +69,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<AuthUser, App
     check_session(state, &claims.sid, id).await?;
     Ok(AuthUser {
         id,
-        role: claims.role.clone(),
+        role: claims.role,
         session_id: claims.sid.clone(),
     })
 }

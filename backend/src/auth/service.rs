@@ -8,7 +8,7 @@ use chrono::{Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-use super::domain::{Email, NewPassword, Username};
+use super::domain::{Email, NewPassword, UserRole, Username};
 use super::dto::{LoginRequest, RegisterRequest, TokenPair};
 use super::password;
 use super::tokens::{hash_token, random_token};
@@ -16,9 +16,6 @@ use crate::entities::{refresh_token, session, user};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ratelimit::Limit;
 use crate::state::AppState;
-
-pub const ROLE_USER: &str = "user";
-pub const ROLE_ADMIN: &str = "admin";
 
 fn invalid_credentials() -> AppError {
     AppError::new(ErrorCode::InvalidCredentials, "invalid login or password")
@@ -60,7 +57,7 @@ pub async fn insert_user(
     username: &Username,
     email: &Email,
     password_hash: String,
-    role: &str,
+    role: UserRole,
 ) -> AppResult<user::Model> {
     taken(db, username, email).await?;
     let now = Utc::now();
@@ -69,7 +66,7 @@ pub async fn insert_user(
         email: Set(Some(email.as_str().to_owned())),
         password_hash: Set(password_hash),
         nickname: Set(Some(username.as_str().to_owned())),
-        role: Set(role.to_owned()),
+        role: Set(role),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -132,12 +129,29 @@ async fn issue_pair(
     .insert(db)
     .await?;
     Ok(TokenPair {
-        access_token: state.jwt.issue(user.id, sid, &user.role)?,
+        access_token: state.jwt.issue(user.id, sid, user.role)?,
         token_type: "Bearer",
         expires_in: state.jwt.ttl_secs(),
         refresh_token: refresh,
         refresh_expires_at: expires,
     })
+}
+
+/// One verification per this many ms for an account past its failure budget.
+const UNDER_ATTACK_PACE_MS: u64 = 10_000;
+
+fn per_minute(max: u32) -> Limit {
+    Limit {
+        max,
+        window_secs: 60,
+    }
+}
+
+fn per_hour(max: u32) -> Limit {
+    Limit {
+        max,
+        window_secs: 3600,
+    }
 }
 
 pub async fn register(
@@ -149,29 +163,38 @@ pub async fn register(
     let limits = &state.settings.rate_limit;
     state
         .limiter
-        .hit(
-            "register-ip",
-            ip,
-            Limit {
-                max: limits.register_per_ip,
-                window_secs: 3600,
-            },
-        )
+        .hit("register-ip", ip, per_hour(limits.register_per_ip))
         .await?;
     let username = Username::parse(&req.username)?;
     let email = Email::parse(&req.email)?;
+    // Per name too (canonical spellings), so probing which names are taken from many
+    // addresses is bounded.
+    for key in [username.as_str(), email.as_str()] {
+        state
+            .limiter
+            .hit("register-name", key, per_hour(limits.register_per_name))
+            .await?;
+    }
     let password = NewPassword::parse(req.password, "password")?;
     taken(&state.db, &username, &email).await?;
     let hash = password::hash(password.into_inner(), state.settings.auth.bcrypt_cost).await?;
 
     let txn = crate::db::begin_write(&state.db).await?;
-    let user = insert_user(&txn, &username, &email, hash, ROLE_USER).await?;
+    let user = insert_user(&txn, &username, &email, hash, UserRole::User).await?;
     let tokens = open_session(state, &txn, &user, user_agent).await?;
     txn.commit().await?;
     tracing::info!(user_id = user.id, "registered");
     Ok((user, tokens))
 }
 
+/// Login limits, keyed on the account (its id; an unknown login on its canonical
+/// spelling), never on how the login was typed:
+/// - every attempt from one address counts against `login_per_ip` and, per account,
+///   against `login_per_account` (a minute each);
+/// - failures on an account from all addresses count against `login_failures_per_account`
+///   (an hour). Past it, addresses that failed on the account are refused for the hour and
+///   every other address gets one try per account every 10 s: a guesser is slowed to a
+///   crawl while the owner, from an address that did not fail, gets in after a short wait.
 pub async fn login(
     state: &AppState,
     req: LoginRequest,
@@ -180,22 +203,13 @@ pub async fn login(
 ) -> AppResult<(user::Model, TokenPair)> {
     let limits = &state.settings.rate_limit;
     let login = req.login.trim().to_lowercase();
-    let minute = |max| Limit {
-        max,
-        window_secs: 60,
-    };
     state
         .limiter
-        .hit("login-ip", ip, minute(limits.login_per_ip))
+        .hit("login-ip", ip, per_minute(limits.login_per_ip))
         .await?;
     if login.is_empty() || login.len() > 254 || req.password.len() > 1024 {
         return Err(invalid_credentials());
     }
-    state
-        .limiter
-        .hit("login-account", &login, minute(limits.login_per_account))
-        .await?;
-
     let column = if login.contains('@') {
         user::Column::Email
     } else {
@@ -206,6 +220,37 @@ pub async fn login(
         .filter(user::Column::DeletedAt.is_null())
         .one(&state.db)
         .await?;
+    let account = match &found {
+        Some(u) => format!("id:{}", u.id),
+        None => format!("name:{login}"),
+    };
+    let from_here = format!("{account}@{ip}");
+    let limiter = &state.limiter;
+    limiter
+        .hit(
+            "login-account",
+            &from_here,
+            per_minute(limits.login_per_account),
+        )
+        .await?;
+    let failures = per_hour(limits.login_failures_per_account);
+    if limiter
+        .check("login-fail", &account, failures)
+        .await
+        .is_err()
+    {
+        limiter
+            .check("login-fail-from", &from_here, per_hour(1))
+            .await?;
+        limiter
+            .cooldown("login-paced", &account, UNDER_ATTACK_PACE_MS)
+            .await
+            .map_err(|mut e| {
+                e.detail =
+                    "many failed logins on this account: try again in a few seconds".to_owned();
+                e
+            })?;
+    }
     let ok = password::verify(
         req.password,
         found.as_ref().map(|u| u.password_hash.clone()),
@@ -214,7 +259,14 @@ pub async fn login(
     .await?;
     let user = match found {
         Some(u) if ok => u,
-        _ => return Err(invalid_credentials()),
+        _ => {
+            // Counted only; the answer is the same 401 either way.
+            let _ = limiter.hit("login-fail", &account, failures).await;
+            let _ = limiter
+                .hit("login-fail-from", &from_here, per_hour(1))
+                .await;
+            return Err(invalid_credentials());
+        }
     };
     let txn = crate::db::begin_write(&state.db).await?;
     let tokens = open_session(state, &txn, &user, user_agent).await?;

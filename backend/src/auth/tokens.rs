@@ -24,7 +24,7 @@ pub struct Claims {
     pub sub: String,
     /// Session id.
     pub sid: String,
-    pub role: String,
+    pub role: super::domain::UserRole,
     pub iss: String,
     pub aud: String,
     pub iat: i64,
@@ -50,6 +50,8 @@ impl JwtKeys {
         validation.set_audience(&[&settings.audience]);
         validation.leeway = 5;
         validation.validate_exp = true;
+        // Off by default in jsonwebtoken: a token that is not valid yet is refused.
+        validation.validate_nbf = true;
         Self {
             encoding: EncodingKey::from_secret(bytes),
             decoding: DecodingKey::from_secret(bytes),
@@ -65,12 +67,17 @@ impl JwtKeys {
         self.ttl_secs
     }
 
-    pub fn issue(&self, user_id: i64, session_id: &str, role: &str) -> Result<String, AppError> {
+    pub fn issue(
+        &self,
+        user_id: i64,
+        session_id: &str,
+        role: super::domain::UserRole,
+    ) -> Result<String, AppError> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
             sid: session_id.to_owned(),
-            role: role.to_owned(),
+            role,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             iat: now,
@@ -123,7 +130,9 @@ mod tests {
     #[test]
     fn round_trip() {
         let keys = JwtKeys::new(&SecretString::from("k".repeat(32)), &settings());
-        let t = keys.issue(7, "s1", "user").expect("issue");
+        let t = keys
+            .issue(7, "s1", super::super::domain::UserRole::User)
+            .expect("issue");
         let c = keys.verify(&t).expect("verify");
         assert_eq!(c.sub, "7");
         assert_eq!(c.sid, "s1");
@@ -133,7 +142,9 @@ mod tests {
     fn other_key_is_refused() {
         let a = JwtKeys::new(&SecretString::from("a".repeat(32)), &settings());
         let b = JwtKeys::new(&SecretString::from("b".repeat(32)), &settings());
-        let t = a.issue(7, "s1", "user").expect("issue");
+        let t = a
+            .issue(7, "s1", super::super::domain::UserRole::User)
+            .expect("issue");
         assert_eq!(b.verify(&t).unwrap_err().code, ErrorCode::InvalidToken);
     }
 

@@ -30,7 +30,8 @@ pub fn hot_score(like_count: i32, created_at: DateTime<Utc>) -> f64 {
 /// tabs are kept, other control characters are refused. Stored and returned verbatim
 /// (clients must render it as text, never as HTML).
 pub fn body(raw: &str) -> Result<String, AppError> {
-    let s = raw.replace("\r\n", "\n");
+    // Line breaks are stored as LF, whichever way the client wrote them.
+    let s = raw.replace("\r\n", "\n").replace('\r', "\n");
     let s = s.trim();
     let n = s.chars().count();
     if n == 0 || n > MAX_BODY {

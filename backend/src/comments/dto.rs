@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 #[serde(deny_unknown_fields)]
 pub struct CreateCommentRequest {
     /// 1 to 2,000 characters of plain text (trimmed; never interpreted as HTML).
-    #[schema(example = "结尾的反转太震撼了")]
+    #[schema(example = "结尾的反转太震撼了", min_length = 1, max_length = 2000)]
     pub body: String,
     /// Reply to this top-level comment of the same movie (replies are one level deep).
     pub parent_id: Option<i64>,
@@ -20,6 +20,7 @@ pub struct CreateCommentRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateCommentRequest {
     /// 1 to 2,000 characters of plain text.
+    #[schema(min_length = 1, max_length = 2000)]
     pub body: String,
 }
 

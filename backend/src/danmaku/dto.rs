@@ -38,17 +38,18 @@ impl DanmakuMode {
 #[serde(deny_unknown_fields)]
 pub struct CreateDanmakuRequest {
     /// Where in the movie (ms).
-    #[schema(example = 61234)]
+    #[schema(example = 61234, minimum = 0)]
     pub position_ms: i64,
     /// 1 to 100 characters, shown as plain text.
-    #[schema(example = "前方高能")]
+    #[schema(example = "前方高能", min_length = 1, max_length = 100)]
     pub text: String,
     #[serde(default)]
     pub mode: DanmakuMode,
     /// `#rrggbb`, default white.
-    #[schema(example = "#ffcc00")]
+    #[schema(example = "#ffcc00", pattern = r"^ *#[0-9A-Fa-f]{6} *$")]
     pub color: Option<String>,
     /// Makes the send idempotent (a retry returns the first one).
+    #[schema(min_length = 1, max_length = 64)]
     pub client_id: Option<String>,
 }
 
@@ -72,8 +73,10 @@ pub struct DanmakuResponse {
 #[into_params(parameter_in = Query)]
 pub struct WindowQuery {
     /// Window start (ms, inclusive).
+    #[param(minimum = 0)]
     pub from_ms: i64,
     /// Window end (ms, exclusive); at most 6 minutes after `from_ms`.
+    #[param(minimum = 1)]
     pub to_ms: i64,
 }
 

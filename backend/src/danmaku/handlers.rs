@@ -26,6 +26,9 @@ pub async fn create_danmaku(
 }
 
 /// Danmaku in a window of the movie (at most 6 minutes, at most 1000 items).
+///
+/// Public: those sent on the movie page, and those sent live in rooms that are `public`
+/// now. Danmaku sent in an `unlisted` or `private` room stay in that room.
 #[utoipa::path(tag = "danmaku", params(("id" = i64, Path, description = "Movie id"), WindowQuery),
     responses((status = 200, body = DanmakuWindow),
         (status = 400, body = Problem, content_type = "application/problem+json"),

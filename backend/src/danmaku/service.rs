@@ -1,14 +1,22 @@
 //! Danmaku rules: length, colour and mode checks, a per-user cooldown, windowed reads
 //! with a cap, deletion by the author within two minutes or by an admin.
+//!
+//! Who sees what: a danmaku sent on the movie page is public. One sent live in a watch
+//! room is public only while that room is `public`; from an `unlisted` or `private` room
+//! (or a room since deleted) it stays in the room and never appears in the movie's public
+//! list. The check is made when the list is read, so making a room private also hides what
+//! was sent in it before.
 
 use chrono::{Duration, Utc};
+use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
 };
 
 use super::dto::*;
 use crate::auth::AuthUser;
-use crate::entities::danmaku;
+use crate::entities::{danmaku, room};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
 
@@ -111,6 +119,18 @@ pub async fn create(
     Ok((response(row), true))
 }
 
+/// Sent outside any room, or in a room that is public now.
+fn publicly_visible() -> Condition {
+    let public_rooms = Query::select()
+        .column(room::Column::Id)
+        .from(room::Entity)
+        .and_where(room::Column::Visibility.eq(crate::rooms::dto::Visibility::Public.as_str()))
+        .to_owned();
+    Condition::any()
+        .add(danmaku::Column::RoomId.is_null())
+        .add(danmaku::Column::RoomId.in_subquery(public_rooms))
+}
+
 pub async fn window(state: &AppState, movie_id: i64, q: WindowQuery) -> AppResult<DanmakuWindow> {
     if q.from_ms < 0 || q.to_ms <= q.from_ms || q.to_ms - q.from_ms > WINDOW_MS {
         return Err(AppError::new(
@@ -123,6 +143,7 @@ pub async fn window(state: &AppState, movie_id: i64, q: WindowQuery) -> AppResul
     let rows = danmaku::Entity::find()
         .filter(danmaku::Column::MovieId.eq(movie_id))
         .filter(danmaku::Column::DeletedAt.is_null())
+        .filter(publicly_visible())
         .filter(danmaku::Column::PositionMs.gte(q.from_ms))
         .filter(danmaku::Column::PositionMs.lt(q.to_ms))
         .order_by_asc(danmaku::Column::PositionMs)

@@ -13,7 +13,7 @@ pub struct Model {
     pub nickname: Option<String>,
     pub bio: Option<String>,
     pub avatar_url: Option<String>,
-    pub role: String,
+    pub role: crate::auth::domain::UserRole,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,

@@ -10,7 +10,7 @@ use crate::movies::dto::MovieSummary;
 #[serde(deny_unknown_fields)]
 pub struct ProgressRequest {
     /// The player's position (ms). Send every few seconds while playing.
-    #[schema(example = 61234)]
+    #[schema(example = 61234, minimum = 0)]
     pub position_ms: i64,
 }
 

@@ -61,6 +61,7 @@ impl GrantSigner {
         (token, expires_at)
     }
 
+    /// Exactly one spelling is valid: the one `issue` wrote (no sign, no leading zeros).
     pub fn verify(&self, token: &str, movie_id: i64, now: i64) -> Result<Grant, GrantError> {
         let mut parts = token.split('.');
         let (Some(user), Some(exp), Some(mac), None) =
@@ -68,8 +69,8 @@ impl GrantSigner {
         else {
             return Err(GrantError::Malformed);
         };
-        let user_id: i64 = user.parse().map_err(|_| GrantError::Malformed)?;
-        let expires_at: i64 = exp.parse().map_err(|_| GrantError::Malformed)?;
+        let user_id = canonical_int(user).ok_or(GrantError::Malformed)?;
+        let expires_at = canonical_int(exp).ok_or(GrantError::Malformed)?;
         let expected = self.mac(user_id, movie_id, expires_at);
         // Constant-time comparison of the MACs.
         let equal = expected.len() == mac.len()
@@ -92,13 +93,20 @@ impl GrantSigner {
     }
 }
 
+/// A positive decimal integer in its one canonical spelling (`7`, never `07` or `+7`).
+fn canonical_int(s: &str) -> Option<i64> {
+    s.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0 && n.to_string() == s)
+}
+
 /// Split `/hls/{token}/{movie_id}/{file}` and check `file` is a plain relative path
 /// (no `..`, no empty or hidden segments, a small character set). `None` for anything else.
 pub fn parse_hls_path(path: &str) -> Option<(&str, i64, &str)> {
     let rest = path.strip_prefix("/hls/")?;
     let (token, rest) = rest.split_once('/')?;
     let (movie, file) = rest.split_once('/')?;
-    let movie_id: i64 = movie.parse().ok().filter(|id| *id > 0)?;
+    let movie_id = canonical_int(movie)?;
     let safe = !file.is_empty()
         && file.len() <= 200
         && file.split('/').all(|seg| {
@@ -150,6 +158,19 @@ mod tests {
         assert_eq!(s.verify(&later, 42, 1001), Err(GrantError::BadSignature));
         assert_eq!(s.verify("garbage", 42, 1001), Err(GrantError::Malformed));
         assert_eq!(s.verify("1.2.3.4", 42, 1001), Err(GrantError::Malformed));
+        // One spelling only: no leading zeros, no sign.
+        for other in [
+            format!("07.{}.{}", parts[1], parts[2]),
+            format!("+7.{}.{}", parts[1], parts[2]),
+            format!("7.0{}.{}", parts[1], parts[2]),
+            format!("7.+{}.{}", parts[1], parts[2]),
+        ] {
+            assert_eq!(
+                s.verify(&other, 42, 1001),
+                Err(GrantError::Malformed),
+                "{other}"
+            );
+        }
         let other_key = GrantSigner::new(&SecretString::from("t".repeat(32)), 3600);
         assert_eq!(
             other_key.verify(&t, 42, 1001),
@@ -175,6 +196,8 @@ mod tests {
             "/hls/tok/5/.hidden",
             "/hls/tok/x/master.m3u8",
             "/hls/tok/-1/master.m3u8",
+            "/hls/tok/05/master.m3u8",
+            "/hls/tok/+5/master.m3u8",
             "/hls/tok/5/a%2f..%2fb",
             "/hls/tok/5/a\\b",
             "/other/tok/5/master.m3u8",

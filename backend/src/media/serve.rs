@@ -62,6 +62,12 @@ async fn send_file(
     file: &str,
     cache: CacheControl,
 ) -> AppResult<HttpResponse> {
+    // A directory (or anything else that is not a regular file) is not served: opening
+    // one succeeds and reading it fails mid-response.
+    let is_file = tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_file());
+    if !is_file {
+        return Err(AppError::not_found("file"));
+    }
     let named = NamedFile::open(&path).map_err(|_| AppError::not_found("file"))?;
     let mime: mime::Mime = content_type(file)
         .parse()

@@ -38,7 +38,11 @@ impl Cursor {
 fn text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, AppError> {
     let s = raw.trim();
     let n = s.chars().count();
-    if n < min || n > max || s.chars().any(|c| c.is_control() && c != '\n') {
+    if n < min
+        || n > max
+        || s.chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+    {
         return Err(AppError::validation(
             field,
             format!("{field} must be {min} to {max} characters of text"),

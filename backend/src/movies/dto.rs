@@ -148,7 +148,7 @@ pub struct GenreResponse {
 #[serde(deny_unknown_fields)]
 pub struct CreateMovieRequest {
     /// 1 to 200 characters.
-    #[schema(example = "流浪地球")]
+    #[schema(example = "流浪地球", min_length = 1, max_length = 200)]
     pub title: String,
     #[schema(example = "The Wandering Earth")]
     pub original_title: Option<String>,
@@ -156,6 +156,7 @@ pub struct CreateMovieRequest {
     pub year: Option<i32>,
     /// At most 5000 characters.
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub synopsis: String,
     pub director: Option<String>,
     /// Up to 50 names.

@@ -3,11 +3,12 @@
 //! lock over rooms). Its state changes are plain synchronous methods, unit-tested below;
 //! it does no I/O of its own beyond handing frames to queues.
 //!
-//! Fan-out: a frame is serialized once (`ByteString`, cheap to clone) and offered to each
-//! local subscriber's bounded outbound queue (its [`Outbox`], drained straight into the
-//! socket) with `try_send`. A subscriber whose queue is full is too slow: it is closed
-//! with 1008 (and recovers by reconnecting with `last_seq`), never buffered without end
-//! and never allowed to stall the others.
+//! Fan-out: a frame is serialized once (`ByteString`, cheap to clone) and handed once to
+//! each worker thread that has subscribers in the room (`fanout`), whose task offers it to
+//! each local subscriber's bounded outbound queue (its [`Outbox`], drained straight into
+//! the socket) with `try_send`. A subscriber whose queue is full is too slow: it is
+//! closed with 1008 (and recovers by reconnecting with `last_seq`), never buffered
+//! without end and never allowed to stall the others.
 //!
 //! Order: chat frames carry their `seq`. Each room's chat is published in `seq` order by
 //! the room's writer on each instance (`rooms::pipeline`), but with several instances
@@ -31,7 +32,8 @@ use std::time::Duration;
 use bytestring::ByteString;
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use super::outbound::{Outbox, Sent};
+use super::fanout::{FanoutStats, WorkerHandle, WorkerMsg};
+use super::outbound::Outbox;
 use super::protocol::{MemberPresence, ServerMessage};
 use super::pubsub::{Envelope, PubSub};
 
@@ -50,6 +52,8 @@ pub struct ConnHandle {
     pub user_id: i64,
     pub tx: Outbox,
     pub kick: Arc<Notify>,
+    /// The fan-out task of the worker thread the connection lives on.
+    pub worker: WorkerHandle,
 }
 
 /// What a waiting play needs to be checked again when the gate opens.
@@ -145,8 +149,7 @@ pub struct HubStats {
 
 struct Sub {
     user_id: i64,
-    tx: Outbox,
-    kick: Arc<Notify>,
+    worker: usize,
 }
 
 /// Delivery order of a room's chat.
@@ -162,6 +165,8 @@ struct Order {
 #[derive(Default)]
 struct Room {
     subs: HashMap<ConnId, Sub>,
+    /// The workers with subscribers here, and how many each has.
+    workers: HashMap<usize, (WorkerHandle, usize)>,
     /// Local presence by user (a user may have several tabs).
     presence: HashMap<i64, MemberPresence>,
     /// Members on other instances, as their presence events said.
@@ -203,6 +208,7 @@ pub struct Hub {
     pubsub: PubSub,
     gates: mpsc::UnboundedSender<GateOpened>,
     stats: HubStats,
+    fanout: Arc<FanoutStats>,
 }
 
 /// Up to this many changes in one tick go out as single `presence` messages; more as
@@ -240,13 +246,18 @@ fn now_ms() -> i64 {
 }
 
 impl Hub {
-    pub fn new(pubsub: PubSub, gates: mpsc::UnboundedSender<GateOpened>) -> Self {
+    pub fn new(
+        pubsub: PubSub,
+        gates: mpsc::UnboundedSender<GateOpened>,
+        fanout: Arc<FanoutStats>,
+    ) -> Self {
         Hub {
             rooms: HashMap::new(),
             conns: HashMap::new(),
             pubsub,
             gates,
             stats: HubStats::default(),
+            fanout,
         }
     }
 
@@ -381,6 +392,10 @@ impl Hub {
             }
             HubCmd::Stats { reply } => {
                 let mut s = self.stats.clone();
+                s.kicked_slow = self
+                    .fanout
+                    .kicked_slow
+                    .load(std::sync::atomic::Ordering::Relaxed);
                 s.connections = self.conns.len();
                 s.rooms = self.rooms.len();
                 let _ = reply.send(s);
@@ -395,14 +410,28 @@ impl Hub {
         presence: MemberPresence,
     ) -> Vec<MemberPresence> {
         let room = self.rooms.entry(room_id).or_default();
-        room.subs.insert(
-            conn.id,
-            Sub {
-                user_id: conn.user_id,
+        let fresh = room
+            .subs
+            .insert(
+                conn.id,
+                Sub {
+                    user_id: conn.user_id,
+                    worker: conn.worker.id,
+                },
+            )
+            .is_none();
+        if fresh {
+            room.workers
+                .entry(conn.worker.id)
+                .or_insert_with(|| (conn.worker.clone(), 0))
+                .1 += 1;
+            conn.worker.send(WorkerMsg::Add {
+                room_id,
+                conn_id: conn.id,
                 tx: conn.tx,
                 kick: conn.kick,
-            },
-        );
+            });
+        }
         self.conns.entry(conn.id).or_default().insert(room_id);
         let already = room
             .presence
@@ -529,8 +558,16 @@ impl Hub {
             .map(|(id, _)| *id)
             .collect();
         for conn_id in &gone {
-            if let Some(sub) = room.subs.get(conn_id) {
-                sub.tx.text(frame.clone());
+            if let Some(w) = room
+                .subs
+                .get(conn_id)
+                .and_then(|sub| room.workers.get(&sub.worker))
+            {
+                w.0.send(WorkerMsg::Direct {
+                    room_id,
+                    conn_id: *conn_id,
+                    frame: frame.clone(),
+                });
             }
         }
         for conn_id in gone {
@@ -559,6 +596,13 @@ impl Hub {
         let Some(sub) = room.subs.remove(&conn_id) else {
             return;
         };
+        if let Some((w, n)) = room.workers.get_mut(&sub.worker) {
+            w.send(WorkerMsg::Remove { room_id, conn_id });
+            *n -= 1;
+            if *n == 0 {
+                room.workers.remove(&sub.worker);
+            }
+        }
         let still_here = room.subs.values().any(|s| s.user_id == sub.user_id);
         if !still_here && let Some(mut p) = room.presence.remove(&sub.user_id) {
             p.online = false;
@@ -669,24 +713,16 @@ impl Hub {
         }
     }
 
+    /// One message per worker with subscribers in the room (see `fanout`).
     fn fan_out(&mut self, room_id: i64, frame: &ByteString) {
-        let Some(room) = self.rooms.get_mut(&room_id) else {
+        let Some(room) = self.rooms.get(&room_id) else {
             return;
         };
-        let mut slow = Vec::new();
-        for (id, sub) in &room.subs {
-            match sub.tx.text(frame.clone()) {
-                Sent::Queued => {}
-                Sent::Full => {
-                    sub.kick.notify_one();
-                    slow.push(*id);
-                }
-                Sent::Closed => slow.push(*id),
-            }
-        }
-        self.stats.kicked_slow += slow.len() as u64;
-        for id in slow {
-            self.unsubscribe(room_id, id);
+        for (w, _) in room.workers.values() {
+            w.send(WorkerMsg::Deliver {
+                room_id,
+                frame: frame.clone(),
+            });
         }
     }
 
@@ -745,6 +781,7 @@ impl Hub {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::realtime::fanout::Table;
     use crate::realtime::outbound::{Out, test_outbox};
 
     fn member(id: i64) -> MemberPresence {
@@ -757,9 +794,31 @@ mod tests {
         }
     }
 
+    thread_local! {
+        /// The test's one worker: its handle, queue and table.
+        static WORKER: (WorkerHandle, std::cell::RefCell<(mpsc::UnboundedReceiver<WorkerMsg>, Table)>) = {
+            let (h, rx) = WorkerHandle::detached(0);
+            (h, std::cell::RefCell::new((rx, Table::default())))
+        };
+    }
+
+    fn worker() -> WorkerHandle {
+        WORKER.with(|w| w.0.clone())
+    }
+
+    /// Apply what the hub sent to the worker, as its task would.
+    fn pump() {
+        WORKER.with(|w| {
+            let (rx, table) = &mut *w.1.borrow_mut();
+            while let Ok(m) = rx.try_recv() {
+                table.apply(m, &FanoutStats::default());
+            }
+        });
+    }
+
     fn hub() -> (Hub, mpsc::UnboundedReceiver<GateOpened>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        (Hub::new(PubSub::local(), tx), rx)
+        (Hub::new(PubSub::local(), tx, Arc::default()), rx)
     }
 
     struct Client {
@@ -768,6 +827,7 @@ mod tests {
 
     impl Client {
         fn texts(&mut self) -> Vec<String> {
+            pump();
             let mut out = Vec::new();
             while let Ok(m) = self.rx.try_recv() {
                 if let Out::Text(t) = m {
@@ -789,6 +849,7 @@ mod tests {
                 user_id: user,
                 tx,
                 kick: Arc::new(Notify::new()),
+                worker: worker(),
             },
             p,
         );
@@ -842,6 +903,7 @@ mod tests {
                 user_id: 999,
                 tx,
                 kick: Arc::new(Notify::new()),
+                worker: worker(),
             },
             member(999),
         );

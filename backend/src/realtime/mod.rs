@@ -8,6 +8,7 @@
 //! - `pubsub`: room traffic between instances through Redis;
 //! - `sync`: the playback state machine (pure functions).
 
+pub mod fanout;
 pub mod gateway;
 pub mod hub;
 pub mod outbound;
@@ -36,6 +37,7 @@ pub struct Realtime {
     next_conn: Arc<AtomicU64>,
     shutdown: Arc<watch::Sender<bool>>,
     gates: Arc<Mutex<Option<mpsc::UnboundedReceiver<GateOpened>>>>,
+    fanout: Arc<fanout::FanoutStats>,
 }
 
 impl Realtime {
@@ -54,7 +56,8 @@ impl Realtime {
             None => (PubSub::local(), None),
         };
         let (gates_tx, gates_rx) = mpsc::unbounded_channel();
-        Hub::new(pubsub.clone(), gates_tx).start(hub_rx, remote);
+        let fanout = Arc::new(fanout::FanoutStats::default());
+        Hub::new(pubsub.clone(), gates_tx, fanout.clone()).start(hub_rx, remote);
         let tickets = gateway::Tickets::new(redis.map(|(p, _)| p), prefix, timeout);
         Self {
             hub: hub_tx,
@@ -63,6 +66,7 @@ impl Realtime {
             next_conn: Arc::new(AtomicU64::new(1)),
             shutdown: Arc::new(watch::channel(false).0),
             gates: Arc::new(Mutex::new(Some(gates_rx))),
+            fanout,
         }
     }
 
@@ -72,6 +76,11 @@ impl Realtime {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take()
+    }
+
+    /// The fan-out task of the calling worker thread (started on first use).
+    pub fn this_worker(&self) -> fanout::WorkerHandle {
+        fanout::this_worker(&self.fanout)
     }
 
     pub fn next_conn_id(&self) -> u64 {

@@ -190,3 +190,43 @@ pub fn attach(handshake: HttpResponse, capacity: usize) -> (HttpResponse, Outbox
     let res = head.set_body(BodyStream::new(body)).map_into_boxed_body();
     (res, Outbox { tx, urgent })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_too_slow_client_gets_its_close_frame_ahead_of_the_queue() {
+        let (res, outbox) = attach(HttpResponse::Ok().finish(), 4);
+        for i in 0..4 {
+            assert_eq!(outbox.text(format!("frame {i}")), Sent::Queued);
+        }
+        assert_eq!(outbox.text("one too many"), Sent::Full);
+        outbox.close_now(CloseReason {
+            code: actix_ws::CloseCode::Policy,
+            description: Some("too slow: reconnect".into()),
+        });
+        let bytes = actix_web::body::to_bytes(res.into_body())
+            .await
+            .expect("body");
+        // Server frames are unmasked: 0x88 = FIN + close, then the length, then the code.
+        assert_eq!(bytes[0], 0x88, "the close frame comes first: {bytes:?}");
+        assert_eq!(u16::from_be_bytes([bytes[2], bytes[3]]), 1008);
+        assert!(
+            bytes.ends_with(b"too slow: reconnect"),
+            "and nothing after it"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_normal_close_follows_what_is_queued() {
+        let (res, outbox) = attach(HttpResponse::Ok().finish(), 4);
+        assert_eq!(outbox.text("last words"), Sent::Queued);
+        outbox.close(None);
+        let bytes = actix_web::body::to_bytes(res.into_body())
+            .await
+            .expect("body");
+        assert_eq!(bytes[0], 0x81, "the text frame first");
+        assert_eq!(bytes[bytes.len() - 2], 0x88, "then an empty close");
+    }
+}

@@ -117,6 +117,7 @@ pub async fn run(
         user_id: me.user_id,
         tx: outbox,
         kick: kick.clone(),
+        worker: rt.this_worker(),
     };
     let mut stream = stream
         .max_frame_size(MAX_FRAME)

@@ -49,11 +49,12 @@ impl ControlModeDto {
 #[serde(deny_unknown_fields)]
 pub struct CreateRoomRequest {
     /// 1 to 64 characters.
-    #[schema(example = "周五电影夜")]
+    #[schema(example = "周五电影夜", min_length = 1, max_length = 64)]
     pub name: String,
     #[serde(default = "default_visibility")]
     pub visibility: Visibility,
     /// 2 to 5000 members; none means no limit.
+    #[schema(minimum = 2, maximum = 5000)]
     pub capacity: Option<i32>,
     #[serde(default = "default_control")]
     pub control_mode: ControlModeDto,
@@ -73,14 +74,17 @@ fn default_control() -> ControlModeDto {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRoomRequest {
+    #[schema(min_length = 1, max_length = 64)]
     pub name: Option<String>,
     /// Owner only.
     pub visibility: Option<Visibility>,
     /// Owner only; 2 to 5000.
+    #[schema(minimum = 2, maximum = 5000)]
     pub capacity: Option<i32>,
     /// Owner only.
     pub control_mode: Option<ControlModeDto>,
     /// Seconds between two messages of one member (0 to 300; 0 turns it off).
+    #[schema(minimum = 0, maximum = 300)]
     pub slow_mode_secs: Option<i32>,
 }
 
@@ -150,6 +154,7 @@ pub struct MemberResponse {
 #[serde(deny_unknown_fields)]
 pub struct MuteRequest {
     /// 1 to 10080 (a week).
+    #[schema(minimum = 1, maximum = 10080)]
     pub minutes: i64,
 }
 
@@ -157,6 +162,7 @@ pub struct MuteRequest {
 #[serde(deny_unknown_fields)]
 pub struct RoleRequest {
     /// `moderator` or `member`.
+    #[schema(pattern = "^(moderator|member)$")]
     pub role: String,
 }
 

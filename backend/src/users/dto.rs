@@ -15,9 +15,7 @@ pub struct MeResponse {
     pub nickname: String,
     pub bio: String,
     pub avatar_url: Option<String>,
-    /// `user` or `admin`.
-    #[schema(example = "user")]
-    pub role: String,
+    pub role: crate::auth::domain::UserRole,
     pub created_at: DateTime<Utc>,
 }
 
@@ -31,7 +29,7 @@ impl From<&user::Model> for MeResponse {
             email: u.email.clone().unwrap_or_default(),
             bio: u.bio.clone().unwrap_or_default(),
             avatar_url: u.avatar_url.clone(),
-            role: u.role.clone(),
+            role: u.role,
             created_at: u.created_at,
         }
     }
@@ -73,9 +71,10 @@ impl From<&user::Model> for PublicUser {
 #[serde(deny_unknown_fields)]
 pub struct UpdateMeRequest {
     /// 1 to 32 characters, any script.
-    #[schema(example = "小明")]
+    #[schema(example = "小明", min_length = 1, max_length = 32)]
     pub nickname: Option<String>,
     /// At most 500 characters; empty clears it.
+    #[schema(max_length = 500)]
     pub bio: Option<String>,
 }
 
@@ -85,7 +84,7 @@ pub struct ChangePasswordRequest {
     #[schema(format = Password)]
     pub current_password: String,
     /// 8 characters to 72 bytes.
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 8, max_length = 72)]
     pub new_password: String,
 }
 

@@ -392,13 +392,20 @@ async fn login_is_rate_limited_per_ip(b: Backend) {
 }
 
 async fn login_is_rate_limited_per_account(b: Backend) {
-    let Some(app) = spawn_app_with(b, &[("APP_RATE_LIMIT__LOGIN_PER_ACCOUNT", "2")]).await else {
+    let Some(app) = spawn_app_with(
+        b,
+        &[
+            ("APP_RATE_LIMIT__LOGIN_PER_ACCOUNT", "3"),
+            ("APP_RATE_LIMIT__LOGIN_FAILURES_PER_ACCOUNT", "4"),
+        ],
+    )
+    .await
+    else {
         return;
     };
     let user = app.register("acct").await;
-    let attempt = |ip: String, password: &'static str| {
+    let attempt = |ip: &'static str, login: String, password: &'static str| {
         let app = &app;
-        let login = user.username.clone();
         async move {
             app.client
                 .post(app.url("/api/v1/auth/login"))
@@ -409,17 +416,51 @@ async fn login_is_rate_limited_per_account(b: Backend) {
                 .expect("request")
         }
     };
-    for i in 0..2 {
-        let res = attempt(format!("198.51.100.{i}"), "wrong password!").await;
+    let wrong = "wrong password!";
+    // The budget belongs to the account, however its login is spelled.
+    for login in [
+        user.username.clone(),
+        user.email.clone(),
+        user.username.to_uppercase(),
+    ] {
+        let res = attempt("198.51.100.1", login, wrong).await;
         expect_problem(res, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
     }
-    // From yet another address, even the right password is refused for now.
-    let res = attempt("198.51.100.99".into(), PASSWORD).await;
+    let res = attempt("198.51.100.1", user.email.to_uppercase(), PASSWORD).await;
     expect_problem(res, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    // The guesser's address is limited, not the owner: from another one they get in.
+    let res = attempt("198.51.100.2", user.username.clone(), PASSWORD).await;
+    expect_status(res, StatusCode::OK).await;
+    // A fourth failure (from a third address) puts the account past its hourly budget.
+    let res = attempt("198.51.100.3", user.email.clone(), wrong).await;
+    expect_problem(res, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    // Addresses that failed on it are refused even with the right password…
+    let res = attempt("198.51.100.3", user.username.clone(), PASSWORD).await;
+    expect_problem(res, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    // …the owner from a clean address still gets in…
+    let res = attempt("198.51.100.4", user.username.clone(), PASSWORD).await;
+    expect_status(res, StatusCode::OK).await;
+    // …and other clean addresses are paced to one try per account every 10 s.
+    let res = attempt("198.51.100.5", user.username.clone(), wrong).await;
+    let p = expect_problem(res, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("failed logins")
+    );
 }
 
 async fn register_is_rate_limited(b: Backend) {
-    let Some(app) = spawn_app_with(b, &[("APP_RATE_LIMIT__REGISTER_PER_IP", "2")]).await else {
+    let Some(app) = spawn_app_with(
+        b,
+        &[
+            ("APP_RATE_LIMIT__REGISTER_PER_IP", "2"),
+            ("APP_RATE_LIMIT__REGISTER_PER_NAME", "2"),
+        ],
+    )
+    .await
+    else {
         return;
     };
     app.register("rl").await;
@@ -432,6 +473,32 @@ async fn register_is_rate_limited(b: Backend) {
         )
         .await;
     expect_problem(res, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    // Per name as well: probing one username from many addresses is bounded.
+    let probe = |ip: &'static str, n: u32| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/v1/auth/register"))
+                .header("x-forwarded-for", ip)
+                .json(&json!({"username": "rl_probe", "email": format!("p{n}@example.com"), "password": PASSWORD}))
+                .send()
+                .await
+                .expect("request")
+        }
+    };
+    expect_status(probe("198.51.100.10", 1).await, StatusCode::CREATED).await;
+    expect_problem(
+        probe("198.51.100.11", 2).await,
+        StatusCode::CONFLICT,
+        "username_taken",
+    )
+    .await;
+    expect_problem(
+        probe("198.51.100.12", 3).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+    )
+    .await;
 }
 
 async fn requests_cannot_set_privileged_fields(b: Backend) {

@@ -228,16 +228,33 @@ async fn live_danmaku_reaches_the_room_and_is_stored_once(b: Backend) {
             .await
             .is_empty()
     );
-    let w = expect_status(
-        app.get(
-            &format!("/api/v1/movies/{m}/danmaku?from_ms=0&to_ms=60000"),
-            None,
+    // The room is unlisted (the default): what is sent in it stays in it. It shows in the
+    // movie's public list only while the room is public.
+    let public_count = || async {
+        let w = expect_status(
+            app.get(
+                &format!("/api/v1/movies/{m}/danmaku?from_ms=0&to_ms=60000"),
+                None,
+            )
+            .await,
+            StatusCode::OK,
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(w["items"].as_array().expect("items").len(), 1);
+        .await;
+        w["items"].as_array().expect("items").len()
+    };
+    assert_eq!(public_count().await, 0);
+    for (visibility, listed) in [("public", 1), ("private", 0), ("unlisted", 0)] {
+        let res = app
+            .send(
+                Method::PATCH,
+                &format!("/api/v1/rooms/{room_id}"),
+                &json!({ "visibility": visibility }),
+                &host.access,
+            )
+            .await;
+        expect_status(res, StatusCode::OK).await;
+        assert_eq!(public_count().await, listed, "room {visibility}");
+    }
     // Outsiders cannot.
     let outsider = app.register("dm_out").await;
     let mut o = app.ws(&outsider.access).await;

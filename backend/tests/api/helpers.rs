@@ -113,6 +113,11 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
         ("APP_RATE_LIMIT__LOGIN_PER_IP".into(), "10000".into()),
         ("APP_RATE_LIMIT__LOGIN_PER_ACCOUNT".into(), "10000".into()),
         ("APP_RATE_LIMIT__REGISTER_PER_IP".into(), "10000".into()),
+        ("APP_RATE_LIMIT__REGISTER_PER_NAME".into(), "10000".into()),
+        (
+            "APP_RATE_LIMIT__LOGIN_FAILURES_PER_ACCOUNT".into(),
+            "10000".into(),
+        ),
         ("APP_LOG__LEVEL".into(), "warn".into()),
     ];
     env.extend(backend_env(backend).await?);

@@ -68,3 +68,154 @@ async fn swagger_ui_and_json_are_served() {
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.text().await.expect("html").contains("swagger"));
 }
+
+/// Issue 10, point 6: one reusable problem response, a description on every response,
+/// and the statuses every layer can answer (401 on secured operations, 400/413/415 on
+/// bodies, 404 on path parameters, 400 everywhere for control characters).
+#[test]
+fn every_response_is_described_and_every_layer_status_documented() {
+    let spec = serde_json::to_value(luojia::openapi::spec()).expect("json");
+    assert!(spec["components"]["responses"]["Problem"].is_object());
+    let mut problems = 0;
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            let responses = op["responses"].as_object().expect("responses");
+            for (status, r) in responses {
+                assert!(
+                    r["description"].as_str().is_some_and(|d| !d.is_empty()),
+                    "{method} {path} {status} has no description"
+                );
+                assert!(
+                    r["content"]["application/problem+json"].is_null(),
+                    "{method} {path} {status} repeats the problem response"
+                );
+                if r["$ref"] == "#/components/responses/Problem" {
+                    problems += 1;
+                }
+            }
+            let must = |status: &str, why: &str| {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path} lacks {status} ({why})"
+                );
+            };
+            must("400", "control characters");
+            if !op["security"].is_null() {
+                must("401", "secured");
+            }
+            if !op["requestBody"].is_null() {
+                for s in ["413", "415"] {
+                    must(s, "has a body");
+                }
+            }
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            if params.iter().any(|p| p["in"] == "path") {
+                must("404", "path parameter");
+            }
+        }
+    }
+    assert!(problems > 100, "{problems}");
+    // Every error code is listed once in ErrorCode::ALL (used for the descriptions).
+    let codes = spec["components"]["schemas"]["ErrorCode"]["enum"]
+        .as_array()
+        .expect("enum")
+        .len();
+    assert_eq!(codes, luojia::error::ErrorCode::ALL.len());
+}
+
+#[tokio::test]
+async fn unsupported_methods_are_405_problems() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    for (method, path, allow) in [
+        ("TRACE", "/api/v1/me", "DELETE, GET, PATCH"),
+        ("OPTIONS", "/api/v1/movies/1", "DELETE, GET, PATCH"),
+        ("PUT", "/api/v1/auth/login", "POST"),
+        ("TRACE", "/", "GET, HEAD"),
+        ("POST", "/rooms/42", "GET, HEAD"),
+        ("DELETE", "/openapi.json", "GET, HEAD"),
+    ] {
+        let res = app
+            .client
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).expect("method"),
+                app.url(path),
+            )
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.headers()["allow"], allow, "{method} {path}");
+        crate::helpers::expect_problem(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+            .await;
+    }
+    // An unknown API path is still a 404, whatever the method.
+    let res = app
+        .client
+        .post(app.url("/api/v1/nothing-here"))
+        .send()
+        .await
+        .expect("request");
+    crate::helpers::expect_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+}
+
+/// Issue 10, point 8: the typed concepts outside rooms and realtime are enums in the
+/// contract (a generated client gets unions). Lists every enum-typed field; room and
+/// realtime concepts (room role, control mode, visibility, presence, message kind) are
+/// being restructured with the rooms and are checked there.
+#[test]
+fn concepts_are_enums_in_the_schema() {
+    let spec = serde_json::to_value(luojia::openapi::spec()).expect("json");
+    let schemas = spec["components"]["schemas"].as_object().expect("schemas");
+    let is_enum = |s: &serde_json::Value| {
+        let s = match s["$ref"].as_str() {
+            Some(r) => &schemas[r.rsplit('/').next().unwrap_or_default()],
+            None => s,
+        };
+        s["enum"].is_array()
+            || s["oneOf"].as_array().is_some_and(|v| {
+                v.iter()
+                    .all(|x| x["enum"].is_array() || x["const"].is_string())
+            })
+    };
+    let mut enums = Vec::new();
+    for (name, schema) in schemas {
+        for (prop, s) in schema["properties"].as_object().into_iter().flatten() {
+            let s = s["oneOf"]
+                .as_array()
+                .and_then(|v| v.iter().find(|x| x["type"] != "null"))
+                .unwrap_or(s);
+            if is_enum(s) {
+                enums.push(format!("{name}.{prop}"));
+            }
+        }
+    }
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if is_enum(&p["schema"]) {
+                    enums.push(format!(
+                        "{method} {path} ?{}",
+                        p["name"].as_str().unwrap_or("")
+                    ));
+                }
+            }
+        }
+    }
+    eprintln!("enum fields:\n  {}", enums.join("\n  "));
+    for expected in [
+        "MeResponse.role",
+        "MovieSummary.status",
+        "CreateDanmakuRequest.mode",
+        "DanmakuResponse.mode",
+        "Problem.code",
+        "get /api/v1/movies ?sort",
+        "get /api/v1/movies ?status",
+        "get /api/v1/movies/{id}/comments ?sort",
+    ] {
+        assert!(
+            enums.iter().any(|e| e == expected),
+            "{expected} is not an enum"
+        );
+    }
+}

@@ -98,6 +98,11 @@ async fn hostile_tokens_are_refused(b: Backend) {
             sign(&with("exp", json!((now + 600).to_string())), JWT_SECRET),
             "invalid_token",
         ),
+        (
+            "nbf in the future",
+            sign(&with("nbf", json!(now + 600)), JWT_SECRET),
+            "invalid_token",
+        ),
         ("no exp", sign(&without("exp"), JWT_SECRET), "invalid_token"),
         ("no iat", sign(&without("iat"), JWT_SECRET), "invalid_token"),
         ("no sub", sign(&without("sub"), JWT_SECRET), "invalid_token"),
