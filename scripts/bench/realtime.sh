@@ -22,6 +22,25 @@
 #       and duplicates at the receivers on A ("local") and on B ("remote": A publishes to
 #       Redis, B's subscription delivers), same run. Headline: remote p99 - local p99. Needs
 #       Redis at BENCH_RT_REDIS_URL; its keys under the run's prefix are deleted afterwards.
+#   (e) cpu: CPU per delivery, chat in one room at fixed rates (BENCH_RT_CPU_POINTS: members
+#       and their rates; one set-up per member count, one step per rate): the server's CPU
+#       seconds (utime+stime from /proc/<pid>/stat, from the first send to the end of the
+#       drain, set-up excluded) / deliveries, next to the bare broadcast loop's, measured in
+#       its own process (`luojia-loadgen bare-server`) driven by the same client in the same
+#       run. Each step also has send → chat_ack latency and the out-of-order count.
+#   (f) room: for each of BENCH_RT_ROOM_SIZES members, a fresh server: they connect, then all
+#       join one room at once (first → last `joined`), then leave, then disconnect; VmRSS at
+#       each stage (KiB per member, and after leaving vs before joining).
+#   (g) saturation: BENCH_RT_SAT_MEMBERS members, the chat rate raised through
+#       BENCH_RT_SAT_RATES until deliveries fall behind (delivered or acked below 99 %, or p99
+#       above BENCH_RT_SAT_P99_MS), for the bare loop and the server in the same run; then the
+#       server once more at 80 % of its own capacity (p99 there).
+#   (h) mariadb: send → chat_ack at BENCH_RT_ACK_MEMBERS members x BENCH_RT_ACK_RATE msg/s on
+#       a fresh server using a per-run MariaDB database (created and dropped here); the SQLite
+#       counterpart is the cpu part's same point (200 x 100 by default).
+#   (i) burst: BENCH_RT_BURST_MEMBERS members, BENCH_RT_BURST_SENDERS senders each sending
+#       BENCH_RT_BURST_SIZE chats back to back every BENCH_RT_BURST_INTERVAL_MS ms: chats out
+#       of seq order at the receivers (target 0).
 #
 # The server runs with APP_AUTH__BCRYPT_COST=4 and huge register/login rate limits so that
 # thousands of bench users register quickly (not production settings; the accounts scenario
@@ -35,7 +54,16 @@
 #   BENCH_RT_SYNC_INTERVAL_MS=250 BENCH_RT_IDLE_MAX=10000 BENCH_RT_IDLE_USERS=1000
 #   BENCH_RT_REDIS_MEMBERS=200 BENCH_RT_REDIS_SENDERS=10 BENCH_RT_REDIS_RATE=20
 #   BENCH_RT_REDIS_DURATION=<BENCH_RT_DURATION> BENCH_RT_REDIS_URL=redis://127.0.0.1:6379
-#   BENCH_RT_SKIP=""      space-separated parts to skip: fanout sync idle redis
+#   BENCH_RT_CPU_POINTS="200:20,100 500:20,100 2000:50" BENCH_RT_CPU_SENDERS=20
+#   BENCH_RT_CPU_DURATION=10  BENCH_RT_ROOM_SIZES="500 2000"
+#   BENCH_RT_SAT_MEMBERS=500 BENCH_RT_SAT_RATES=20,40,80,160,320,640,1280
+#   BENCH_RT_SAT_DURATION=5 BENCH_RT_SAT_P99_MS=500
+#   BENCH_RT_ACK_MEMBERS=200 BENCH_RT_ACK_SENDERS=20 BENCH_RT_ACK_RATE=100
+#   BENCH_RT_ACK_DURATION=<BENCH_RT_CPU_DURATION>  (MariaDB: BENCH_MYSQL_HOST/PORT/USER)
+#   BENCH_RT_BURST_MEMBERS=100 BENCH_RT_BURST_SENDERS=10 BENCH_RT_BURST_SIZE=5
+#   BENCH_RT_BURST_INTERVAL_MS=500 BENCH_RT_BURST_DURATION=10
+#   BENCH_RT_SKIP=""      space-separated parts to skip: fanout sync idle redis cpu room
+#                         saturation mariadb burst
 #                         (the Redis part alone: BENCH_RT_SKIP="fanout sync idle"; the
 #                         JSON then holds only the parts that ran, so point BENCH_OUT_DIR
 #                         elsewhere to keep docs/bench/realtime.json)
@@ -62,6 +90,23 @@ REDIS_SENDERS="${BENCH_RT_REDIS_SENDERS:-10}"
 REDIS_RATE="${BENCH_RT_REDIS_RATE:-20}"
 REDIS_DURATION="${BENCH_RT_REDIS_DURATION:-$DURATION}"
 REDIS_URL="${BENCH_RT_REDIS_URL:-redis://127.0.0.1:6379}"
+CPU_POINTS="${BENCH_RT_CPU_POINTS:-200:20,100 500:20,100 2000:50}"
+CPU_SENDERS="${BENCH_RT_CPU_SENDERS:-20}"
+CPU_DURATION="${BENCH_RT_CPU_DURATION:-10}"
+ROOM_SIZES="${BENCH_RT_ROOM_SIZES:-500 2000}"
+SAT_MEMBERS="${BENCH_RT_SAT_MEMBERS:-500}"
+SAT_RATES="${BENCH_RT_SAT_RATES:-20,40,80,160,320,640,1280}"
+SAT_DURATION="${BENCH_RT_SAT_DURATION:-5}"
+SAT_P99_MS="${BENCH_RT_SAT_P99_MS:-500}"
+ACK_MEMBERS="${BENCH_RT_ACK_MEMBERS:-200}"
+ACK_SENDERS="${BENCH_RT_ACK_SENDERS:-20}"
+ACK_RATE="${BENCH_RT_ACK_RATE:-100}"
+ACK_DURATION="${BENCH_RT_ACK_DURATION:-$CPU_DURATION}"
+BURST_MEMBERS="${BENCH_RT_BURST_MEMBERS:-100}"
+BURST_SENDERS="${BENCH_RT_BURST_SENDERS:-10}"
+BURST_SIZE="${BENCH_RT_BURST_SIZE:-5}"
+BURST_INTERVAL_MS="${BENCH_RT_BURST_INTERVAL_MS:-500}"
+BURST_DURATION="${BENCH_RT_BURST_DURATION:-10}"
 SKIP=" ${BENCH_RT_SKIP:-} "
 BCRYPT_COST=4
 
@@ -296,6 +341,113 @@ PY
 )"
 fi
 
+# --- the bare loop in its own process ---------------------------------------------------
+BARE_PID="" BARE_URL=""
+start_bare_server() {
+    "$LOADGEN" bare-server >"$BENCH_TMP/bare-server.out" 2>"$BENCH_TMP/bare-server.log" &
+    BARE_PID=$!
+    bench_track_pid "$BARE_PID"
+    local deadline=$((SECONDS + 15)) addr=""
+    until addr="$(sed -n 's/.*"listen":"\([^"]*\)".*/\1/p' "$BENCH_TMP/bare-server.out")" && [[ -n "$addr" ]]; do
+        kill -0 "$BARE_PID" 2>/dev/null || bench_die "bare-server exited: $(cat "$BENCH_TMP/bare-server.log")"
+        ((SECONDS < deadline)) || bench_die "bare-server did not start within 15 s"
+        sleep 0.1
+    done
+    BARE_URL="http://$addr"
+    bench_log "bare loop (own process, pid $BARE_PID) on $BARE_URL"
+}
+
+# with_server_pids PID.. -- CMD..: runs CMD with SERVER_PIDS (whose CPU run_loadgen
+# reports as cpu_cores.server) set to PID..
+with_server_pids() {
+    local pids=()
+    while [[ $1 != -- ]]; do pids+=("$1"); shift; done
+    shift
+    local saved=("${SERVER_PIDS[@]}")
+    SERVER_PIDS=("${pids[@]}")
+    "$@"
+    SERVER_PIDS=("${saved[@]}")
+}
+
+if [[ "$SKIP" != *" cpu "* || "$SKIP" != *" saturation "* ]]; then
+    start_bare_server
+fi
+
+if [[ "$SKIP" != *" cpu "* ]]; then
+    for point in $CPU_POINTS; do
+        members="${point%%:*}" rates="${point#*:}"
+        ARGS=(--connections "$members" --senders "$CPU_SENDERS" --rates "$rates" --duration "$CPU_DURATION"
+            --text-len "$TEXT_LEN")
+        bench_wait_idle
+        bench_log "CPU per delivery: bare loop, $members members at $rates msg/s"
+        with_server_pids "$BARE_PID" -- run_loadgen "cpu-bare-$members" bare --external --url "$BARE_URL" \
+            --server-pid "$BARE_PID" "${COMMON[@]:2}" --prefix x "${ARGS[@]}"
+        bench_log "CPU per delivery: server, $members members at $rates msg/s"
+        run_loadgen "cpu-server-$members" chat "${COMMON[@]}" --server-pid "$BENCH_SERVER_PID" --prefix "p$members" \
+            "${ARGS[@]}"
+    done
+fi
+
+if [[ "$SKIP" != *" saturation "* ]]; then
+    SAT=(--connections "$SAT_MEMBERS" --senders 1 --rates "$SAT_RATES" --duration "$SAT_DURATION" --drain 2
+        --saturate --max-p99-ms "$SAT_P99_MS" --text-len "$TEXT_LEN")
+    bench_wait_idle
+    bench_log "saturation: bare loop, $SAT_MEMBERS members, rates $SAT_RATES msg/s"
+    with_server_pids "$BARE_PID" -- run_loadgen sat-bare bare --external --url "$BARE_URL" \
+        --server-pid "$BARE_PID" "${COMMON[@]:2}" --prefix x "${SAT[@]}"
+    bench_log "saturation: server, same steps"
+    run_loadgen sat-server chat "${COMMON[@]}" --server-pid "$BENCH_SERVER_PID" --prefix q "${SAT[@]}"
+    RATE80="$(python3 - "$BENCH_TMP/runs.jsonl" "$SAT_MEMBERS" <<'PY'
+import json, sys
+runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+cap = [r for r in runs if r["label"] == "sat-server"][-1].get("capacity_deliveries_per_s")
+print(round(0.8 * cap / int(sys.argv[2]), 1) if cap else 0)
+PY
+)"
+    if python3 -c "import sys; sys.exit(0 if float('$RATE80') > 0 else 1)"; then
+        bench_log "saturation: server at 80 % of its capacity ($RATE80 msg/s)"
+        run_loadgen sat-server-80 chat "${COMMON[@]}" --server-pid "$BENCH_SERVER_PID" --prefix q8 \
+            --connections "$SAT_MEMBERS" --senders 1 --rate "$RATE80" --duration "$SAT_DURATION" --drain 2 \
+            --text-len "$TEXT_LEN"
+    else
+        bench_log "saturation: the server kept up at no step; no 80 % run"
+    fi
+fi
+[[ -z "$BARE_PID" ]] || bench_stop_pid "$BARE_PID"
+
+if [[ "$SKIP" != *" burst "* ]]; then
+    bench_log "burst: $BURST_MEMBERS members, $BURST_SENDERS senders x $BURST_SIZE chats every ${BURST_INTERVAL_MS} ms"
+    run_loadgen burst chat "${COMMON[@]}" --server-pid "$BENCH_SERVER_PID" --prefix u \
+        --connections "$BURST_MEMBERS" --senders "$BURST_SENDERS" --burst "$BURST_SIZE" \
+        --burst-interval-ms "$BURST_INTERVAL_MS" --duration "$BURST_DURATION" --text-len "$TEXT_LEN"
+fi
+
+MARIADB_VERSION=""
+if [[ "$SKIP" != *" mariadb "* ]]; then
+    bench_mariadb_create
+    MARIADB_VERSION="$BENCH_MARIADB_VERSION"
+    bench_start_instance mariadb APP_AUTH__BCRYPT_COST="$BCRYPT_COST" APP_DATABASE__URL="$BENCH_MARIADB_URL"
+    bench_wait_idle
+    bench_log "send -> chat_ack on MariaDB: $ACK_MEMBERS members x $ACK_RATE msg/s"
+    with_server_pids "$BENCH_INSTANCE_PID" -- run_loadgen ack-mariadb chat --url "$BENCH_INSTANCE_URL" \
+        --concurrency 4 --server-pid "$BENCH_INSTANCE_PID" --prefix m --connections "$ACK_MEMBERS" \
+        --senders "$ACK_SENDERS" --rate "$ACK_RATE" --duration "$ACK_DURATION" --text-len "$TEXT_LEN"
+    bench_stop_pid "$BENCH_INSTANCE_PID"
+    bench_mariadb_drop
+fi
+
+if [[ "$SKIP" != *" room "* ]]; then
+    for size in $ROOM_SIZES; do
+        # A fresh server each time: the memory is measured from its baseline.
+        bench_start_instance "room-$size" APP_AUTH__BCRYPT_COST="$BCRYPT_COST"
+        bench_wait_idle
+        bench_log "room: $size members join one room (fresh server, pid $BENCH_INSTANCE_PID)"
+        with_server_pids "$BENCH_INSTANCE_PID" -- run_loadgen "room-$size" room --url "$BENCH_INSTANCE_URL" \
+            --concurrency 4 --prefix "j$size" --connections "$size" --server-pid "$BENCH_INSTANCE_PID"
+        bench_stop_pid "$BENCH_INSTANCE_PID"
+    done
+fi
+
 cat >"$BENCH_TMP/meta.json" <<JSON
 {
   "members": $MEMBERS,
@@ -315,7 +467,21 @@ cat >"$BENCH_TMP/meta.json" <<JSON
   "server_nofile_limit": "$SERVER_NOFILE",
   "cpu_busy_before_pct": ${CPU_BUSY_BEFORE:-0},
   "redis_path": $REDIS_META,
-  "note": "loadgen and the server share the machine; the bare loop runs inside loadgen"
+  "cpu_points": "$CPU_POINTS",
+  "cpu_senders": $CPU_SENDERS,
+  "cpu_duration_s": $CPU_DURATION,
+  "room_sizes": "$ROOM_SIZES",
+  "sat_members": $SAT_MEMBERS,
+  "sat_rates": "$SAT_RATES",
+  "sat_duration_s": $SAT_DURATION,
+  "sat_p99_bound_ms": $SAT_P99_MS,
+  "ack_members": $ACK_MEMBERS,
+  "ack_senders": $ACK_SENDERS,
+  "ack_rate": $ACK_RATE,
+  "mariadb_version": "$MARIADB_VERSION",
+  "burst": {"members": $BURST_MEMBERS, "senders": $BURST_SENDERS, "size": $BURST_SIZE, "interval_ms": $BURST_INTERVAL_MS, "duration_s": $BURST_DURATION},
+  "skipped": "$(echo $SKIP)",
+  "note": "loadgen and the server share the machine; the fan-out part's bare loop runs inside loadgen, the cpu and saturation parts' in its own process (bare-server)"
 }
 JSON
 bench_summarize realtime

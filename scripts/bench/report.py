@@ -246,6 +246,9 @@ def cmd_render(args) -> None:
             print(f"[bench] skipping {path}: {e}", file=sys.stderr)
             continue
         name = data.get("name", path.stem)
+        if name != path.stem:
+            # A reference copy (e.g. realtime-before-core.json), read by its section.
+            continue
         mod = load_section(name)
         sections.append((getattr(mod, "ORDER", 100), name, data, mod))
     sections.sort(key=lambda s: (s[0], s[1]))

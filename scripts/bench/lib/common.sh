@@ -16,6 +16,12 @@
 #                              and BENCH_INSTANCE_PID; any still running are stopped (by
 #                              PID) when the scenario exits
 #   bench_stop_pid PID         SIGTERM, up to 5 s, then SIGKILL (one process, by PID)
+#   bench_track_pid PID        a process started by the scenario itself, stopped (by PID)
+#                              with the others when the scenario exits
+#   bench_mariadb_create       creates a per-run MariaDB database luojia_bench_<random>
+#                              (BENCH_MYSQL_HOST/PORT/USER, default 127.0.0.1:3306 root, no
+#                              password); sets BENCH_MARIADB_URL, BENCH_MARIADB_VERSION; the
+#                              database is dropped by bench_mariadb_drop or at exit
 
 BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 BENCH_DIR="$BENCH_ROOT/scripts/bench"
@@ -24,6 +30,7 @@ BENCH_TMP=""
 BENCH_SERVER_PID=""
 BENCH_URL=""
 BENCH_LAUNCHED_PIDS=()
+BENCH_MARIADB_DB=""
 
 bench_log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 bench_die() { bench_log "ERROR: $*"; exit 1; }
@@ -122,6 +129,7 @@ bench_cleanup() {
     for pid in "${BENCH_LAUNCHED_PIDS[@]}"; do
         bench_stop_pid "$pid"
     done
+    bench_mariadb_drop || true
     if [[ -n "$BENCH_TMP" && -d "$BENCH_TMP" ]]; then
         if [[ $rc -ne 0 || "${BENCH_KEEP_TMP:-0}" == 1 ]]; then
             bench_log "kept $BENCH_TMP (server log: $BENCH_TMP/server.log)"
@@ -289,4 +297,35 @@ bench_start_instance() {
     bench_launch "instance $name" "$BENCH_TMP/$name" "$BENCH_TMP/$name.log" "$@"
     BENCH_INSTANCE_URL="$BENCH_LAUNCHED_URL"
     BENCH_INSTANCE_PID="$BENCH_LAUNCHED_PID"
+}
+
+# bench_track_pid PID: stop this process (by PID) when the scenario exits.
+bench_track_pid() {
+    BENCH_LAUNCHED_PIDS+=("$1")
+}
+
+# --- MariaDB ---------------------------------------------------------------------------
+
+BENCH_MYSQL_HOST="${BENCH_MYSQL_HOST:-127.0.0.1}"
+BENCH_MYSQL_PORT="${BENCH_MYSQL_PORT:-3306}"
+BENCH_MYSQL_USER="${BENCH_MYSQL_USER:-root}"
+
+bench_mysql() {
+    mysql -h"$BENCH_MYSQL_HOST" -P"$BENCH_MYSQL_PORT" -u"$BENCH_MYSQL_USER" --batch --skip-column-names "$@"
+}
+
+bench_mariadb_create() {
+    command -v mysql >/dev/null 2>&1 || bench_die "the mysql client is required for MariaDB"
+    BENCH_MARIADB_VERSION="$(bench_mysql -e 'SELECT VERSION()')" ||
+        bench_die "MariaDB at $BENCH_MYSQL_HOST:$BENCH_MYSQL_PORT does not answer"
+    BENCH_MARIADB_DB="luojia_bench_$(python3 -c 'import secrets; print(secrets.token_hex(4))')"
+    bench_mysql -e "CREATE DATABASE \`$BENCH_MARIADB_DB\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+    BENCH_MARIADB_URL="mysql://$BENCH_MYSQL_USER@$BENCH_MYSQL_HOST:$BENCH_MYSQL_PORT/$BENCH_MARIADB_DB"
+    bench_log "created MariaDB database $BENCH_MARIADB_DB ($BENCH_MARIADB_VERSION)"
+}
+
+bench_mariadb_drop() {
+    [[ -n "$BENCH_MARIADB_DB" ]] || return 0
+    bench_mysql -e "DROP DATABASE IF EXISTS \`$BENCH_MARIADB_DB\`" && bench_log "dropped MariaDB database $BENCH_MARIADB_DB"
+    BENCH_MARIADB_DB=""
 }

@@ -1,0 +1,99 @@
+//! Server memory per idle authenticated connection.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, watch};
+
+use crate::cli::IdleArgs;
+use crate::member::{ConnStats, Shared, member_task};
+use crate::rest::register_many;
+use crate::retry::Retry;
+use crate::stats::vm_rss_kib;
+use crate::ws::connect;
+
+pub(crate) async fn cmd_idle(args: IdleArgs) -> Result<Value> {
+    let n_users = args
+        .users
+        .unwrap_or(args.connections)
+        .clamp(1, args.connections.max(1));
+    let retry = Retry::new(args.common.max_attempts);
+    let users = register_many(&args.common, n_users, &retry).await?;
+    tokio::time::sleep(Duration::from_secs_f64(args.settle)).await;
+    let before = vm_rss_kib(args.server_pid)?;
+    let (stop, stop_rx) = watch::channel(false);
+    let started = Instant::now();
+    let url = args.common.url.clone();
+    let results: Vec<Result<tokio::task::JoinHandle<Result<ConnStats>>>> =
+        futures_util::stream::iter(
+            (0..args.connections).map(|i| users[i % users.len()].token.clone()),
+        )
+        .map(|token| {
+            let url = url.clone();
+            let stop_rx = stop_rx.clone();
+            let retry = &retry;
+            async move {
+                let ws = retry.run("connect", |_| connect(&url, &token)).await?;
+                let (sink, stream) = ws.split();
+                let (_tx, rx) = mpsc::unbounded_channel();
+                Ok(tokio::spawn(member_task(
+                    sink,
+                    stream,
+                    rx,
+                    Shared::new(false),
+                    stop_rx,
+                )))
+            }
+        })
+        .buffer_unordered(args.common.concurrency.max(1) * 4)
+        .collect()
+        .await;
+    let mut tasks = Vec::new();
+    let mut failed = 0u64;
+    let mut first_failure = None;
+    for r in results {
+        match r {
+            Ok(t) => tasks.push(t),
+            Err(e) => {
+                failed += 1;
+                if first_failure.is_none() {
+                    first_failure = Some(format!("{e:#}"));
+                }
+            }
+        }
+    }
+    let open_s = started.elapsed().as_secs_f64();
+    eprintln!(
+        "[loadgen] idle: {} connections open ({failed} failed) in {open_s:.1} s",
+        tasks.len()
+    );
+    tokio::time::sleep(Duration::from_secs_f64(args.settle)).await;
+    let after = vm_rss_kib(args.server_pid)?;
+    let open = tasks.len() as u64;
+    let mut closed_early = 0u64;
+    let _ = stop.send(true);
+    for t in tasks {
+        if let Ok(Ok(s)) = t.await
+            && s.closed.is_some()
+        {
+            closed_early += 1;
+        }
+    }
+    let mut out = json!({
+        "mode": "idle",
+        "connections_requested": args.connections,
+        "connections_open": open,
+        "connect_failures": failed,
+        "first_failure": first_failure,
+        "closed_early": closed_early,
+        "users": n_users,
+        "open_s": open_s,
+        "server_rss_before_kib": before,
+        "server_rss_after_kib": after,
+        "kib_per_connection": if open > 0 { after.saturating_sub(before) as f64 / open as f64 } else { 0.0 },
+    });
+    retry.report(&mut out);
+    Ok(out)
+}
