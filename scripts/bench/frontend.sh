@@ -6,12 +6,16 @@
 #   - Lighthouse (npm `lighthouse`, driving Debian's Chromium through CHROME_PATH) of home,
 #     browse, a movie page, login, the player and my history (the last two signed in),
 #     served by `luojia serve` from frontend/dist with one small ingested movie.
+#   - Click "play" on the movie page → first video frame on screen, in Chromium on loopback,
+#     signed in, each run a new user and a new browser context (lib/first-frame.mjs).
 # Writes docs/bench/frontend.json (rendered by scripts/bench/sections/frontend.py).
 #
 # Knobs (environment):
 #   BENCH_LIGHTHOUSE_DIR=/var/tmp/luojia-lighthouse  where lighthouse is installed (npm) if missing
 #   BENCH_LIGHTHOUSE_VERSION=12.8.2                 (13.x needs Node 22)
 #   CHROME_PATH=/usr/bin/chromium
+#   BENCH_FIRST_FRAME_RUNS=7                        runs of each first-frame variant
+#   BENCH_SERVER_BUILD=release                      how LUOJIA_BIN was built, for the report
 set -euo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -68,12 +72,16 @@ bench_log "lighthouse: 6 pages"
 node "$BENCH_DIR/lib/lighthouse.mjs" "$BENCH_URL" "$TOKENS" "$MOVIE_ID" "$LH_DIR/node_modules/.bin/lighthouse" \
     >>"$BENCH_TMP/runs.jsonl"
 
+bench_log "click play → first frame: ${BENCH_FIRST_FRAME_RUNS:-7} runs × 2"
+node "$BENCH_DIR/lib/first-frame.mjs" "$BENCH_URL" "$MOVIE_ID" "${BENCH_FIRST_FRAME_RUNS:-7}" >>"$BENCH_TMP/runs.jsonl"
+
 cat >"$BENCH_TMP/meta.json" <<EOF2
 {
   "node": "$(node --version)",
   "chromium": "$("$CHROME_PATH" --version 2>/dev/null | head -n 1)",
   "lighthouse": "$LH_VERSION",
   "lighthouse_throttling": "default mobile preset (simulated slow 4G, 4x CPU slowdown)",
+  "server_build": "${BENCH_SERVER_BUILD:-release}",
   "cpu_busy_before_pct": ${BENCH_CPU_BUSY_BEFORE:-null}
 }
 EOF2
