@@ -333,12 +333,12 @@ async fn idle_connections_close_at_the_timeout() {
     .await
     .expect("sqlite");
     let u = app.register("idle").await;
-    let started = Instant::now();
     let mut ws = app.ws(&u.access).await;
+    // The idle deadline started before the welcome arrived; the next ping tick (which
+    // used to be when idleness was noticed) is 5 s away.
+    let started = Instant::now();
     assert_eq!(ws.closed().await, 1000);
     let took = started.elapsed();
-    assert!(
-        took >= Duration::from_millis(900) && took < Duration::from_millis(2500),
-        "closed after {took:?}"
-    );
+    assert!(took < Duration::from_millis(3000), "closed after {took:?}");
+    assert!(took >= Duration::from_millis(500), "closed after {took:?}");
 }
