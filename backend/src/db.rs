@@ -72,6 +72,14 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
 /// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes fails at once
 /// with "database is locked" when another writer got in between, whereas an immediate
 /// one waits (up to the busy timeout) for its turn. Other databases ignore the mode.
+/// The statement broke a unique index (a duplicate row, often a lost race).
+pub fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
 pub async fn begin_write(
     db: &sea_orm::DatabaseConnection,
 ) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {

@@ -247,8 +247,8 @@ impl ResponseError for AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(e: sea_orm::DbErr) -> Self {
-        use sea_orm::{DbErr, RuntimeErr, SqlErr};
-        if let Some(SqlErr::UniqueConstraintViolation(_)) = e.sql_err() {
+        use sea_orm::{DbErr, RuntimeErr};
+        if crate::db::is_unique_violation(&e) {
             return AppError::new(ErrorCode::Conflict, "already exists");
         }
         let unreachable = matches!(

@@ -74,12 +74,7 @@ pub async fn insert_user(
     match row.insert(db).await {
         Ok(u) => Ok(u),
         // Lost a race with another registration: say which field collided.
-        Err(e)
-            if matches!(
-                e.sql_err(),
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-            ) =>
-        {
+        Err(e) if crate::db::is_unique_violation(&e) => {
             taken(db, username, email).await?;
             Err(AppError::new(ErrorCode::Conflict, "account already exists"))
         }

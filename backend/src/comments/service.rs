@@ -13,7 +13,7 @@ use chrono::{SubsecRound, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::domain::{self, Cursor, Listing};
@@ -354,7 +354,7 @@ pub async fn like(db: &DatabaseConnection, user: &AuthUser, id: i64) -> AppResul
                 like_count: count,
             })
         }
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+        Err(e) if crate::db::is_unique_violation(&e) => {
             // Already liked: nothing changes.
             txn.rollback().await?;
             Ok(LikeResponse {

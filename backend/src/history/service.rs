@@ -208,11 +208,7 @@ pub async fn watchlist_add(state: &AppState, user_id: i64, movie_id: i64) -> App
     .await;
     match added {
         // Already there: adding is idempotent.
-        Err(e)
-            if matches!(
-                e.sql_err(),
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-            ) => {}
+        Err(e) if crate::db::is_unique_violation(&e) => {}
         other => {
             other?;
         }

@@ -166,13 +166,12 @@ pub async fn playback(
     let room = rooms::find_room(db, room_id).await?;
     may_control(state, &room, user_id).await?;
     if let PlaybackAction::ChangeMovie { movie_id } = &action {
-        let ok = movie::Entity::find_by_id(*movie_id)
-            .one(db)
-            .await?
-            .is_some_and(|m| m.status == "ready");
-        if !ok {
-            return Err(AppError::validation("movie_id", "no such movie"));
-        }
+        crate::movies::service::find_ready(db, *movie_id)
+            .await
+            .map_err(|e| match e.code {
+                ErrorCode::NotFound => AppError::validation("movie_id", "no such movie"),
+                _ => e,
+            })?;
     }
     if action == PlaybackAction::Play && !state.realtime.not_ready(room_id).await.is_empty() {
         let ticket = GateTicket {

@@ -31,6 +31,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, 
 use tokio::sync::{mpsc, oneshot};
 
 use super::service::{Stored, chat_message, display_names};
+use crate::db::is_unique_violation;
 use crate::entities::{room, room_message};
 use crate::error::{AppError, AppResult};
 use crate::realtime::Realtime;
@@ -151,9 +152,10 @@ async fn writer(inner: Arc<Inner>, room_id: i64, mut rx: mpsc::UnboundedReceiver
 async fn commit_group(inner: &Inner, room_id: i64, jobs: Vec<ChatJob>) {
     let results = match store_group(&inner.db, room_id, &jobs).await {
         Ok(r) => r,
-        Err(e) if jobs.len() > 1 && is_unique_violation(&e) => {
+        Err(e) if is_unique_violation(&e) => {
             // A client id raced in on another instance: store one by one, so only the
-            // duplicate is answered with the original and the others are not held up.
+            // duplicate is answered with the original (now visible) and the others are
+            // not held up.
             let mut out = Vec::with_capacity(jobs.len());
             for job in &jobs {
                 out.push(
@@ -165,11 +167,6 @@ async fn commit_group(inner: &Inner, room_id: i64, jobs: Vec<ChatJob>) {
             }
             out
         }
-        Err(e) if is_unique_violation(&e) => match store_group(&inner.db, room_id, &jobs).await {
-            // The lone job's duplicate is visible now: the second try answers with it.
-            Ok(r) => r,
-            Err(e) => vec![Err(e.into())],
-        },
         Err(e) => {
             // The cause is logged once (with the first answer); the others say the same.
             let first = AppError::from(e);
@@ -202,13 +199,6 @@ async fn commit_group(inner: &Inner, room_id: i64, jobs: Vec<ChatJob>) {
 
 fn lost() -> AppError {
     AppError::internal(anyhow::anyhow!("lost message"))
-}
-
-fn is_unique_violation(e: &DbErr) -> bool {
-    matches!(
-        e.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
 }
 
 /// One transaction for the group: duplicates answered with their originals, the rest
