@@ -90,3 +90,33 @@ pub async fn begin_write(
     })
     .await
 }
+
+/// Declares a concept stored as its snake_case name in a `VARCHAR(16)` column, the same
+/// on every database (a sea-orm string enum), and typed in the API (serde snake_case,
+/// an `enum` in the OpenAPI document). More derives (`Default`, `Ord`) go on top as
+/// usual.
+macro_rules! stored_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($body:tt)* }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            serde::Serialize,
+            serde::Deserialize,
+            utoipa::ToSchema,
+            sea_orm::EnumIter,
+            sea_orm::DeriveActiveEnum,
+        )]
+        #[serde(rename_all = "snake_case")]
+        #[sea_orm(
+            rs_type = "String",
+            db_type = "String(sea_orm::sea_query::StringLen::N(16))",
+            rename_all = "snake_case"
+        )]
+        $vis enum $name { $($body)* }
+    };
+}
+pub(crate) use stored_enum;

@@ -24,6 +24,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Settings;
 use crate::entities::{media_asset, movie};
+use crate::movies::domain::AssetKind;
 use crate::movies::dto::{CreateMovieRequest, MovieStatus, UpdateMovieRequest};
 use crate::movies::service as catalog;
 
@@ -153,7 +154,7 @@ async fn set_status(
     movie::Entity::update_many()
         .col_expr(
             movie::Column::Status,
-            sea_orm::sea_query::Expr::value(status.as_str()),
+            sea_orm::sea_query::Expr::value(status),
         )
         .col_expr(
             movie::Column::StatusDetail,
@@ -204,7 +205,7 @@ pub async fn ingest(
     let existing = find_existing(db, &job, &title).await?;
     if let Some(m) = &existing
         && !job.force
-        && m.status == MovieStatus::Ready.as_str()
+        && m.status == MovieStatus::Ready
         && m.source_fingerprint.as_deref() == Some(print.as_str())
     {
         return Ok(IngestOutcome::Unchanged(m.id));
@@ -348,15 +349,15 @@ async fn publish(
         .exec(&txn)
         .await?;
     let mut assets: Vec<media_asset::ActiveModel> = Vec::new();
-    let asset = |kind: &str, path: String| media_asset::ActiveModel {
+    let asset = |kind: AssetKind, path: String| media_asset::ActiveModel {
         movie_id: Set(id),
-        kind: Set(kind.to_owned()),
+        kind: Set(kind),
         path: Set(path),
         created_at: Set(now),
         ..Default::default()
     };
     for r in &out.renditions {
-        let mut a = asset("rendition", format!("{}/index.m3u8", r.name));
+        let mut a = asset(AssetKind::Rendition, format!("{}/index.m3u8", r.name));
         a.name = Set(Some(r.name.clone()));
         a.width = Set(Some(r.width as i32));
         a.height = Set(Some(r.height as i32));
@@ -364,16 +365,16 @@ async fn publish(
         assets.push(a);
     }
     for s in &out.subtitles {
-        let mut a = asset("subtitle", rel(&s.path));
+        let mut a = asset(AssetKind::Subtitle, rel(&s.path));
         a.name = Set(Some(s.label.clone()));
         a.lang = Set(Some(s.lang.clone()));
         assets.push(a);
     }
-    assets.push(asset("master", rel(&out.master_playlist)));
-    assets.push(asset("sprite", rel(&out.sprite)));
-    assets.push(asset("thumbnails", rel(&out.sprite_vtt)));
-    assets.push(asset("poster", "poster.jpg".into()));
-    assets.push(asset("preview", "preview.mp4".into()));
+    assets.push(asset(AssetKind::Master, rel(&out.master_playlist)));
+    assets.push(asset(AssetKind::Sprite, rel(&out.sprite)));
+    assets.push(asset(AssetKind::Thumbnails, rel(&out.sprite_vtt)));
+    assets.push(asset(AssetKind::Poster, "poster.jpg".into()));
+    assets.push(asset(AssetKind::Preview, "preview.mp4".into()));
     for a in assets {
         a.insert(&txn).await?;
     }
@@ -385,7 +386,7 @@ async fn publish(
     row.duration_ms = Set(Some((out.probe.duration_secs * 1000.0).round() as i64));
     row.poster_path = Set(Some("poster.jpg".into()));
     row.preview_path = Set(Some("preview.mp4".into()));
-    row.status = Set(MovieStatus::Ready.as_str().to_owned());
+    row.status = Set(MovieStatus::Ready);
     row.status_detail = Set(None);
     row.source_fingerprint = Set(Some(print.to_owned()));
     row.updated_at = Set(now);

@@ -3,34 +3,17 @@
 
 use crate::error::{AppError, ErrorCode};
 
-/// What an account may do on the site (not in a room: room roles are the rooms'
-/// business). Stored as its snake_case name in `users.role` on every database.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    serde::Serialize,
-    serde::Deserialize,
-    utoipa::ToSchema,
-    sea_orm::EnumIter,
-    sea_orm::DeriveActiveEnum,
-)]
-#[serde(rename_all = "snake_case")]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(sea_orm::sea_query::StringLen::N(16))"
-)]
-pub enum UserRole {
-    /// Everyone who registers.
-    #[default]
-    #[sea_orm(string_value = "user")]
-    User,
-    /// Manages the catalog and moderates everything (`luojia user create-admin`).
-    #[sea_orm(string_value = "admin")]
-    Admin,
+crate::db::stored_enum! {
+    /// What an account may do on the site (not in a room: room roles are the rooms'
+    /// business). Stored as its snake_case name in `users.role` on every database.
+    #[derive(Default)]
+    pub enum UserRole {
+        /// Everyone who registers.
+        #[default]
+        User,
+        /// Manages the catalog and moderates everything (`luojia user create-admin`).
+        Admin,
+    }
 }
 
 /// Login name: 3 to 32 of `a-z 0-9 _`, stored lower-case (so `Alice` and `alice` are one).

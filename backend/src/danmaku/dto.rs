@@ -4,37 +4,19 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-/// How a danmaku moves over the video. Stored as its name in `danmaku.mode` (a sea-orm
-/// string enum: the same on every database).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    sea_orm::EnumIter,
-    sea_orm::DeriveActiveEnum,
-)]
-#[serde(rename_all = "snake_case")]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(sea_orm::sea_query::StringLen::N(16))"
-)]
-pub enum DanmakuMode {
-    /// Flies across the screen right to left.
-    #[default]
-    #[sea_orm(string_value = "scroll")]
-    Scroll,
-    /// Pinned at the top.
-    #[sea_orm(string_value = "top")]
-    Top,
-    /// Pinned at the bottom.
-    #[sea_orm(string_value = "bottom")]
-    Bottom,
+crate::db::stored_enum! {
+    /// How a danmaku moves over the video. Stored as its name in `danmaku.mode` (a sea-orm
+    /// string enum: the same on every database).
+    #[derive(Default)]
+    pub enum DanmakuMode {
+        /// Flies across the screen right to left.
+        #[default]
+        Scroll,
+        /// Pinned at the top.
+        Top,
+        /// Pinned at the bottom.
+        Bottom,
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]

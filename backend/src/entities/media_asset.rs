@@ -7,8 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub movie_id: i64,
-    /// `rendition`, `subtitle`, `sprite`, `thumbnails`, `preview`, `poster`.
-    pub kind: String,
+    pub kind: crate::movies::domain::AssetKind,
     pub path: String,
     /// Rendition name (`720p`) or subtitle label (`简体中文`).
     pub name: Option<String>,

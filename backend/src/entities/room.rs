@@ -6,11 +6,9 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub name: String,
-    /// `public`, `unlisted` or `private`.
-    pub visibility: String,
+    pub visibility: crate::rooms::domain::Visibility,
     pub capacity: Option<i32>,
-    /// `host` or `everyone`.
-    pub control_mode: String,
+    pub control_mode: crate::rooms::domain::ControlMode,
     pub owner_id: i64,
     pub invite_code: String,
     pub movie_id: Option<i64>,

@@ -7,8 +7,7 @@ pub struct Model {
     pub room_id: i64,
     #[sea_orm(primary_key, auto_increment = false)]
     pub user_id: i64,
-    /// `owner`, `moderator` or `member`.
-    pub role: String,
+    pub role: crate::rooms::domain::RoomRole,
     pub muted_until: Option<DateTimeUtc>,
     pub last_read_seq: i64,
     pub joined_at: DateTimeUtc,

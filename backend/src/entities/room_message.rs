@@ -9,8 +9,7 @@ pub struct Model {
     pub seq: i64,
     pub sender_id: Option<i64>,
     pub client_id: Option<String>,
-    /// `text` or `system`.
-    pub kind: String,
+    pub kind: crate::rooms::domain::MessageKind,
     pub body: String,
     /// The sender's playback position when sending.
     pub position_ms: Option<i64>,

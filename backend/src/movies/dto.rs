@@ -18,34 +18,7 @@ pub enum MovieSort {
     Title,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum MovieStatus {
-    /// Being transcoded; not visible to users.
-    Processing,
-    /// Playable.
-    Ready,
-    /// Ingest failed; see `status_detail`.
-    Failed,
-}
-
-impl MovieStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Processing => "processing",
-            Self::Ready => "ready",
-            Self::Failed => "failed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "ready" => Self::Ready,
-            "failed" => Self::Failed,
-            _ => Self::Processing,
-        }
-    }
-}
+pub use super::domain::MovieStatus;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -10,7 +10,7 @@ use sea_orm::{
     Order, QueryFilter, QueryOrder, QuerySelect, Set, Value,
 };
 
-use super::domain::{self, Cursor, like_pattern};
+use super::domain::{self, AssetKind, Cursor, like_pattern};
 use super::dto::*;
 use crate::auth::AuthUser;
 use crate::entities::{genre, media_asset, movie, movie_genre, movie_tag};
@@ -99,10 +99,10 @@ pub async fn list(
     let limit = crate::paging::limit(q.limit, DEFAULT_LIMIT)?;
     let mut select = movie::Entity::find();
     match (q.status, admin) {
-        (Some(s), true) => select = select.filter(movie::Column::Status.eq(s.as_str())),
+        (Some(s), true) => select = select.filter(movie::Column::Status.eq(s)),
         (None, true) => {}
         (Some(MovieStatus::Ready) | None, false) => {
-            select = select.filter(movie::Column::Status.eq(MovieStatus::Ready.as_str()));
+            select = select.filter(movie::Column::Status.eq(MovieStatus::Ready));
         }
         (Some(_), false) => {
             return Err(AppError::forbidden(
@@ -243,7 +243,7 @@ fn summary(m: &movie::Model, genres: Vec<String>, tags: Vec<String>) -> MovieSum
         rating_avg: m.rating_avg,
         rating_count: m.rating_count,
         view_count: m.view_count,
-        status: MovieStatus::parse(&m.status),
+        status: m.status,
     }
 }
 
@@ -269,7 +269,7 @@ pub async fn summaries_of(
 /// rooms act on.
 pub async fn find_ready(db: &impl ConnectionTrait, id: i64) -> AppResult<movie::Model> {
     movie::Entity::find_by_id(id)
-        .filter(movie::Column::Status.eq(MovieStatus::Ready.as_str()))
+        .filter(movie::Column::Status.eq(MovieStatus::Ready))
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("movie"))
@@ -285,7 +285,7 @@ pub async fn find_visible(
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::not_found("movie"))?;
-    if m.status != MovieStatus::Ready.as_str() && !caller.is_some_and(AuthUser::is_admin) {
+    if m.status != MovieStatus::Ready && !caller.is_some_and(AuthUser::is_admin) {
         return Err(AppError::not_found("movie"));
     }
     Ok(m)
@@ -294,7 +294,7 @@ pub async fn find_visible(
 async fn subtitles(db: &impl ConnectionTrait, movie_id: i64) -> AppResult<Vec<media_asset::Model>> {
     Ok(media_asset::Entity::find()
         .filter(media_asset::Column::MovieId.eq(movie_id))
-        .filter(media_asset::Column::Kind.eq("subtitle"))
+        .filter(media_asset::Column::Kind.eq(AssetKind::Subtitle))
         .order_by_asc(media_asset::Column::Id)
         .all(db)
         .await?)
@@ -323,7 +323,7 @@ pub async fn detail_of(db: &impl ConnectionTrait, m: movie::Model) -> AppResult<
     let (mut genres, mut tags) = labels(db, &[m.id]).await?;
     let renditions = media_asset::Entity::find()
         .filter(media_asset::Column::MovieId.eq(m.id))
-        .filter(media_asset::Column::Kind.eq("rendition"))
+        .filter(media_asset::Column::Kind.eq(AssetKind::Rendition))
         .order_by_asc(media_asset::Column::Height)
         .all(db)
         .await?
@@ -446,7 +446,7 @@ pub async fn create(db: &DatabaseConnection, req: CreateMovieRequest) -> AppResu
         director: Set(director),
         cast_members: Set(serde_json::to_string(&cast).unwrap_or_else(|_| "[]".into())),
         duration_ms: Set(req.duration_ms),
-        status: Set(MovieStatus::Processing.as_str().to_owned()),
+        status: Set(MovieStatus::Processing),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -529,7 +529,7 @@ pub async fn delete_rows(db: &impl ConnectionTrait, id: i64) -> AppResult<()> {
 
 pub async fn playback(state: &AppState, user: &AuthUser, id: i64) -> AppResult<PlaybackGrant> {
     let m = find_visible(state, Some(user), id).await?;
-    if m.status != MovieStatus::Ready.as_str() {
+    if m.status != MovieStatus::Ready {
         return Err(AppError::new(
             ErrorCode::Conflict,
             "this movie is not ready to play yet",

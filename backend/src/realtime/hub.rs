@@ -36,6 +36,7 @@ use super::fanout::{FanoutStats, WorkerHandle, WorkerMsg};
 use super::outbound::Outbox;
 use super::protocol::{MemberPresence, ServerMessage};
 use super::pubsub::{Envelope, PubSub};
+use crate::rooms::domain::{PresenceStatus, RemovalReason, RoomRole};
 
 pub type ConnId = u64;
 
@@ -99,7 +100,7 @@ pub enum HubCmd {
     Status {
         room_id: i64,
         conn_id: ConnId,
-        status: String,
+        status: PresenceStatus,
         /// Whether this connection had joined the room.
         reply: oneshot::Sender<bool>,
     },
@@ -107,7 +108,7 @@ pub enum HubCmd {
     Role {
         room_id: i64,
         user_id: i64,
-        role: String,
+        role: RoomRole,
     },
     /// Online members of the room who are not ready.
     NotReady {
@@ -129,7 +130,7 @@ pub enum HubCmd {
     Remove {
         room_id: i64,
         user_id: Option<i64>,
-        reason: String,
+        reason: RemovalReason,
     },
     Stats {
         reply: oneshot::Sender<HubStats>,
@@ -185,12 +186,12 @@ struct Gate {
 }
 
 impl Room {
-    fn statuses(&self) -> impl Iterator<Item = (i64, &str)> {
+    fn statuses(&self) -> impl Iterator<Item = (i64, PresenceStatus)> {
         self.presence
             .values()
             .chain(self.remote.values())
             .filter(|p| p.online)
-            .map(|p| (p.user_id, p.status.as_str()))
+            .map(|p| (p.user_id, p.status))
     }
 
     fn idle(&self) -> bool {
@@ -348,7 +349,7 @@ impl Hub {
                 self.pubsub.publish(Envelope::Role {
                     room_id,
                     user_id,
-                    role: role.clone(),
+                    role,
                 });
                 self.set_role(room_id, user_id, role);
             }
@@ -386,9 +387,9 @@ impl Hub {
                 self.pubsub.publish(Envelope::Remove {
                     room_id,
                     user_id,
-                    reason: reason.clone(),
+                    reason,
                 });
-                self.remove(room_id, user_id, &reason);
+                self.remove(room_id, user_id, reason);
             }
             HubCmd::Stats { reply } => {
                 let mut s = self.stats.clone();
@@ -462,7 +463,7 @@ impl Hub {
     }
 
     /// A connection's player status; false when it has not joined the room.
-    fn status(&mut self, room_id: i64, conn_id: ConnId, status: String) -> bool {
+    fn status(&mut self, room_id: i64, conn_id: ConnId, status: PresenceStatus) -> bool {
         let Some(room) = self.rooms.get_mut(&room_id) else {
             return false;
         };
@@ -480,7 +481,7 @@ impl Hub {
         true
     }
 
-    fn set_role(&mut self, room_id: i64, user_id: i64, role: String) {
+    fn set_role(&mut self, room_id: i64, user_id: i64, role: RoomRole) {
         let Some(room) = self.rooms.get_mut(&room_id) else {
             return;
         };
@@ -510,7 +511,7 @@ impl Hub {
                 room_id,
                 user_id,
                 reason,
-            } => self.remove(room_id, user_id, &reason),
+            } => self.remove(room_id, user_id, reason),
             Envelope::Role {
                 room_id,
                 user_id,
@@ -541,16 +542,11 @@ impl Hub {
         self.check_gate(room_id);
     }
 
-    fn remove(&mut self, room_id: i64, user_id: Option<i64>, reason: &str) {
+    fn remove(&mut self, room_id: i64, user_id: Option<i64>, reason: RemovalReason) {
         let Some(room) = self.rooms.get_mut(&room_id) else {
             return;
         };
-        let frame: ByteString = ServerMessage::Removed {
-            room_id,
-            reason: reason.to_owned(),
-        }
-        .to_json()
-        .into();
+        let frame: ByteString = ServerMessage::Removed { room_id, reason }.to_json().into();
         let gone: Vec<ConnId> = room
             .subs
             .iter()
@@ -606,7 +602,7 @@ impl Hub {
         let still_here = room.subs.values().any(|s| s.user_id == sub.user_id);
         if !still_here && let Some(mut p) = room.presence.remove(&sub.user_id) {
             p.online = false;
-            p.status = "offline".to_owned();
+            p.status = PresenceStatus::Offline;
             room.dirty.insert(p.user_id, p);
         }
         if room.subs.is_empty() && !room.dirty.is_empty() {
@@ -788,9 +784,9 @@ mod tests {
         MemberPresence {
             user_id: id,
             name: format!("u{id}"),
-            role: "member".into(),
+            role: RoomRole::Member,
             online: true,
-            status: "ready".into(),
+            status: PresenceStatus::Ready,
         }
     }
 
@@ -838,10 +834,10 @@ mod tests {
         }
     }
 
-    fn join(hub: &mut Hub, room: i64, conn: ConnId, user: i64, status: &str) -> Client {
+    fn join(hub: &mut Hub, room: i64, conn: ConnId, user: i64, status: PresenceStatus) -> Client {
         let (tx, rx) = test_outbox(64);
         let mut p = member(user);
-        p.status = status.into();
+        p.status = status;
         hub.join(
             room,
             ConnHandle {
@@ -869,7 +865,7 @@ mod tests {
     #[test]
     fn chat_is_delivered_in_seq_order_and_gaps_are_released() {
         let (mut hub, _) = hub();
-        let mut c = join(&mut hub, 1, 1, 10, "ready");
+        let mut c = join(&mut hub, 1, 1, 10, PresenceStatus::Ready);
         hub.deliver(1, "s5".into(), Some(5));
         hub.deliver(1, "s7".into(), Some(7));
         hub.deliver(1, "s8".into(), Some(8));
@@ -893,7 +889,7 @@ mod tests {
         let (mut hub, _) = hub();
         let mut clients = Vec::new();
         for u in 0..(ONLINE_LISTED as i64 + 20) {
-            clients.push(join(&mut hub, 1, u as u64, u, "ready"));
+            clients.push(join(&mut hub, 1, u as u64, u, PresenceStatus::Ready));
         }
         let (tx, _rx) = test_outbox(8);
         let listed = hub.join(
@@ -913,8 +909,8 @@ mod tests {
     #[test]
     fn leaving_frees_the_room() {
         let (mut hub, _) = hub();
-        let _a = join(&mut hub, 1, 1, 10, "ready");
-        let _b = join(&mut hub, 1, 2, 11, "ready");
+        let _a = join(&mut hub, 1, 1, 10, PresenceStatus::Ready);
+        let _b = join(&mut hub, 1, 2, 11, PresenceStatus::Ready);
         hub.handle(HubCmd::Leave {
             room_id: 1,
             conn_id: 1,
@@ -927,8 +923,8 @@ mod tests {
     #[test]
     fn a_gate_opens_as_an_event_when_everyone_is_ready() {
         let (mut hub, mut gates) = hub();
-        let mut a = join(&mut hub, 1, 1, 10, "ready");
-        let _b = join(&mut hub, 1, 2, 11, "buffering");
+        let mut a = join(&mut hub, 1, 1, 10, PresenceStatus::Ready);
+        let _b = join(&mut hub, 1, 2, 11, PresenceStatus::Buffering);
         let ticket = GateTicket {
             by: 10,
             req_id: Some("r1".into()),
@@ -949,7 +945,7 @@ mod tests {
         hub.handle(HubCmd::Status {
             room_id: 1,
             conn_id: 2,
-            status: "ready".into(),
+            status: PresenceStatus::Ready,
             reply,
         });
         let opened = gates.try_recv().expect("gate opened");
@@ -962,7 +958,7 @@ mod tests {
     #[test]
     fn a_cancelled_gate_never_opens() {
         let (mut hub, mut gates) = hub();
-        let mut a = join(&mut hub, 1, 1, 10, "buffering");
+        let mut a = join(&mut hub, 1, 1, 10, PresenceStatus::Buffering);
         hub.handle(HubCmd::Gate {
             room_id: 1,
             deadline: now_ms() + 8_000,
@@ -981,19 +977,19 @@ mod tests {
     #[test]
     fn status_from_a_connection_that_did_not_join_is_refused() {
         let (mut hub, _) = hub();
-        let _a = join(&mut hub, 1, 1, 10, "ready");
-        assert!(hub.status(1, 1, "buffering".into()));
-        assert!(!hub.status(1, 2, "buffering".into()));
-        assert!(!hub.status(2, 1, "buffering".into()));
+        let _a = join(&mut hub, 1, 1, 10, PresenceStatus::Ready);
+        assert!(hub.status(1, 1, PresenceStatus::Buffering));
+        assert!(!hub.status(1, 2, PresenceStatus::Buffering));
+        assert!(!hub.status(2, 1, PresenceStatus::Buffering));
     }
 
     #[test]
     fn role_changes_are_announced() {
         let (mut hub, _) = hub();
-        let _a = join(&mut hub, 1, 1, 10, "ready");
+        let _a = join(&mut hub, 1, 1, 10, PresenceStatus::Ready);
         hub.rooms.get_mut(&1).expect("room").dirty.clear();
-        hub.set_role(1, 10, "moderator".into());
+        hub.set_role(1, 10, RoomRole::Moderator);
         let dirty = &hub.rooms[&1].dirty;
-        assert_eq!(dirty[&10].role, "moderator");
+        assert_eq!(dirty[&10].role, RoomRole::Moderator);
     }
 }

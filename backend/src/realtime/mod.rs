@@ -128,12 +128,17 @@ impl Realtime {
     }
 
     /// A connection's player status; false when the connection has not joined the room.
-    pub async fn set_status(&self, room_id: i64, conn_id: ConnId, status: &str) -> bool {
+    pub async fn set_status(
+        &self,
+        room_id: i64,
+        conn_id: ConnId,
+        status: crate::rooms::domain::PresenceStatus,
+    ) -> bool {
         let (reply, rx) = oneshot::channel();
         self.cmd(HubCmd::Status {
             room_id,
             conn_id,
-            status: status.to_owned(),
+            status,
             reply,
         })
         .await;
@@ -183,21 +188,26 @@ impl Realtime {
     }
 
     /// End subscriptions to a room: one user's (kick, ban, leave) or everyone's (deleted).
-    pub async fn remove(&self, room_id: i64, user_id: Option<i64>, reason: &str) {
+    pub async fn remove(
+        &self,
+        room_id: i64,
+        user_id: Option<i64>,
+        reason: crate::rooms::domain::RemovalReason,
+    ) {
         self.cmd(HubCmd::Remove {
             room_id,
             user_id,
-            reason: reason.to_owned(),
+            reason,
         })
         .await;
     }
 
     /// A member's role changed: their presence says so to the room, on every instance.
-    pub async fn set_role(&self, room_id: i64, user_id: i64, role: &str) {
+    pub async fn set_role(&self, room_id: i64, user_id: i64, role: crate::rooms::domain::RoomRole) {
         self.cmd(HubCmd::Role {
             room_id,
             user_id,
-            role: role.to_owned(),
+            role,
         })
         .await;
     }

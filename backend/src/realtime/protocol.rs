@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::sync::PlaybackState;
+use crate::rooms::domain::{MessageKind, PresenceStatus, RemovalReason, RoomRole};
 
 /// What a client may send.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -91,6 +92,15 @@ pub enum PlayerStatus {
     Buffering,
 }
 
+impl From<PlayerStatus> for PresenceStatus {
+    fn from(s: PlayerStatus) -> Self {
+        match s {
+            PlayerStatus::Ready => Self::Ready,
+            PlayerStatus::Buffering => Self::Buffering,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct ChatMessage {
     pub room_id: i64,
@@ -99,8 +109,7 @@ pub struct ChatMessage {
     pub sender_id: Option<i64>,
     pub sender_name: Option<String>,
     pub client_id: Option<String>,
-    /// `text` or `system`.
-    pub kind: String,
+    pub kind: MessageKind,
     /// Empty once deleted.
     pub text: String,
     pub position_ms: Option<i64>,
@@ -112,11 +121,9 @@ pub struct ChatMessage {
 pub struct MemberPresence {
     pub user_id: i64,
     pub name: String,
-    /// `owner`, `moderator` or `member`.
-    pub role: String,
+    pub role: RoomRole,
     pub online: bool,
-    /// `ready`, `buffering`, or `joining` until the player reports.
-    pub status: String,
+    pub status: PresenceStatus,
 }
 
 /// What the server sends.
@@ -201,10 +208,10 @@ pub enum ServerMessage {
         room_id: i64,
         members: Vec<MemberPresence>,
     },
-    /// You were removed from the room (`kicked`, `banned`, or the room was deleted).
+    /// You were removed from the room.
     Removed {
         room_id: i64,
-        reason: String,
+        reason: RemovalReason,
     },
     Error {
         /// Stable code: the same values as the REST problems' `code`.

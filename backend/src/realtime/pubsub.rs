@@ -35,13 +35,13 @@ pub enum Envelope {
     Remove {
         room_id: i64,
         user_id: Option<i64>,
-        reason: String,
+        reason: crate::rooms::domain::RemovalReason,
     },
     /// A member's role changed.
     Role {
         room_id: i64,
         user_id: i64,
-        role: String,
+        role: crate::rooms::domain::RoomRole,
     },
     /// A publisher's health check: it must come back on its own subscription.
     Probe,

@@ -303,11 +303,11 @@ impl Conn {
             ClientMessage::PlayerStatus {
                 room_id, status, ..
             } => {
-                let status = match status {
-                    super::protocol::PlayerStatus::Ready => "ready",
-                    super::protocol::PlayerStatus::Buffering => "buffering",
-                };
-                if !self.rt.set_status(room_id, self.handle.id, status).await {
+                if !self
+                    .rt
+                    .set_status(room_id, self.handle.id, status.into())
+                    .await
+                {
                     let e = AppError::new(
                         ErrorCode::NotJoined,
                         "join the room on this connection before reporting the player's status",

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::protocol::PlaybackAction;
+use crate::rooms::domain::PresenceStatus;
 
 pub const MIN_RATE: f64 = 0.5;
 pub const MAX_RATE: f64 = 2.0;
@@ -50,56 +51,10 @@ impl PlaybackState {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ControlMode {
-    /// Only the owner and moderators control playback.
-    Host,
-    Everyone,
-}
-
-impl ControlMode {
-    pub fn parse(s: &str) -> Self {
-        if s == "everyone" {
-            Self::Everyone
-        } else {
-            Self::Host
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    Member,
-    Moderator,
-    Owner,
-}
-
-impl Role {
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "owner" => Self::Owner,
-            "moderator" => Self::Moderator,
-            _ => Self::Member,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Owner => "owner",
-            Self::Moderator => "moderator",
-            Self::Member => "member",
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncError {
     Forbidden,
     Invalid(&'static str),
-}
-
-pub fn may_control(mode: ControlMode, role: Role) -> bool {
-    mode == ControlMode::Everyone || role >= Role::Moderator
 }
 
 /// The state after `action`, effective at `now + lead_ms`. `duration_ms` (when known)
@@ -149,10 +104,10 @@ pub fn apply(
 }
 
 /// Whether a requested play may start: the members not ready yet, or none.
-pub fn not_ready<'a>(statuses: impl IntoIterator<Item = (i64, &'a str)>) -> Vec<i64> {
+pub fn not_ready(statuses: impl IntoIterator<Item = (i64, PresenceStatus)>) -> Vec<i64> {
     let mut waiting: Vec<i64> = statuses
         .into_iter()
-        .filter(|(_, s)| *s != "ready")
+        .filter(|(_, s)| *s != PresenceStatus::Ready)
         .map(|(id, _)| id)
         .collect();
     waiting.sort_unstable();
@@ -274,23 +229,11 @@ mod tests {
     }
 
     #[test]
-    fn control_rules() {
-        assert!(!may_control(ControlMode::Host, Role::Member));
-        assert!(may_control(ControlMode::Host, Role::Moderator));
-        assert!(may_control(ControlMode::Host, Role::Owner));
-        assert!(may_control(ControlMode::Everyone, Role::Member));
-    }
-
-    #[test]
     fn gate_lists_members_not_ready() {
-        assert!(not_ready([(1, "ready"), (2, "ready")]).is_empty());
+        use PresenceStatus::*;
+        assert!(not_ready([(1, Ready), (2, Ready)]).is_empty());
         assert_eq!(
-            not_ready([
-                (3, "buffering"),
-                (1, "ready"),
-                (2, "joining"),
-                (3, "buffering")
-            ]),
+            not_ready([(3, Buffering), (1, Ready), (2, Joining), (3, Buffering)]),
             vec![2, 3]
         );
     }

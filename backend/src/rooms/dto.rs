@@ -4,46 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+pub use super::domain::{AssignableRole, ControlMode, RoomRole, Visibility};
 use crate::realtime::protocol::ChatMessage;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Visibility {
-    /// Listed in `GET /rooms`; anyone logged in may join.
-    Public,
-    /// Not listed; joined by invite code (or id).
-    Unlisted,
-    /// Not listed; joined by invite code only; invisible to non-members.
-    Private,
-}
-
-impl Visibility {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Public => "public",
-            Self::Unlisted => "unlisted",
-            Self::Private => "private",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ControlModeDto {
-    /// Only the owner and moderators control playback.
-    Host,
-    /// Every member does.
-    Everyone,
-}
-
-impl ControlModeDto {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Host => "host",
-            Self::Everyone => "everyone",
-        }
-    }
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -51,23 +13,15 @@ pub struct CreateRoomRequest {
     /// 1 to 64 characters.
     #[schema(example = "周五电影夜", min_length = 1, max_length = 64)]
     pub name: String,
-    #[serde(default = "default_visibility")]
+    #[serde(default)]
     pub visibility: Visibility,
     /// 2 to 5000 members; none means no limit.
     #[schema(minimum = 2, maximum = 5000)]
     pub capacity: Option<i32>,
-    #[serde(default = "default_control")]
-    pub control_mode: ControlModeDto,
+    #[serde(default)]
+    pub control_mode: ControlMode,
     /// A ready movie to start with.
     pub movie_id: Option<i64>,
-}
-
-fn default_visibility() -> Visibility {
-    Visibility::Unlisted
-}
-
-fn default_control() -> ControlModeDto {
-    ControlModeDto::Host
 }
 
 /// Fields left out stay as they are.
@@ -82,7 +36,7 @@ pub struct UpdateRoomRequest {
     #[schema(minimum = 2, maximum = 5000)]
     pub capacity: Option<i32>,
     /// Owner only.
-    pub control_mode: Option<ControlModeDto>,
+    pub control_mode: Option<ControlMode>,
     /// Seconds between two messages of one member (0 to 300; 0 turns it off).
     #[schema(minimum = 0, maximum = 300)]
     pub slow_mode_secs: Option<i32>,
@@ -94,7 +48,7 @@ pub struct RoomResponse {
     pub name: String,
     pub visibility: Visibility,
     pub capacity: Option<i32>,
-    pub control_mode: ControlModeDto,
+    pub control_mode: ControlMode,
     pub owner_id: i64,
     pub member_count: i32,
     pub slow_mode_secs: i32,
@@ -104,7 +58,7 @@ pub struct RoomResponse {
     /// Only shown to members.
     pub invite_code: Option<String>,
     /// The caller's role, when a member.
-    pub my_role: Option<String>,
+    pub my_role: Option<RoomRole>,
     pub last_seq: i64,
     pub created_at: DateTime<Utc>,
 }
@@ -144,8 +98,7 @@ pub struct MemberPage {
 pub struct MemberResponse {
     pub user_id: i64,
     pub name: String,
-    /// `owner`, `moderator` or `member`.
-    pub role: String,
+    pub role: RoomRole,
     pub muted_until: Option<DateTime<Utc>>,
     pub joined_at: DateTime<Utc>,
 }
@@ -161,9 +114,7 @@ pub struct MuteRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleRequest {
-    /// `moderator` or `member`.
-    #[schema(pattern = "^(moderator|member)$")]
-    pub role: String,
+    pub role: AssignableRole,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 
+use super::domain::RemovalReason;
 use super::dto::*;
 use super::service;
 use crate::auth::AuthUser;
@@ -98,7 +99,10 @@ pub async fn delete_room(
     id: Id,
 ) -> AppResult<HttpResponse> {
     service::delete(&state.db, *id, me.id).await?;
-    state.realtime.remove(*id, None, "room_deleted").await;
+    state
+        .realtime
+        .remove(*id, None, RemovalReason::RoomDeleted)
+        .await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -148,7 +152,11 @@ pub async fn leave_room(
     id: Id,
 ) -> AppResult<HttpResponse> {
     let deleted = service::leave(&state.db, *id, me.id).await?;
-    let reason = if deleted { "room_deleted" } else { "left" };
+    let reason = if deleted {
+        RemovalReason::RoomDeleted
+    } else {
+        RemovalReason::Left
+    };
     state
         .realtime
         .remove(*id, (!deleted).then_some(me.id), reason)
@@ -183,7 +191,10 @@ pub async fn kick_member(
 ) -> AppResult<HttpResponse> {
     let (room, user) = path.into_inner();
     service::kick(&state.db, room, me.id, user).await?;
-    state.realtime.remove(room, Some(user), "kicked").await;
+    state
+        .realtime
+        .remove(room, Some(user), RemovalReason::Kicked)
+        .await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -198,7 +209,10 @@ pub async fn ban_member(
 ) -> AppResult<HttpResponse> {
     let (room, user) = path.into_inner();
     service::ban(&state.db, room, me.id, user).await?;
-    state.realtime.remove(room, Some(user), "banned").await;
+    state
+        .realtime
+        .remove(room, Some(user), RemovalReason::Banned)
+        .await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -256,8 +270,8 @@ pub async fn set_member_role(
     body: web::Json<RoleRequest>,
 ) -> AppResult<HttpResponse> {
     let (room, user) = path.into_inner();
-    service::set_role(&state.db, room, me.id, user, &body.role).await?;
-    state.realtime.set_role(room, user, &body.role).await;
+    service::set_role(&state.db, room, me.id, user, body.role).await?;
+    state.realtime.set_role(room, user, body.role.into()).await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -273,8 +287,14 @@ pub async fn transfer_room(
     body: web::Json<TransferRequest>,
 ) -> AppResult<HttpResponse> {
     service::transfer(&state.db, *id, me.id, body.user_id).await?;
-    state.realtime.set_role(*id, me.id, "moderator").await;
-    state.realtime.set_role(*id, body.user_id, "owner").await;
+    state
+        .realtime
+        .set_role(*id, me.id, RoomRole::Moderator)
+        .await;
+    state
+        .realtime
+        .set_role(*id, body.user_id, RoomRole::Owner)
+        .await;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -15,7 +15,8 @@ use crate::entities::{movie, room};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::realtime::hub::{ConnHandle, GateOpened, GateTicket, waiting_frame};
 use crate::realtime::protocol::{MemberPresence, PlaybackAction, ServerMessage};
-use crate::realtime::sync::{self, ControlMode, Role, SyncError};
+use crate::realtime::sync::{self, SyncError};
+use crate::rooms::domain::PresenceStatus;
 use crate::state::AppState;
 
 /// Play starts this far in the future so every member can start together.
@@ -43,7 +44,7 @@ pub async fn join(
         name: name.to_owned(),
         role: me.role,
         online: true,
-        status: "joining".to_owned(),
+        status: PresenceStatus::Joining,
     };
     let members = state.realtime.join(room_id, conn, presence).await;
     // Subscribed first, read second: nothing committed in between can be missed (a
@@ -142,10 +143,7 @@ pub async fn delete_message(
 /// The caller may control playback in this room, as the room and their role are now.
 async fn may_control(state: &AppState, room: &room::Model, user_id: i64) -> AppResult<()> {
     let me = rooms::require_member(&state.db, room, user_id).await?;
-    if sync::may_control(
-        ControlMode::parse(&room.control_mode),
-        Role::parse(&me.role),
-    ) {
+    if me.role.may_control(room.control_mode) {
         Ok(())
     } else {
         Err(AppError::forbidden(

@@ -2,6 +2,7 @@
 //! `service`); the live use cases behind the WebSocket (`live`); the ordered per-room
 //! chat writer (`pipeline`). The transport itself is `realtime`.
 
+pub mod domain;
 pub mod dto;
 pub mod handlers;
 pub mod live;

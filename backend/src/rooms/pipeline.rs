@@ -30,6 +30,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
 use tokio::sync::{mpsc, oneshot};
 
+use super::domain::MessageKind;
 use super::service::{Stored, chat_message, display_names};
 use crate::db::is_unique_violation;
 use crate::entities::{room, room_message};
@@ -273,7 +274,7 @@ async fn store_group(
                     seq: Set(base + 1 + n as i64),
                     sender_id: Set(Some(j.sender)),
                     client_id: Set(Some(j.client_id.clone())),
-                    kind: Set("text".to_owned()),
+                    kind: Set(MessageKind::Text),
                     body: Set(j.text.clone()),
                     position_ms: Set(j.position_ms.filter(|p| *p >= 0)),
                     created_at: Set(now),
@@ -290,7 +291,7 @@ async fn store_group(
                 seq: *r.seq.as_ref(),
                 sender_id: *r.sender_id.as_ref(),
                 client_id: r.client_id.as_ref().clone(),
-                kind: "text".to_owned(),
+                kind: MessageKind::Text,
                 body: r.body.as_ref().clone(),
                 position_ms: *r.position_ms.as_ref(),
                 created_at: now,

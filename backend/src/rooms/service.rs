@@ -17,7 +17,7 @@ use super::dto::*;
 use crate::entities::{movie, room, room_ban, room_member, room_message, user};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::realtime::protocol::ChatMessage;
-use crate::realtime::sync::{PlaybackState, Role};
+use crate::realtime::sync::PlaybackState;
 
 pub const HISTORY_ON_JOIN: u64 = 50;
 pub const MAX_TEXT_CHARS: usize = 500;
@@ -56,22 +56,6 @@ fn check_capacity(c: Option<i32>) -> AppResult<()> {
     Ok(())
 }
 
-pub fn visibility(s: &str) -> Visibility {
-    match s {
-        "public" => Visibility::Public,
-        "private" => Visibility::Private,
-        _ => Visibility::Unlisted,
-    }
-}
-
-fn control(s: &str) -> ControlModeDto {
-    if s == "everyone" {
-        ControlModeDto::Everyone
-    } else {
-        ControlModeDto::Host
-    }
-}
-
 /// A membership row, if any.
 pub async fn membership(
     db: &impl ConnectionTrait,
@@ -91,7 +75,7 @@ pub async fn require_member(
 ) -> AppResult<room_member::Model> {
     match membership(db, room.id, user_id).await? {
         Some(m) => Ok(m),
-        None if room.visibility == "private" => Err(room_not_found()),
+        None if room.visibility == Visibility::Private => Err(room_not_found()),
         None => Err(AppError::forbidden("join the room first")),
     }
 }
@@ -120,13 +104,13 @@ async fn movie_titles(
         .collect())
 }
 
-fn response(r: room::Model, my_role: Option<String>, title: Option<String>) -> RoomResponse {
+fn response(r: room::Model, my_role: Option<RoomRole>, title: Option<String>) -> RoomResponse {
     RoomResponse {
         id: r.id,
         name: r.name,
-        visibility: visibility(&r.visibility),
+        visibility: r.visibility,
         capacity: r.capacity,
-        control_mode: control(&r.control_mode),
+        control_mode: r.control_mode,
         owner_id: r.owner_id,
         member_count: r.member_count,
         slow_mode_secs: r.slow_mode_secs,
@@ -167,9 +151,9 @@ pub async fn create(
     let txn = crate::db::begin_write(db).await?;
     let r = room::ActiveModel {
         name: Set(name),
-        visibility: Set(req.visibility.as_str().to_owned()),
+        visibility: Set(req.visibility),
         capacity: Set(req.capacity),
-        control_mode: Set(req.control_mode.as_str().to_owned()),
+        control_mode: Set(req.control_mode),
         owner_id: Set(owner),
         invite_code: Set(invite_code()),
         movie_id: Set(req.movie_id),
@@ -187,7 +171,7 @@ pub async fn create(
     room_member::ActiveModel {
         room_id: Set(r.id),
         user_id: Set(owner),
-        role: Set(Role::Owner.as_str().to_owned()),
+        role: Set(RoomRole::Owner),
         muted_until: Set(None),
         last_read_seq: Set(0),
         joined_at: Set(now),
@@ -226,7 +210,7 @@ pub async fn list(
             ),
         );
     } else {
-        select = select.filter(room::Column::Visibility.eq("public"));
+        select = select.filter(room::Column::Visibility.eq(Visibility::Public));
     }
     if let Some(before) = cursor_id(q.cursor.as_deref())? {
         select = select.filter(room::Column::Id.lt(before));
@@ -242,7 +226,7 @@ pub async fn list(
         .then(|| rows.last().map(|r| encode_cursor(r.id)))
         .flatten();
     let titles = movie_titles(db, rows.iter().filter_map(|r| r.movie_id)).await?;
-    let roles: HashMap<i64, String> = room_member::Entity::find()
+    let roles: HashMap<i64, RoomRole> = room_member::Entity::find()
         .filter(room_member::Column::UserId.eq(user_id))
         .filter(room_member::Column::RoomId.is_in(rows.iter().map(|r| r.id)))
         .all(db)
@@ -254,7 +238,7 @@ pub async fn list(
         .into_iter()
         .map(|r| {
             let title = r.movie_id.and_then(|id| titles.get(&id).cloned());
-            let role = roles.get(&r.id).cloned();
+            let role = roles.get(&r.id).copied();
             response(r, role, title)
         })
         .collect();
@@ -268,20 +252,20 @@ pub async fn get_visible(
     user_id: i64,
 ) -> AppResult<RoomResponse> {
     let r = find_room(db, id).await?;
-    if r.visibility == "private" {
+    if r.visibility == Visibility::Private {
         require_member(db, &r, user_id).await?;
     }
     room_response(db, r, user_id).await
 }
 
-fn require_role(m: &room_member::Model, at_least: Role) -> AppResult<Role> {
-    let role = Role::parse(&m.role);
+fn require_role(m: &room_member::Model, at_least: RoomRole) -> AppResult<RoomRole> {
+    let role = m.role;
     if role >= at_least {
         Ok(role)
     } else {
         Err(AppError::forbidden(format!(
             "only a room {} may do this",
-            at_least.as_str()
+            sea_orm::ActiveEnum::to_value(&at_least)
         )))
     }
 }
@@ -299,9 +283,9 @@ pub async fn update(
     require_role(
         &me,
         if owner_only {
-            Role::Owner
+            RoomRole::Owner
         } else {
-            Role::Moderator
+            RoomRole::Moderator
         },
     )?;
     let mut row: room::ActiveModel = r.into();
@@ -309,14 +293,14 @@ pub async fn update(
         row.name = Set(parse_name(n)?);
     }
     if let Some(v) = req.visibility {
-        row.visibility = Set(v.as_str().to_owned());
+        row.visibility = Set(v);
     }
     if let Some(c) = req.capacity {
         check_capacity(Some(c))?;
         row.capacity = Set(Some(c));
     }
     if let Some(c) = req.control_mode {
-        row.control_mode = Set(c.as_str().to_owned());
+        row.control_mode = Set(c);
     }
     if let Some(s) = req.slow_mode_secs {
         if !(0..=300).contains(&s) {
@@ -334,7 +318,7 @@ pub async fn update(
 pub async fn delete(db: &DatabaseConnection, id: i64, user_id: i64) -> AppResult<()> {
     let r = find_room(db, id).await?;
     let me = require_member(db, &r, user_id).await?;
-    require_role(&me, Role::Owner)?;
+    require_role(&me, RoomRole::Owner)?;
     delete_rows(db, id).await
 }
 
@@ -366,7 +350,7 @@ pub async fn join(
     let r = match by {
         Ok(id) => {
             let r = find_room(db, id).await?;
-            if r.visibility == "private" && membership(db, id, user_id).await?.is_none() {
+            if r.visibility == Visibility::Private && membership(db, id, user_id).await?.is_none() {
                 return Err(room_not_found());
             }
             r
@@ -412,7 +396,7 @@ pub async fn join(
     room_member::ActiveModel {
         room_id: Set(r.id),
         user_id: Set(user_id),
-        role: Set(Role::Member.as_str().to_owned()),
+        role: Set(RoomRole::Member),
         muted_until: Set(None),
         last_read_seq: Set(0),
         joined_at: Set(Utc::now()),
@@ -448,7 +432,7 @@ async fn remove_member(db: &DatabaseConnection, room_id: i64, user_id: i64) -> A
 pub async fn leave(db: &DatabaseConnection, id: i64, user_id: i64) -> AppResult<bool> {
     let r = find_room(db, id).await?;
     let me = require_member(db, &r, user_id).await?;
-    if Role::parse(&me.role) == Role::Owner {
+    if me.role == RoomRole::Owner {
         if r.member_count <= 1 {
             delete_rows(db, id).await?;
             return Ok(true);
@@ -534,11 +518,11 @@ async fn moderate(
 ) -> AppResult<(room_member::Model, room_member::Model)> {
     let r = find_room(db, room_id).await?;
     let me = require_member(db, &r, actor).await?;
-    require_role(&me, Role::Moderator)?;
+    require_role(&me, RoomRole::Moderator)?;
     let them = membership(db, room_id, target)
         .await?
         .ok_or_else(|| AppError::not_found("member"))?;
-    if Role::parse(&them.role) >= Role::parse(&me.role) {
+    if them.role >= me.role {
         return Err(AppError::forbidden(
             "you cannot moderate someone of your rank",
         ));
@@ -573,7 +557,7 @@ pub async fn unban(
 ) -> AppResult<()> {
     let r = find_room(db, room_id).await?;
     let me = require_member(db, &r, actor).await?;
-    require_role(&me, Role::Moderator)?;
+    require_role(&me, RoomRole::Moderator)?;
     room_ban::Entity::delete_by_id((room_id, target))
         .exec(db)
         .await?;
@@ -605,25 +589,19 @@ pub async fn set_role(
     room_id: i64,
     actor: i64,
     target: i64,
-    role: &str,
+    role: AssignableRole,
 ) -> AppResult<()> {
-    if role != "moderator" && role != "member" {
-        return Err(AppError::validation(
-            "role",
-            "role must be moderator or member",
-        ));
-    }
     let r = find_room(db, room_id).await?;
     let me = require_member(db, &r, actor).await?;
-    require_role(&me, Role::Owner)?;
+    require_role(&me, RoomRole::Owner)?;
     let them = membership(db, room_id, target)
         .await?
         .ok_or_else(|| AppError::not_found("member"))?;
-    if Role::parse(&them.role) == Role::Owner {
+    if them.role == RoomRole::Owner {
         return Err(AppError::forbidden("use transfer to change the owner"));
     }
     let mut row: room_member::ActiveModel = them.into();
-    row.role = Set(role.to_owned());
+    row.role = Set(role.into());
     row.update(db).await?;
     Ok(())
 }
@@ -636,16 +614,16 @@ pub async fn transfer(
 ) -> AppResult<()> {
     let r = find_room(db, room_id).await?;
     let me = require_member(db, &r, actor).await?;
-    require_role(&me, Role::Owner)?;
+    require_role(&me, RoomRole::Owner)?;
     let them = membership(db, room_id, target)
         .await?
         .ok_or_else(|| AppError::not_found("member"))?;
     let txn = crate::db::begin_write(db).await?;
     let mut old: room_member::ActiveModel = me.into();
-    old.role = Set(Role::Moderator.as_str().to_owned());
+    old.role = Set(RoomRole::Moderator);
     old.update(&txn).await?;
     let mut new: room_member::ActiveModel = them.into();
-    new.role = Set(Role::Owner.as_str().to_owned());
+    new.role = Set(RoomRole::Owner);
     new.update(&txn).await?;
     let mut room_row: room::ActiveModel = r.into();
     room_row.owner_id = Set(target);
@@ -797,7 +775,7 @@ async fn slow_mode(
     r: &room::Model,
     me: &room_member::Model,
 ) -> AppResult<Option<AppError>> {
-    if r.slow_mode_secs <= 0 || Role::parse(&me.role) != Role::Member {
+    if r.slow_mode_secs <= 0 || me.role != RoomRole::Member {
         return Ok(None);
     }
     let last = room_message::Entity::find()
@@ -833,7 +811,7 @@ pub async fn delete_message(
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("message"))?;
-    if m.sender_id != Some(user_id) && Role::parse(&me.role) < Role::Moderator {
+    if m.sender_id != Some(user_id) && me.role < RoomRole::Moderator {
         return Err(AppError::forbidden("you may delete only your own messages"));
     }
     let mut row: room_message::ActiveModel = m.into();

@@ -184,7 +184,7 @@ async fn bad_ingests_leave_nothing_half_registered(b: Backend) {
         .await
         .expect("movies");
     assert_eq!(movies.len(), 1);
-    assert_eq!(movies[0].status, "failed");
+    assert_eq!(movies[0].status, luojia::movies::dto::MovieStatus::Failed);
     assert!(movies[0].status_detail.is_some());
     let assets = luojia::entities::media_asset::Entity::find()
         .count(&app.db)

@@ -159,10 +159,8 @@ async fn unsupported_methods_are_405_problems() {
     crate::helpers::expect_problem(res, StatusCode::NOT_FOUND, "not_found").await;
 }
 
-/// Issue 10, point 8: the typed concepts outside rooms and realtime are enums in the
-/// contract (a generated client gets unions). Lists every enum-typed field; room and
-/// realtime concepts (room role, control mode, visibility, presence, message kind) are
-/// being restructured with the rooms and are checked there.
+/// Issue 10, point 8: the typed concepts are enums in the contract (a generated client
+/// gets unions). Lists every enum-typed field, and the socket's `removed` reason.
 #[test]
 fn concepts_are_enums_in_the_schema() {
     let spec = serde_json::to_value(luojia::openapi::spec()).expect("json");
@@ -206,6 +204,16 @@ fn concepts_are_enums_in_the_schema() {
     for expected in [
         "MeResponse.role",
         "MovieSummary.status",
+        "RoomResponse.visibility",
+        "RoomResponse.control_mode",
+        "RoomResponse.my_role",
+        "CreateRoomRequest.visibility",
+        "CreateRoomRequest.control_mode",
+        "MemberResponse.role",
+        "RoleRequest.role",
+        "MemberPresence.role",
+        "MemberPresence.status",
+        "ChatMessage.kind",
         "CreateDanmakuRequest.mode",
         "DanmakuResponse.mode",
         "Problem.code",
@@ -218,4 +226,11 @@ fn concepts_are_enums_in_the_schema() {
             "{expected} is not an enum"
         );
     }
+    let removed = schemas["ServerMessage"]["oneOf"]
+        .as_array()
+        .expect("ServerMessage variants")
+        .iter()
+        .find(|v| v["properties"]["type"]["enum"][0] == "removed")
+        .expect("the removed message");
+    assert!(is_enum(&removed["properties"]["reason"]), "removed.reason");
 }

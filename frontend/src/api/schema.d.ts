@@ -762,6 +762,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description The roles one can be given with `PUT /rooms/{id}/members/{user_id}/role` (ownership
+         *     moves only by transfer).
+         * @enum {string}
+         */
+        AssignableRole: "member" | "moderator";
         AuthResponse: {
             tokens: components["schemas"]["TokenPair"];
             user: components["schemas"]["MeResponse"];
@@ -780,8 +786,7 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             deleted: boolean;
-            /** @description `text` or `system`. */
-            kind: string;
+            kind: components["schemas"]["MessageKind"];
             /** Format: int64 */
             position_ms?: number | null;
             /** Format: int64 */
@@ -911,8 +916,11 @@ export interface components {
              */
             reply_count: number;
         };
-        /** @enum {string} */
-        ControlModeDto: "host" | "everyone";
+        /**
+         * @description Who may play, pause, seek, change the rate or the movie. Stored in `rooms.control_mode`.
+         * @enum {string}
+         */
+        ControlMode: "host" | "everyone";
         /** @description A new comment, or a reply when `parent_id` is set. */
         CreateCommentRequest: {
             /**
@@ -979,7 +987,7 @@ export interface components {
              * @description 2 to 5000 members; none means no limit.
              */
             capacity?: number | null;
-            control_mode?: components["schemas"]["ControlModeDto"];
+            control_mode?: components["schemas"]["ControlMode"];
             /**
              * Format: int64
              * @description A ready movie to start with.
@@ -1113,10 +1121,8 @@ export interface components {
         MemberPresence: {
             name: string;
             online: boolean;
-            /** @description `owner`, `moderator` or `member`. */
-            role: string;
-            /** @description `ready`, `buffering`, or `joining` until the player reports. */
-            status: string;
+            role: components["schemas"]["RoomRole"];
+            status: components["schemas"]["PresenceStatus"];
             /** Format: int64 */
             user_id: number;
         };
@@ -1126,11 +1132,15 @@ export interface components {
             /** Format: date-time */
             muted_until?: string | null;
             name: string;
-            /** @description `owner`, `moderator` or `member`. */
-            role: string;
+            role: components["schemas"]["RoomRole"];
             /** Format: int64 */
             user_id: number;
         };
+        /**
+         * @description What a chat message is. Stored in `room_messages.kind`.
+         * @enum {string}
+         */
+        MessageKind: "text" | "system";
         MessagePage: {
             /** @description Newest first. */
             items: components["schemas"]["ChatMessage"][];
@@ -1194,7 +1204,10 @@ export interface components {
              */
             rating_score: number;
         };
-        /** @enum {string} */
+        /**
+         * @description Where a movie is in its life. Stored in `movies.status`.
+         * @enum {string}
+         */
         MovieStatus: "processing" | "ready" | "failed";
         MovieSummary: {
             /** Format: int64 */
@@ -1280,6 +1293,11 @@ export interface components {
         };
         /** @enum {string} */
         PlayerStatus: "ready" | "buffering";
+        /**
+         * @description What a member's player is doing, as the room sees it.
+         * @enum {string}
+         */
+        PresenceStatus: "joining" | "ready" | "buffering" | "offline";
         /** @description An RFC 9457 problem document. */
         Problem: {
             /** @description Stable machine-readable code. */
@@ -1364,6 +1382,11 @@ export interface components {
              */
             username: string;
         };
+        /**
+         * @description Why the server took a member out of a room (`removed` on the socket).
+         * @enum {string}
+         */
+        RemovalReason: "kicked" | "banned" | "left" | "room_deleted";
         RenditionInfo: {
             /**
              * Format: int64
@@ -1378,8 +1401,7 @@ export interface components {
             width: number;
         };
         RoleRequest: {
-            /** @description `moderator` or `member`. */
-            role: string;
+            role: components["schemas"]["AssignableRole"];
         };
         RoomPage: {
             items: components["schemas"]["RoomResponse"][];
@@ -1388,7 +1410,7 @@ export interface components {
         RoomResponse: {
             /** Format: int32 */
             capacity?: number | null;
-            control_mode: components["schemas"]["ControlModeDto"];
+            control_mode: components["schemas"]["ControlMode"];
             /** Format: date-time */
             created_at: string;
             /** Format: int64 */
@@ -1405,8 +1427,7 @@ export interface components {
              */
             movie_id?: number | null;
             movie_title?: string | null;
-            /** @description The caller's role, when a member. */
-            my_role?: string | null;
+            my_role?: components["schemas"]["RoomRole"] | null;
             name: string;
             /** Format: int64 */
             owner_id: number;
@@ -1414,6 +1435,12 @@ export interface components {
             slow_mode_secs: number;
             visibility: components["schemas"]["Visibility"];
         };
+        /**
+         * @description A member's standing in a room, ordered `member < moderator < owner`. Stored in
+         *     `room_members.role`.
+         * @enum {string}
+         */
+        RoomRole: "member" | "moderator" | "owner";
         /** @description What the server sends. */
         ServerMessage: {
             /**
@@ -1529,7 +1556,7 @@ export interface components {
             /** @enum {string} */
             type: "presence_batch";
         } | {
-            reason: string;
+            reason: components["schemas"]["RemovalReason"];
             /** Format: int64 */
             room_id: number;
             /** @enum {string} */
@@ -1613,7 +1640,7 @@ export interface components {
              * @description Owner only; 2 to 5000.
              */
             capacity?: number | null;
-            control_mode?: components["schemas"]["ControlModeDto"] | null;
+            control_mode?: components["schemas"]["ControlMode"] | null;
             name?: string | null;
             /**
              * Format: int32
@@ -1628,7 +1655,10 @@ export interface components {
          * @enum {string}
          */
         UserRole: "user" | "admin";
-        /** @enum {string} */
+        /**
+         * @description Who finds a room and how one gets in. Stored in `rooms.visibility`.
+         * @enum {string}
+         */
         Visibility: "public" | "unlisted" | "private";
         WatchlistEntry: {
             /** Format: date-time */
