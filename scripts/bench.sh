@@ -13,8 +13,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH_DIR="$ROOT/scripts/bench"
-# shellcheck source=bench/lib/common.sh
-source "$BENCH_DIR/lib/common.sh"
+# shellcheck source=lib.sh
+source "$ROOT/scripts/lib.sh"
 
 all_scenarios() {
     local f

@@ -13,10 +13,10 @@
 #   BENCH_LOGIN_CONNECTIONS=4
 #   APP_AUTH__BCRYPT_COST   bcrypt cost the server uses (default 12, as in production)
 #   BENCH_IDLE_MAX=15, BENCH_IDLE_WAIT=300  wait up to that long for the machine to be at
-#                           most that % busy before measuring (see lib/common.sh)
+#                           most that % busy before measuring (see scripts/lib.sh)
 set -euo pipefail
-# shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 DURATION="${BENCH_DURATION:-10}"
 ROUNDS="${BENCH_ROUNDS:-3}"

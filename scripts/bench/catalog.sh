@@ -26,10 +26,10 @@
 #                              repository); its commit is recorded, its nginx.conf is used
 #                              and the ingest example is built there
 #   BENCH_IDLE_MAX=15, BENCH_IDLE_WAIT=300  wait up to that long for the machine to be at
-#                              most that % busy before measuring (see lib/common.sh)
+#                              most that % busy before measuring (see scripts/lib.sh)
 set -euo pipefail
-# shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=lib/nginx.sh
 source "$BENCH_DIR/lib/nginx.sh"
 # shellcheck source=lib/oha.sh

@@ -17,10 +17,8 @@
 #   BENCH_FIRST_FRAME_RUNS=7                        runs of each first-frame variant
 #   BENCH_SERVER_BUILD=release                      how LUOJIA_BIN was built, for the report
 set -euo pipefail
-# shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # shellcheck source=../lib.sh
-source "$BENCH_ROOT/scripts/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 LH_DIR="${BENCH_LIGHTHOUSE_DIR:-/var/tmp/luojia-lighthouse}"
 LH_VERSION="${BENCH_LIGHTHOUSE_VERSION:-12.8.2}"

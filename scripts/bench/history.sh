@@ -26,10 +26,10 @@
 #   BENCH_MYSQL_HOST=127.0.0.1 BENCH_MYSQL_PORT=3306 BENCH_MYSQL_USER=root (no password):
 #                             a database luojia_bench_<random> is created there and dropped
 #   APP_HISTORY__FLUSH_INTERVAL_MS  the server's flush interval (server default 5000)
-#   BENCH_IDLE_MAX=15, BENCH_IDLE_WAIT=300  see lib/common.sh
+#   BENCH_IDLE_MAX=15, BENCH_IDLE_WAIT=300  see scripts/lib.sh
 set -euo pipefail
-# shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 DBS="${BENCH_HIST_DBS:-sqlite mariadb}"
 USERS="${BENCH_HIST_USERS:-1000}"

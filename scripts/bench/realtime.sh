@@ -69,10 +69,10 @@
 #                         elsewhere to keep docs/bench/realtime.json)
 #   LOADGEN_BIN           use this luojia-loadgen binary (else built with cargo, unless
 #                         BENCH_SKIP_BUILD=1)
-#   BENCH_IDLE_MAX=15, BENCH_IDLE_WAIT=300  see lib/common.sh
+#   BENCH_IDLE_MAX=15, BENCH_IDLE_WAIT=300  see scripts/lib.sh
 set -euo pipefail
-# shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 MEMBERS="${BENCH_RT_MEMBERS:-2000}"
 SENDERS="${BENCH_RT_SENDERS:-20}"

@@ -230,7 +230,7 @@ commit is recorded). Load generator and server share the machine's cores,
 so the absolute numbers are lower than on a dedicated server; the ratios compare routes measured
 alternately under the same conditions.
 
-To add a section: write `scripts/bench/<name>.sh` (source `lib/common.sh`, use `bench_start_server`,
+To add a section: write `scripts/bench/<name>.sh` (source `scripts/lib.sh`, use `bench_start_server`,
 `bench_wrk` and `bench_summarize <name>`) and `scripts/bench/sections/<name>.py` (`TITLE`, `ORDER`,
 `summarize`, and optionally `plot` and `markdown`)."""
 

@@ -10,37 +10,18 @@
 //!
 //! # API
 //!
-//! ```text
-//! fn ffmpeg_available() -> Result<(), MediaError>     // FfmpegMissing { program } if not on PATH
-//! fn probe(input: &Path) -> Result<ProbeInfo, MediaError>
-//! fn ladder(probe: &ProbeInfo) -> Vec<Rendition>     // lowest first, never empty
-//! fn transcode(req: &TranscodeRequest<'_>, progress: &mut dyn FnMut(Progress))
-//!     -> Result<TranscodeOutput, MediaError>
-//! fn synth_source(out: &Path, spec: &SynthSpec) -> Result<(), MediaError>
-//! fn write_srt(out: &Path, cues: &[(f64, f64, &str)]) -> Result<(), MediaError>
+//! Everything public is re-exported at the crate root from the module that defines it;
+//! the signatures and field docs are on the items themselves (`cargo doc -p luojia-media`):
 //!
-//! struct ProbeInfo { duration_secs: f64, width: u32, height: u32, frame_rate: f64,
-//!                    has_audio: bool, video_codec: String }      // display size, after rotation
-//! struct Rendition { name: String, width: u32, height: u32, video_kbps: u32, audio_kbps: u32,
-//!                    bandwidth: u64, average_bandwidth: Option<u64>, frame_rate: f64,
-//!                    codecs: String }                            // + fn playlist_path()
-//! struct SubtitleInput { lang: String, label: String, path: PathBuf }
-//! struct SubtitleTrack { lang: String, label: String, path: PathBuf, playlist: PathBuf }
-//! struct TranscodeRequest<'a> { input: &'a Path, out_dir: &'a Path,
-//!                               subtitles: &'a [SubtitleInput], poster: Option<&'a Path> }
-//! struct TranscodeOutput { probe: ProbeInfo, renditions: Vec<Rendition>,
-//!                          subtitles: Vec<SubtitleTrack>, master_playlist: PathBuf,
-//!                          poster: PathBuf, sprite: PathBuf, sprite_vtt: PathBuf,
-//!                          preview: PathBuf }                    // paths relative to out_dir
-//! enum Stage { Probe, Renditions { names: Vec<String> }, Subtitles, Poster, Sprite,
-//!              Preview, Done }
-//! struct Progress { stage: Stage, fraction: f64 }                // 0 → 1, never decreasing
-//! struct SynthSpec { duration_secs: u32, width: u32, height: u32, title: String, hue: u32 }
-//! enum MediaError { FfmpegMissing { program }, InputMissing(PathBuf),
-//!                   NotAVideo { path, reason }, InvalidSubtitle { path, reason },
-//!                   OutDirNotEmpty(PathBuf), InvalidArgument(String),
-//!                   Ffmpeg { step, stderr_tail }, Io { context, source } }
-//! ```
+//! | step | items |
+//! |---|---|
+//! | check the tools | [`ffmpeg_available`] |
+//! | look at a source | [`probe`] → [`ProbeInfo`] |
+//! | choose the renditions | [`ladder`] → [`Rendition`]s, lowest first, never empty |
+//! | run the whole job | [`transcode`]([`TranscodeRequest`], progress) → [`TranscodeOutput`]; progress as [`Progress`] / [`Stage`] |
+//! | subtitles | [`SubtitleInput`] in, [`SubtitleTrack`] out; [`write_srt`] for tests and demos |
+//! | synthetic sources (demo catalog, tests) | [`synth_source`], [`SynthSpec`] |
+//! | errors | [`MediaError`] |
 //!
 //! `transcode` wants `out_dir` empty or absent (it creates it) and removes everything it
 //! wrote there when it fails. The first subtitle track is the `DEFAULT=YES` one.

@@ -20,6 +20,8 @@ pub enum Backend {
 
 /// Declare tests that run once per backend: `on_all_backends!(a, b)` expects
 /// `async fn a(backend: Backend)` beside it and makes `a::sqlite`, `a::mysql`, `a::postgres`.
+/// The MariaDB and PostgreSQL variants are ignored unless their URL was set when the
+/// tests were built (see `backend/build.rs`); `make test` builds and runs them all.
 macro_rules! on_all_backends {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
@@ -27,8 +29,33 @@ macro_rules! on_all_backends {
             #[tokio::test]
             async fn sqlite() { super::$name(Backend::Sqlite).await }
             #[tokio::test]
+            #[cfg_attr(not(luojia_test_mysql), ignore = "set TEST_MYSQL_URL (make test does)")]
             async fn mysql() { super::$name(Backend::Mysql).await }
             #[tokio::test]
+            #[cfg_attr(not(luojia_test_postgres), ignore = "set TEST_POSTGRES_URL (make test does)")]
+            async fn postgres() { super::$name(Backend::Postgres).await }
+        }
+    )*};
+}
+
+/// Like `on_all_backends!`, for what only several instances sharing a database and Redis
+/// can show: the MariaDB and PostgreSQL variants, each ignored unless its URL and
+/// `TEST_REDIS_URL` were set when the tests were built.
+macro_rules! on_shared_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use crate::helpers::Backend;
+            #[tokio::test]
+            #[cfg_attr(
+                not(all(luojia_test_mysql, luojia_test_redis)),
+                ignore = "set TEST_MYSQL_URL and TEST_REDIS_URL (make test does)"
+            )]
+            async fn mysql() { super::$name(Backend::Mysql).await }
+            #[tokio::test]
+            #[cfg_attr(
+                not(all(luojia_test_postgres, luojia_test_redis)),
+                ignore = "set TEST_POSTGRES_URL and TEST_REDIS_URL (make test does)"
+            )]
             async fn postgres() { super::$name(Backend::Postgres).await }
         }
     )*};
@@ -56,23 +83,19 @@ fn unique() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
 }
 
-/// The server's environment for `backend`, or `None` to skip. Skipping is refused when
-/// `LUOJIA_REQUIRE_ALL_BACKENDS=1` (as in `make test` and CI): there a missing database
-/// is a failure, never a silent pass.
-async fn backend_env(backend: Backend) -> Option<Vec<(String, String)>> {
+/// The server's environment for `backend`. A test that runs on MariaDB or PostgreSQL was
+/// built with its URL set (or under `LUOJIA_REQUIRE_ALL_BACKENDS=1`), so a missing URL
+/// here is a failure, never a silent pass. Redis is optional unless
+/// `LUOJIA_REQUIRE_ALL_BACKENDS=1`.
+async fn backend_env(backend: Backend) -> Vec<(String, String)> {
     let (var, scheme) = match backend {
-        Backend::Sqlite => return Some(vec![]),
+        Backend::Sqlite => return vec![],
         Backend::Mysql => ("TEST_MYSQL_URL", "mysql"),
         Backend::Postgres => ("TEST_POSTGRES_URL", "postgres"),
     };
-    let Ok(admin_url) = std::env::var(var) else {
-        assert!(
-            std::env::var("LUOJIA_REQUIRE_ALL_BACKENDS").as_deref() != Ok("1"),
-            "{var} is not set but LUOJIA_REQUIRE_ALL_BACKENDS=1"
-        );
-        eprintln!("skipping {backend:?}: {var} not set");
-        return None;
-    };
+    let admin_url = std::env::var(var).unwrap_or_else(|_| {
+        panic!("{var} is not set (this test runs only when it is, or under LUOJIA_REQUIRE_ALL_BACKENDS=1)")
+    });
     let name = format!("luojia_t_{}", unique());
     let admin = Database::connect(&admin_url)
         .await
@@ -94,15 +117,15 @@ async fn backend_env(backend: Backend) -> Option<Vec<(String, String)>> {
             "TEST_REDIS_URL is not set but LUOJIA_REQUIRE_ALL_BACKENDS=1"
         );
     }
-    Some(env)
+    env
 }
 
-pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, &[]).await
 }
 
 /// Start the real server with extra `APP_*` settings.
-pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<TestApp> {
+pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut env: Vec<(String, String)> = vec![
         ("APP_SERVER__PORT".into(), "0".into()),
@@ -120,7 +143,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
         ),
         ("APP_LOG__LEVEL".into(), "warn".into()),
     ];
-    env.extend(backend_env(backend).await?);
+    env.extend(backend_env(backend).await);
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let settings = Settings::load_from(None, env.into_iter().collect()).expect("test settings");
     luojia::telemetry::init(settings.log_format(), &settings.log.level);
@@ -135,7 +158,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
         .timeout(Duration::from_secs(30))
         .build()
         .expect("client");
-    Some(TestApp {
+    TestApp {
         address,
         client,
         backend,
@@ -143,7 +166,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
         data_dir: dir.path().to_owned(),
         settings,
         _dir: dir,
-    })
+    }
 }
 
 /// Another instance of the same deployment: same database, data dir and Redis prefix,
@@ -207,14 +230,19 @@ impl TestApp {
             .expect("request")
     }
 
-    /// Register a fresh user whose name starts with `prefix`.
+    /// Register a fresh user whose name starts with `prefix`, with [`PASSWORD`].
     pub async fn register(&self, prefix: &str) -> TestUser {
+        self.register_with_password(prefix, PASSWORD).await
+    }
+
+    /// Register a fresh user whose name starts with `prefix`, with its own `password`.
+    pub async fn register_with_password(&self, prefix: &str, password: &str) -> TestUser {
         let username = format!("{prefix}_{}", &unique()[..8]);
         let email = format!("{username}@example.com");
         let res = self
             .post(
                 "/api/v1/auth/register",
-                &json!({"username": username, "email": email, "password": PASSWORD}),
+                &json!({"username": username, "email": email, "password": password}),
                 None,
             )
             .await;
@@ -327,16 +355,34 @@ pub async fn expect_status(res: Response, status: StatusCode) -> Value {
 
 /// Assert a problem+json answer with `status` and `code`; returns the body.
 pub async fn expect_problem(res: Response, status: StatusCode, code: &str) -> Value {
+    let got = res.status();
+    let body = problem(res).await;
+    assert_eq!(got, status, "unexpected status; body: {body}");
+    assert_eq!(body["code"], code, "body: {body}");
+    body
+}
+
+/// Assert an application/problem+json answer, whatever its status and code (both
+/// present, the status equal to the HTTP one); returns the body.
+pub async fn problem(res: Response) -> Value {
+    let status = res.status();
     let content_type = res
         .headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let body = expect_status(res, status).await;
+    let text = res.text().await.expect("body");
+    let body: Value =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}, not JSON: {text}"));
     assert_eq!(content_type, "application/problem+json", "body: {body}");
-    assert_eq!(body["code"], code, "body: {body}");
-    assert_eq!(body["status"], status.as_u16());
-    assert!(body["detail"].is_string() && body["title"].is_string() && body["type"].is_string());
+    assert_eq!(body["status"], status.as_u16(), "body: {body}");
+    assert!(
+        body["code"].is_string()
+            && body["detail"].is_string()
+            && body["title"].is_string()
+            && body["type"].is_string(),
+        "body: {body}"
+    );
     body
 }

@@ -68,9 +68,7 @@ fn poisoned_bodies(spec: &Value, schema: &Value, depth: usize) -> Vec<Value> {
 }
 
 async fn nul_in_every_input_is_a_400(b: Backend) {
-    let Some(app) = spawn_app(b).await else {
-        return;
-    };
+    let app = spawn_app(b).await;
     // With an administrator's token, so that a check made later than the edge (in a
     // handler, after authentication) would be reached and the test would see it.
     let admin = app.admin().await;
@@ -159,9 +157,7 @@ async fn nul_in_every_input_is_a_400(b: Backend) {
 
 async fn forged_cursor_with_nul_is_a_400(b: Backend) {
     use base64::Engine;
-    let Some(app) = spawn_app(b).await else {
-        return;
-    };
+    let app = spawn_app(b).await;
     for raw in [
         json!({"s": "title", "k": NUL, "id": 1}),
         json!({"s": "title", "k": [NUL], "id": 1}),
@@ -179,9 +175,7 @@ async fn forged_cursor_with_nul_is_a_400(b: Backend) {
 /// fraction is still refused; a body must be an object even where serde would take an
 /// array.
 async fn integral_numbers_are_integers_and_bodies_are_objects(b: Backend) {
-    let Some(app) = spawn_app(b).await else {
-        return;
-    };
+    let app = spawn_app(b).await;
     let admin = app.admin().await;
     let m = app
         .ready_movie(&admin, json!({"title": "整数", "duration_ms": 600_000}))

@@ -23,9 +23,7 @@ on_all_backends!(
 /// Ten senders, five messages each back to back, at once: every member sees 1..=50 in
 /// order, each once.
 async fn concurrent_senders_are_delivered_in_seq_order(b: Backend) {
-    let Some(app) = spawn_app(b).await else {
-        return;
-    };
+    let app = spawn_app(b).await;
     let owner = app.register("ord_own").await;
     let mut users = Vec::new();
     for i in 0..12 {
@@ -105,9 +103,7 @@ async fn waiting_room(app: &TestApp, control: &str) -> (TestUser, TestUser, i64,
 }
 
 async fn a_pause_during_the_wait_wins_over_the_waiting_play(b: Backend) {
-    let Some(app) = spawn_app(b).await else {
-        return;
-    };
+    let app = spawn_app(b).await;
     let (_host, _guest, room, mut h, mut g) = waiting_room(&app, "host").await;
     h.send(json!({"type": "playback", "room_id": room, "action": "play", "req_id": "p"}))
         .await;
@@ -137,9 +133,7 @@ async fn a_pause_during_the_wait_wins_over_the_waiting_play(b: Backend) {
 }
 
 async fn a_gated_play_carries_its_req_id_before_the_wait_ends(b: Backend) {
-    let Some(app) = spawn_app(b).await else {
-        return;
-    };
+    let app = spawn_app(b).await;
     let (_host, _guest, room, mut h, mut g) = waiting_room(&app, "host").await;
     h.send(json!({"type": "playback", "room_id": room, "action": "play", "req_id": "r9"}))
         .await;
@@ -156,9 +150,7 @@ async fn a_gated_play_carries_its_req_id_before_the_wait_ends(b: Backend) {
 }
 
 async fn a_demoted_requester_gets_nothing_applied_and_the_room_sees_the_role(b: Backend) {
-    let Some(app) = spawn_app(b).await else {
-        return;
-    };
+    let app = spawn_app(b).await;
     let owner = app.register("dem_own").await;
     let moder = app.register("dem_mod").await;
     let slow = app.register("dem_slow").await;
@@ -218,9 +210,7 @@ async fn a_demoted_requester_gets_nothing_applied_and_the_room_sees_the_role(b: 
 }
 
 async fn joined_lists_who_is_online_and_counts_everyone(b: Backend) {
-    let Some(app) = spawn_app(b).await else {
-        return;
-    };
+    let app = spawn_app(b).await;
     let a = app.register("on_a").await;
     let b2 = app.register("on_b").await;
     let c = app.register("on_c").await;
@@ -241,9 +231,7 @@ async fn joined_lists_who_is_online_and_counts_everyone(b: Backend) {
 /// Player status needs a join on this connection; `last_seq` ahead of the room reloads;
 /// muted members send no live danmaku; error codes are the REST codes.
 async fn room_rules_on_the_socket(b: Backend) {
-    let Some(app) = spawn_app(b).await else {
-        return;
-    };
+    let app = spawn_app(b).await;
     let admin = app.admin().await;
     let host = app.register("rr_host").await;
     let guest = app.register("rr_guest").await;
@@ -330,8 +318,7 @@ async fn idle_connections_close_at_the_timeout() {
             ("APP_REALTIME__PING_INTERVAL_MS", "5000"),
         ],
     )
-    .await
-    .expect("sqlite");
+    .await;
     let u = app.register("idle").await;
     let mut ws = app.ws(&u.access).await;
     // The idle deadline started before the welcome arrived; the next ping tick (which

@@ -136,19 +136,18 @@ impl Ws {
         }
     }
 
-    /// Messages of `type` that arrive within `wait`.
-    pub async fn collect(&mut self, kind: &str, wait: Duration) -> Vec<Value> {
-        let mut out = Vec::new();
-        let deadline = tokio::time::Instant::now() + wait;
-        while let Some(m) = self
-            .try_recv(deadline.saturating_duration_since(tokio::time::Instant::now()))
-            .await
-        {
-            if m["type"] == kind {
-                out.push(m);
+    /// The messages that arrive before the first one of `type` for which `pred` holds:
+    /// "nothing of the kind arrived" shown by a later message rather than by a timeout.
+    pub async fn frames_until(&mut self, kind: &str, pred: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let mut before = Vec::new();
+        for _ in 0..500 {
+            let m = self.recv().await;
+            if matching(&m, kind, &pred).is_some() {
+                return before;
             }
+            before.push(m);
         }
-        out
+        panic!("no matching {kind} message");
     }
 
     /// Wait for the server to close; returns the close code.

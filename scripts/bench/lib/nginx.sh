@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # A real nginx in front of the benchmark server, running the repository's nginx.conf as
-# rendered by `luojia nginx-conf`. Source it after lib/common.sh, and call
+# rendered by `luojia nginx-conf`. Source it after scripts/lib.sh, and call
 # bench_start_nginx after bench_start_server.
 #
 #   bench_start_nginx BACKEND_PORT MEDIA_DIR PUBLIC_DIR

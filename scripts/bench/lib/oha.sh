@@ -3,7 +3,7 @@
 # fixed number of requests in flight, so it measures throughput; oha -q sends at a fixed
 # rate and, with --latency-correction, times each request from when it was due to be sent
 # (no coordinated omission: a stalled server shows up as latency, not as fewer requests).
-# Source it after lib/common.sh.
+# Source it after scripts/lib.sh.
 #
 #   bench_require_oha       oha on PATH (or ~/.cargo/bin); else `cargo install --locked oha`
 #   bench_oha LABEL ROUND RATE SECONDS CONNECTIONS [oha args... URL]
