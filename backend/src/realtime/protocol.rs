@@ -208,6 +208,12 @@ pub enum ServerMessage {
         room_id: i64,
         members: Vec<MemberPresence>,
     },
+    /// Someone joined the room or left it (by REST, a kick or a ban): how many members it
+    /// has now. Presence says who is online; this counts everyone.
+    MemberCount {
+        room_id: i64,
+        member_count: i32,
+    },
     /// You were removed from the room.
     Removed {
         room_id: i64,

@@ -119,6 +119,7 @@ pub async fn join_by_code(
     body: web::Json<JoinRequest>,
 ) -> AppResult<web::Json<RoomResponse>> {
     let r = service::join(&state.db, me.id, Err(&body.invite_code)).await?;
+    super::live::announce_member_count(&state, r.id).await?;
     Ok(web::Json(
         service::room_response(&state.db, r, me.id).await?,
     ))
@@ -136,6 +137,7 @@ pub async fn join_room(
     id: Id,
 ) -> AppResult<web::Json<RoomResponse>> {
     let r = service::join(&state.db, me.id, Ok(*id)).await?;
+    super::live::announce_member_count(&state, r.id).await?;
     Ok(web::Json(
         service::room_response(&state.db, r, me.id).await?,
     ))
@@ -161,6 +163,9 @@ pub async fn leave_room(
         .realtime
         .remove(*id, (!deleted).then_some(me.id), reason)
         .await;
+    if !deleted {
+        super::live::announce_member_count(&state, *id).await?;
+    }
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -195,6 +200,7 @@ pub async fn kick_member(
         .realtime
         .remove(room, Some(user), RemovalReason::Kicked)
         .await;
+    super::live::announce_member_count(&state, room).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -213,6 +219,7 @@ pub async fn ban_member(
         .realtime
         .remove(room, Some(user), RemovalReason::Banned)
         .await;
+    super::live::announce_member_count(&state, room).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -75,6 +75,17 @@ pub async fn join(
     })
 }
 
+/// Tell the room how many members it has now (after a join, leave, kick or ban).
+pub async fn announce_member_count(state: &AppState, room_id: i64) -> AppResult<()> {
+    let room = rooms::find_room(&state.db, room_id).await?;
+    let msg = ServerMessage::MemberCount {
+        room_id,
+        member_count: room.member_count,
+    };
+    state.realtime.broadcast(room_id, &msg).await;
+    Ok(())
+}
+
 /// Store a chat message in the room's order; answers the `chat_ack`.
 pub async fn chat(
     state: &AppState,

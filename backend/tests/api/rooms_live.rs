@@ -209,14 +209,16 @@ async fn a_demoted_requester_gets_nothing_applied_and_the_room_sees_the_role(b: 
     assert_eq!(next["state"]["playing"], false);
 }
 
+/// `joined` lists the online members and counts everyone; `member_count` tells the room
+/// when the count changes.
 async fn joined_lists_who_is_online_and_counts_everyone(b: Backend) {
     let app = spawn_app(b).await;
     let a = app.register("on_a").await;
     let b2 = app.register("on_b").await;
     let c = app.register("on_c").await;
     let room = room_with(&app, &a, &[&b2, &c], "host").await;
-    let (_wa, _) = app.ws_joined(&a.access, room).await;
-    let (_wb, joined) = app.ws_joined(&b2.access, room).await;
+    let (mut wa, _) = app.ws_joined(&a.access, room).await;
+    let (mut wb, joined) = app.ws_joined(&b2.access, room).await;
     assert_eq!(joined["member_count"], 3);
     let mut online: Vec<i64> = joined["members"]
         .as_array()
@@ -226,6 +228,46 @@ async fn joined_lists_who_is_online_and_counts_everyone(b: Backend) {
         .collect();
     online.sort_unstable();
     assert_eq!(online, vec![a.id, b2.id], "only who is online");
+
+    // Joining, leaving and being kicked change the count, and the room is told.
+    let d = app.register("on_d").await;
+    let res = app
+        .post(
+            &format!("/api/v1/rooms/{room}/join"),
+            &json!({}),
+            Some(&d.access),
+        )
+        .await;
+    expect_status(res, StatusCode::OK).await;
+    let count = |v: &Value| v["member_count"].as_i64();
+    let m = wa.recv_type("member_count").await;
+    assert_eq!((m["room_id"].as_i64(), count(&m)), (Some(room), Some(4)));
+    let res = app
+        .post(
+            &format!("/api/v1/rooms/{room}/members/{}/kick", c.id),
+            &json!({}),
+            Some(&a.access),
+        )
+        .await;
+    expect_status(res, StatusCode::NO_CONTENT).await;
+    assert_eq!(count(&wa.recv_type("member_count").await), Some(3));
+    let res = app
+        .post(
+            &format!("/api/v1/rooms/{room}/leave"),
+            &json!({}),
+            Some(&d.access),
+        )
+        .await;
+    expect_status(res, StatusCode::NO_CONTENT).await;
+    let mut counts = Vec::new();
+    for _ in 0..3 {
+        counts.push(count(&wb.recv_type("member_count").await));
+    }
+    assert_eq!(
+        counts,
+        [Some(4), Some(3), Some(2)],
+        "join, kick, leave in order"
+    );
 }
 
 /// Player status needs a join on this connection; `last_seq` ahead of the room reloads;

@@ -1556,6 +1556,13 @@ export interface components {
             /** @enum {string} */
             type: "presence_batch";
         } | {
+            /** Format: int32 */
+            member_count: number;
+            /** Format: int64 */
+            room_id: number;
+            /** @enum {string} */
+            type: "member_count";
+        } | {
             reason: components["schemas"]["RemovalReason"];
             /** Format: int64 */
             room_id: number;

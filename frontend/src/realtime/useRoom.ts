@@ -88,6 +88,9 @@ export function useRoom(roomId: number) {
       if (!mine(f)) return;
       putMembers(f.members);
     }),
+    socket.on('member_count', (f) => {
+      if (mine(f)) memberCount.value = f.member_count;
+    }),
     socket.on('danmaku', (f) => {
       if (!mine(f)) return;
       for (const l of danmakuListeners) l(f.danmaku);
