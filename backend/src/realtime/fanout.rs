@@ -22,25 +22,33 @@ use tokio::sync::{Notify, mpsc};
 use super::hub::ConnId;
 use super::outbound::{Outbox, Sent};
 
+/// What a connection subscribes to: a room's broadcasts, or everything addressed to its
+/// user (every device of one account, on every instance).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Topic {
+    Room(i64),
+    User(i64),
+}
+
 pub enum WorkerMsg {
     Add {
-        room_id: i64,
+        topic: Topic,
         conn_id: ConnId,
         tx: Outbox,
         kick: Arc<Notify>,
     },
     Remove {
-        room_id: i64,
+        topic: Topic,
         conn_id: ConnId,
     },
-    /// To every connection of this worker in the room.
+    /// To every connection of this worker subscribed to the topic.
     Deliver {
-        room_id: i64,
+        topic: Topic,
         frame: ByteString,
     },
     /// To one connection.
     Direct {
-        room_id: i64,
+        topic: Topic,
         conn_id: ConnId,
         frame: ByteString,
     },
@@ -114,29 +122,29 @@ struct Local {
     kick: Arc<Notify>,
 }
 
-/// One worker's subscriptions: room → its connections on this worker.
+/// One worker's subscriptions: topic → its connections on this worker.
 #[derive(Default)]
 pub struct Table {
-    rooms: HashMap<i64, Vec<Local>>,
+    topics: HashMap<Topic, Vec<Local>>,
 }
 
 impl Table {
     pub fn apply(&mut self, msg: WorkerMsg, stats: &FanoutStats) {
         match msg {
             WorkerMsg::Add {
-                room_id,
+                topic,
                 conn_id,
                 tx,
                 kick,
             } => {
-                let conns = self.rooms.entry(room_id).or_default();
+                let conns = self.topics.entry(topic).or_default();
                 if !conns.iter().any(|c| c.conn_id == conn_id) {
                     conns.push(Local { conn_id, tx, kick });
                 }
             }
-            WorkerMsg::Remove { room_id, conn_id } => self.remove(room_id, conn_id),
-            WorkerMsg::Deliver { room_id, frame } => {
-                let Some(conns) = self.rooms.get_mut(&room_id) else {
+            WorkerMsg::Remove { topic, conn_id } => self.remove(topic, conn_id),
+            WorkerMsg::Deliver { topic, frame } => {
+                let Some(conns) = self.topics.get_mut(&topic) else {
                     return;
                 };
                 let before = conns.len();
@@ -151,19 +159,19 @@ impl Table {
                     Sent::Closed => false,
                 });
                 if conns.is_empty() {
-                    self.rooms.remove(&room_id);
+                    self.topics.remove(&topic);
                 } else if conns.len() < before / 2 {
                     conns.shrink_to_fit();
                 }
             }
             WorkerMsg::Direct {
-                room_id,
+                topic,
                 conn_id,
                 frame,
             } => {
                 if let Some(c) = self
-                    .rooms
-                    .get(&room_id)
+                    .topics
+                    .get(&topic)
                     .and_then(|cs| cs.iter().find(|c| c.conn_id == conn_id))
                 {
                     c.tx.text(frame);
@@ -172,13 +180,13 @@ impl Table {
         }
     }
 
-    fn remove(&mut self, room_id: i64, conn_id: ConnId) {
-        if let Some(conns) = self.rooms.get_mut(&room_id) {
+    fn remove(&mut self, topic: Topic, conn_id: ConnId) {
+        if let Some(conns) = self.topics.get_mut(&topic) {
             conns.retain(|c| c.conn_id != conn_id);
             if conns.is_empty() {
-                self.rooms.remove(&room_id);
-                if self.rooms.is_empty() {
-                    self.rooms.shrink_to_fit();
+                self.topics.remove(&topic);
+                if self.topics.is_empty() {
+                    self.topics.shrink_to_fit();
                 }
             }
         }

@@ -32,7 +32,7 @@ use std::time::Duration;
 use bytestring::ByteString;
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use super::fanout::{FanoutStats, WorkerHandle, WorkerMsg};
+use super::fanout::{FanoutStats, Topic, WorkerHandle, WorkerMsg};
 use super::outbound::Outbox;
 use super::protocol::{MemberPresence, ServerMessage};
 use super::pubsub::{Envelope, PubSub};
@@ -87,8 +87,17 @@ pub enum HubCmd {
         room_id: i64,
         conn_id: ConnId,
     },
+    /// A new connection: subscribed to its user's topic until it disconnects.
+    Connect {
+        conn: ConnHandle,
+    },
     Disconnect {
         conn_id: ConnId,
+    },
+    /// A frame for every connection of one user, on every instance.
+    ToUser {
+        user_id: i64,
+        frame: ByteString,
     },
     /// Deliver to local subscribers and publish to other instances. Chat frames carry
     /// their `seq`.
@@ -202,8 +211,17 @@ impl Room {
     }
 }
 
+/// The connections of one user on this instance (the `User` topic).
+#[derive(Default)]
+struct UserConns {
+    conns: HashMap<ConnId, WorkerHandle>,
+}
+
 pub struct Hub {
     rooms: HashMap<i64, Room>,
+    /// Each connected user's connections, and each connection's user.
+    users: HashMap<i64, UserConns>,
+    conn_users: HashMap<ConnId, i64>,
     /// Which rooms each connection is in.
     conns: HashMap<ConnId, HashSet<i64>>,
     pubsub: PubSub,
@@ -254,6 +272,8 @@ impl Hub {
     ) -> Self {
         Hub {
             rooms: HashMap::new(),
+            users: HashMap::new(),
+            conn_users: HashMap::new(),
             conns: HashMap::new(),
             pubsub,
             gates,
@@ -316,10 +336,19 @@ impl Hub {
                 self.unsubscribe(room_id, conn_id);
                 self.forget(conn_id, room_id);
             }
+            HubCmd::Connect { conn } => self.connect(conn),
             HubCmd::Disconnect { conn_id } => {
                 for room_id in self.conns.remove(&conn_id).unwrap_or_default() {
                     self.unsubscribe(room_id, conn_id);
                 }
+                self.disconnect_user(conn_id);
+            }
+            HubCmd::ToUser { user_id, frame } => {
+                self.pubsub.publish(Envelope::User {
+                    user_id,
+                    frame: frame.to_string(),
+                });
+                self.to_user(user_id, frame);
             }
             HubCmd::Broadcast {
                 room_id,
@@ -397,7 +426,7 @@ impl Hub {
                     .fanout
                     .kicked_slow
                     .load(std::sync::atomic::Ordering::Relaxed);
-                s.connections = self.conns.len();
+                s.connections = self.conn_users.len().max(self.conns.len());
                 s.rooms = self.rooms.len();
                 let _ = reply.send(s);
             }
@@ -427,7 +456,7 @@ impl Hub {
                 .or_insert_with(|| (conn.worker.clone(), 0))
                 .1 += 1;
             conn.worker.send(WorkerMsg::Add {
-                room_id,
+                topic: Topic::Room(room_id),
                 conn_id: conn.id,
                 tx: conn.tx,
                 kick: conn.kick,
@@ -517,7 +546,62 @@ impl Hub {
                 user_id,
                 role,
             } => self.set_role(room_id, user_id, role),
+            Envelope::User { user_id, frame } => self.to_user(user_id, frame.into()),
             Envelope::Probe => {}
+        }
+    }
+
+    fn connect(&mut self, conn: ConnHandle) {
+        conn.worker.send(WorkerMsg::Add {
+            topic: Topic::User(conn.user_id),
+            conn_id: conn.id,
+            tx: conn.tx,
+            kick: conn.kick,
+        });
+        self.conn_users.insert(conn.id, conn.user_id);
+        self.users
+            .entry(conn.user_id)
+            .or_default()
+            .conns
+            .insert(conn.id, conn.worker);
+    }
+
+    fn disconnect_user(&mut self, conn_id: ConnId) {
+        let Some(user_id) = self.conn_users.remove(&conn_id) else {
+            return;
+        };
+        let Some(user) = self.users.get_mut(&user_id) else {
+            return;
+        };
+        if let Some(w) = user.conns.remove(&conn_id) {
+            w.send(WorkerMsg::Remove {
+                topic: Topic::User(user_id),
+                conn_id,
+            });
+        }
+        if user.conns.is_empty() {
+            self.users.remove(&user_id);
+            if self.users.is_empty() {
+                self.users.shrink_to_fit();
+                self.conn_users.shrink_to_fit();
+            }
+        }
+    }
+
+    /// Deliver to this user's local connections: once per worker that has any.
+    fn to_user(&self, user_id: i64, frame: ByteString) {
+        let Some(user) = self.users.get(&user_id) else {
+            return;
+        };
+        let mut seen: Vec<usize> = Vec::with_capacity(2);
+        for w in user.conns.values() {
+            if !seen.contains(&w.id) {
+                seen.push(w.id);
+                w.send(WorkerMsg::Deliver {
+                    topic: Topic::User(user_id),
+                    frame: frame.clone(),
+                });
+            }
         }
     }
 
@@ -543,24 +627,30 @@ impl Hub {
     }
 
     fn remove(&mut self, room_id: i64, user_id: Option<i64>, reason: RemovalReason) {
+        let frame: ByteString = ServerMessage::Removed { room_id, reason }.to_json().into();
+        if let Some(user_id) = user_id {
+            // Every device of the user learns it, joined to the room here or not; it
+            // travels the same worker queues ahead of the unsubscriptions below, so a
+            // joined tab gets `removed` before the room's frames stop.
+            self.to_user(user_id, frame.clone());
+        }
         let Some(room) = self.rooms.get_mut(&room_id) else {
             return;
         };
-        let frame: ByteString = ServerMessage::Removed { room_id, reason }.to_json().into();
         let gone: Vec<ConnId> = room
             .subs
             .iter()
             .filter(|(_, s)| user_id.is_none_or(|u| s.user_id == u))
             .map(|(id, _)| *id)
             .collect();
-        for conn_id in &gone {
+        for conn_id in gone.iter().filter(|_| user_id.is_none()) {
             if let Some(w) = room
                 .subs
                 .get(conn_id)
                 .and_then(|sub| room.workers.get(&sub.worker))
             {
                 w.0.send(WorkerMsg::Direct {
-                    room_id,
+                    topic: Topic::Room(room_id),
                     conn_id: *conn_id,
                     frame: frame.clone(),
                 });
@@ -593,7 +683,10 @@ impl Hub {
             return;
         };
         if let Some((w, n)) = room.workers.get_mut(&sub.worker) {
-            w.send(WorkerMsg::Remove { room_id, conn_id });
+            w.send(WorkerMsg::Remove {
+                topic: Topic::Room(room_id),
+                conn_id,
+            });
             *n -= 1;
             if *n == 0 {
                 room.workers.remove(&sub.worker);
@@ -716,7 +809,7 @@ impl Hub {
         };
         for (w, _) in room.workers.values() {
             w.send(WorkerMsg::Deliver {
-                room_id,
+                topic: Topic::Room(room_id),
                 frame: frame.clone(),
             });
         }
@@ -991,5 +1084,71 @@ mod tests {
         hub.set_role(1, 10, RoomRole::Moderator);
         let dirty = &hub.rooms[&1].dirty;
         assert_eq!(dirty[&10].role, RoomRole::Moderator);
+    }
+
+    /// A connection as the session makes it: connected (its user's topic) first.
+    fn connect(hub: &mut Hub, conn: ConnId, user: i64) -> (ConnHandle, Client) {
+        let (tx, rx) = test_outbox(64);
+        let handle = ConnHandle {
+            id: conn,
+            user_id: user,
+            tx,
+            kick: Arc::new(Notify::new()),
+            worker: worker(),
+        };
+        hub.handle(HubCmd::Connect {
+            conn: handle.clone(),
+        });
+        (handle, Client { rx })
+    }
+
+    #[test]
+    fn a_user_topic_reaches_every_device_of_that_user_and_a_kick_tells_them_all_once() {
+        let (mut hub, _) = hub();
+        let (joined_tab, mut tab1) = connect(&mut hub, 1, 10);
+        let (_, mut tab2) = connect(&mut hub, 2, 10);
+        let (other, mut them) = connect(&mut hub, 3, 11);
+        hub.join(1, joined_tab, member(10));
+        hub.join(1, other, member(11));
+        hub.flush_presence();
+        let _ = (tab1.texts(), tab2.texts(), them.texts());
+
+        hub.handle(HubCmd::ToUser {
+            user_id: 10,
+            frame: "to-10".into(),
+        });
+        assert_eq!(tab1.texts(), ["to-10"]);
+        assert_eq!(tab2.texts(), ["to-10"]);
+        assert!(them.texts().is_empty());
+
+        hub.handle(HubCmd::Remove {
+            room_id: 1,
+            user_id: Some(10),
+            reason: RemovalReason::Kicked,
+        });
+        hub.handle(HubCmd::Broadcast {
+            room_id: 1,
+            frame: "after".into(),
+            seq: None,
+        });
+        let removed = r#"{"type":"removed","room_id":1,"reason":"kicked"}"#;
+        assert_eq!(
+            tab1.texts(),
+            [removed],
+            "the joined tab: removed once, then nothing"
+        );
+        assert_eq!(tab2.texts(), [removed], "the other tab learns it too");
+        assert_eq!(them.texts(), ["after"]);
+
+        hub.handle(HubCmd::Disconnect { conn_id: 2 });
+        hub.handle(HubCmd::ToUser {
+            user_id: 10,
+            frame: "again".into(),
+        });
+        assert_eq!(tab1.texts(), ["again"]);
+        assert!(tab2.texts().is_empty());
+        hub.handle(HubCmd::Disconnect { conn_id: 1 });
+        hub.handle(HubCmd::Disconnect { conn_id: 3 });
+        assert!(hub.users.is_empty() && hub.conn_users.is_empty() && hub.rooms.is_empty());
     }
 }

@@ -100,6 +100,19 @@ impl Realtime {
         let _ = self.hub.send(cmd).await;
     }
 
+    /// A new connection: it receives what is sent to its user ([`Self::send_to_user`])
+    /// until it disconnects.
+    pub async fn connect(&self, conn: ConnHandle) {
+        self.cmd(HubCmd::Connect { conn }).await;
+    }
+
+    /// Deliver to every connection of `user_id`, on every instance (direct messages,
+    /// notifications, anything addressed to a person rather than a room).
+    pub async fn send_to_user(&self, user_id: i64, msg: &ServerMessage) {
+        let frame: ByteString = msg.to_json().into();
+        self.cmd(HubCmd::ToUser { user_id, frame }).await;
+    }
+
     /// Subscribe a connection to a room; answers the online members (up to
     /// [`hub::ONLINE_LISTED`]).
     pub async fn join(

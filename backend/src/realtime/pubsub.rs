@@ -43,6 +43,8 @@ pub enum Envelope {
         user_id: i64,
         role: crate::rooms::domain::RoomRole,
     },
+    /// A frame for every connection of one user (the `User` topic).
+    User { user_id: i64, frame: String },
     /// A publisher's health check: it must come back on its own subscription.
     Probe,
 }

@@ -131,6 +131,7 @@ pub async fn run(
     if handle.tx.text(welcome.to_json()) != Sent::Queued {
         return;
     }
+    rt.connect(handle.clone()).await;
     let mut conn = Conn {
         state,
         rt: rt.clone(),

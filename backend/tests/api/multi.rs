@@ -29,6 +29,8 @@ async fn a_room_spans_two_instances() {
     let room = room_with(&a, &host, &[&guest], "host").await;
     let (mut h, _) = a.ws_joined(&host.access, room).await;
     let (mut g, _) = b.ws_joined(&guest.access, room).await;
+    // The guest's second device, on A, has not opened the room.
+    let mut g2 = a.ws(&guest.access).await;
     // Presence crosses over.
     h.recv_where("presence", |p| p["member"]["user_id"] == guest.id)
         .await;
@@ -67,6 +69,14 @@ async fn a_room_spans_two_instances() {
         .await;
     expect_status(res, StatusCode::NO_CONTENT).await;
     assert_eq!(g.recv_type("removed").await["reason"], "kicked");
+    // Every device of the guest learns it (the user's topic), once.
+    assert_eq!(g2.recv_type("removed").await["room_id"], room);
+    h.send(json!({"type": "chat", "room_id": room, "client_id": "a2", "text": "after"}))
+        .await;
+    h.recv_where("chat", |c| c["message"]["text"] == "after").await;
+    g2.send(json!({"type": "time_sync", "client_time": 1.0})).await;
+    let next = g2.recv().await;
+    assert_eq!(next["type"], "time_sync", "nothing else came first: {next}");
 }
 
 /// A private redis-server on a free port, stopped (by PID) on drop.
