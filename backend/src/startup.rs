@@ -210,6 +210,11 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .wrap(middleware::from_fn(telemetry::request_id))
     })
     .on_connect(move |conn, _| set_write_timeout(conn, write_timeout))
+    // How much actix gathers from a response body before writing. Its write buffer keeps
+    // its largest size for the connection's life (up to 128 KiB): with the default, a
+    // WebSocket that once received a burst pinned ~100 KiB until it closed. 8 KiB plus
+    // one outbound chunk (also 8 KiB, `realtime::outbound`) bounds it.
+    .h1_write_buffer_size(WRITE_BUFFER)
     .shutdown_timeout(server_settings.shutdown_timeout_secs)
     .disable_signals()
     .listen(listener)?;
@@ -218,6 +223,9 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     }
     Ok(server.run())
 }
+
+/// See `h1_write_buffer_size` above.
+const WRITE_BUFFER: usize = 8 * 1024;
 
 /// `TCP_USER_TIMEOUT` on an accepted socket: data that a client does not take (a
 /// WebSocket reader that stopped reading, behind a zero window) for `ms` drops the

@@ -234,6 +234,10 @@ pub struct Hub {
 /// one `presence_batch`.
 const SINGLE_PRESENCE_MAX: usize = 3;
 
+/// Members per `presence_batch` frame at most (about 6 KB): a burst of 2,000 is 32
+/// frames, not one 200 KB frame that every member's write buffer would have to hold.
+const PRESENCE_BATCH_MAX: usize = 64;
+
 fn presence_frames(room_id: i64, changed: Vec<MemberPresence>) -> Vec<ByteString> {
     if changed.len() <= SINGLE_PRESENCE_MAX {
         changed
@@ -241,14 +245,17 @@ fn presence_frames(room_id: i64, changed: Vec<MemberPresence>) -> Vec<ByteString
             .map(|member| ServerMessage::Presence { room_id, member }.to_json().into())
             .collect()
     } else {
-        vec![
-            ServerMessage::PresenceBatch {
-                room_id,
-                members: changed,
-            }
-            .to_json()
-            .into(),
-        ]
+        changed
+            .chunks(PRESENCE_BATCH_MAX)
+            .map(|members| {
+                ServerMessage::PresenceBatch {
+                    room_id,
+                    members: members.to_vec(),
+                }
+                .to_json()
+                .into()
+            })
+            .collect()
     }
 }
 
@@ -951,8 +958,12 @@ mod tests {
         assert_eq!(few.len(), 3);
         assert!(few.iter().all(|f| f.contains(r#""type":"presence""#)));
         let burst = presence_frames(7, (1..=500).map(member).collect());
-        assert_eq!(burst.len(), 1);
-        assert!(burst[0].contains(r#""type":"presence_batch""#));
+        assert_eq!(burst.len(), 500_usize.div_ceil(PRESENCE_BATCH_MAX));
+        assert!(
+            burst
+                .iter()
+                .all(|f| f.contains(r#""type":"presence_batch""#) && f.len() < 8 * 1024)
+        );
     }
 
     #[test]

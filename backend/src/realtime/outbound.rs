@@ -106,8 +106,9 @@ pub fn test_outbox(capacity: usize) -> (Outbox, mpsc::Receiver<Out>) {
     )
 }
 
-/// Frames encoded per poll at most, so one busy connection cannot hog its worker.
-const MAX_CHUNK: usize = 64 * 1024;
+/// Bytes encoded per poll at most, so one busy connection cannot hog its worker, and
+/// what actix buffers for one connection stays small (see `startup::WRITE_BUFFER`).
+const MAX_CHUNK: usize = 8 * 1024;
 
 /// The response body: encodes queued frames as they come.
 pub struct OutboundBody {
@@ -163,7 +164,9 @@ impl Stream for OutboundBody {
             }
         }
         if !this.buf.is_empty() {
-            return Poll::Ready(Some(Ok(this.buf.split().freeze())));
+            // The whole allocation goes with the chunk (`split` would keep the unused
+            // capacity alive in `buf`): an idle connection holds no encode buffer.
+            return Poll::Ready(Some(Ok(std::mem::take(&mut this.buf).freeze())));
         }
         if this.closing {
             Poll::Ready(None)

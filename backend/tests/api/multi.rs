@@ -73,8 +73,10 @@ async fn a_room_spans_two_instances() {
     assert_eq!(g2.recv_type("removed").await["room_id"], room);
     h.send(json!({"type": "chat", "room_id": room, "client_id": "a2", "text": "after"}))
         .await;
-    h.recv_where("chat", |c| c["message"]["text"] == "after").await;
-    g2.send(json!({"type": "time_sync", "client_time": 1.0})).await;
+    h.recv_where("chat", |c| c["message"]["text"] == "after")
+        .await;
+    g2.send(json!({"type": "time_sync", "client_time": 1.0}))
+        .await;
     let next = g2.recv().await;
     assert_eq!(next["type"], "time_sync", "nothing else came first: {next}");
 }
