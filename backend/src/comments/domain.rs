@@ -5,14 +5,10 @@
 //! used as a keyset column (`(hot_score desc, id desc)`). Each e-fold of likes (×2.72) is
 //! worth 45,000 s = 12.5 hours of freshness: a comment with 0 likes posted 12.5 h after
 //! one with 1.72 likes ranks level with it (Reddit's formula, natural log instead of log10).
-//!
-//! Cursor: base64url JSON `{s, k, id}`: the listing it belongs to, the sort key of the last
-//! item (the `hot_score` bits, so the float round-trips exactly) and its id.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
-use crate::error::{AppError, ErrorCode};
+use crate::error::AppError;
 
 /// Seconds of age that one e-fold of likes makes up for (12.5 hours).
 pub const SECONDS_PER_E_FOLD: f64 = 45_000.0;
@@ -47,50 +43,6 @@ pub fn body(raw: &str) -> Result<String, AppError> {
         ));
     }
     Ok(s.to_owned())
-}
-
-/// Which listing a cursor belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Listing {
-    New,
-    Hot,
-    Replies,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Cursor {
-    pub s: Listing,
-    /// `f64::to_bits` of the last `hot_score` (hot only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub k: Option<u64>,
-    pub id: i64,
-}
-
-impl Cursor {
-    pub fn encode(&self) -> String {
-        crate::paging::encode_cursor(self)
-    }
-
-    pub fn decode(raw: &str, listing: Listing) -> Result<Self, AppError> {
-        let c: Cursor = crate::paging::decode_cursor(raw)?;
-        if c.s != listing {
-            return Err(AppError::new(
-                ErrorCode::InvalidQuery,
-                "this cursor belongs to another listing or sort order",
-            )
-            .with_field("cursor"));
-        }
-        if listing == Listing::Hot && !c.k.map(f64::from_bits).is_some_and(f64::is_finite) {
-            return Err(crate::paging::bad_cursor());
-        }
-        Ok(c)
-    }
-
-    /// The hot-score key (checked finite by `decode`).
-    pub fn key(&self) -> f64 {
-        self.k.map(f64::from_bits).unwrap_or_default()
-    }
 }
 
 #[cfg(test)]
@@ -131,32 +83,5 @@ mod tests {
         assert_eq!(body(" a\r\nb\t ").expect("ok"), "a\nb");
         assert_eq!(body("<b>hi</b>").expect("ok"), "<b>hi</b>");
         assert!(body("a\u{0}b").is_err());
-    }
-
-    #[test]
-    fn cursors_round_trip_and_are_bound_to_their_listing() {
-        let c = Cursor {
-            s: Listing::Hot,
-            k: Some(40_000.123_456_789_f64.to_bits()),
-            id: 7,
-        };
-        let raw = c.encode();
-        let back = Cursor::decode(&raw, Listing::Hot).expect("decodes");
-        assert_eq!(back, c);
-        assert_eq!(back.key(), 40_000.123_456_789);
-        assert!(Cursor::decode(&raw, Listing::New).is_err());
-        assert!(Cursor::decode("!!!", Listing::New).is_err());
-        let no_key = Cursor {
-            s: Listing::Hot,
-            k: None,
-            id: 1,
-        };
-        assert!(Cursor::decode(&no_key.encode(), Listing::Hot).is_err());
-        let nan = Cursor {
-            s: Listing::Hot,
-            k: Some(f64::NAN.to_bits()),
-            id: 1,
-        };
-        assert!(Cursor::decode(&nan.encode(), Listing::Hot).is_err());
     }
 }

@@ -12,15 +12,16 @@ use std::collections::{HashMap, HashSet};
 use chrono::{SubsecRound, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order,
+    QueryFilter, QuerySelect, Set,
 };
 
-use super::domain::{self, Cursor, Listing};
+use super::domain;
 use super::dto::*;
 use crate::auth::AuthUser;
 use crate::entities::{comment, comment_like};
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::paging::{KeyKind, Keyset, Page};
 use crate::rooms::service::display_names;
 
 /// A comment on a ready movie.
@@ -95,22 +96,17 @@ async fn one(
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("comment response missing")))
 }
 
-fn page(
-    rows: Vec<comment::Model>,
-    limit: u64,
-    listing: Listing,
-) -> (Vec<comment::Model>, Option<String>) {
-    let more = rows.len() as u64 > limit;
-    let rows: Vec<comment::Model> = rows.into_iter().take(limit as usize).collect();
-    let next = more.then(|| rows.last()).flatten().map(|c| {
-        Cursor {
-            s: listing,
-            k: (listing == Listing::Hot).then(|| c.hot_score.to_bits()),
-            id: c.id,
+/// How a listing of comments pages: top-level ones newest or hottest first, replies
+/// oldest first.
+fn keyset(sort: Option<CommentSort>) -> Keyset<comment::Entity> {
+    use comment::Column as C;
+    match sort {
+        Some(CommentSort::New) => Keyset::by_id("new", C::Id, Order::Desc),
+        Some(CommentSort::Hot) => {
+            Keyset::by_key("hot", C::HotScore, KeyKind::Float, C::Id, Order::Desc)
         }
-        .encode()
-    });
-    (rows, next)
+        None => Keyset::by_id("replies", C::Id, Order::Asc),
+    }
 }
 
 pub async fn list(
@@ -119,50 +115,12 @@ pub async fn list(
     movie_id: i64,
     q: ListCommentsQuery,
 ) -> AppResult<CommentPage> {
-    let sort = q.sort.unwrap_or_default();
-    let listing = match sort {
-        CommentSort::New => Listing::New,
-        CommentSort::Hot => Listing::Hot,
-    };
-    let limit = crate::paging::limit(q.limit, 20)?;
-    let cursor = q
-        .cursor
-        .as_deref()
-        .map(|raw| Cursor::decode(raw, listing))
-        .transpose()?;
+    let pager = keyset(Some(q.sort.unwrap_or_default())).page(q.cursor.as_deref(), q.limit, 20)?;
     crate::movies::service::find_ready(db, movie_id).await?;
-    let mut select = comment::Entity::find()
+    let select = comment::Entity::find()
         .filter(comment::Column::MovieId.eq(movie_id))
         .filter(comment::Column::ParentId.is_null());
-    match sort {
-        CommentSort::New => {
-            if let Some(c) = &cursor {
-                select = select.filter(comment::Column::Id.lt(c.id));
-            }
-            select = select.order_by_desc(comment::Column::Id);
-        }
-        CommentSort::Hot => {
-            if let Some(c) = &cursor {
-                let k = c.key();
-                select = select.filter(
-                    Condition::any().add(comment::Column::HotScore.lt(k)).add(
-                        Condition::all()
-                            .add(comment::Column::HotScore.eq(k))
-                            .add(comment::Column::Id.lt(c.id)),
-                    ),
-                );
-            }
-            select = select
-                .order_by_desc(comment::Column::HotScore)
-                .order_by_desc(comment::Column::Id);
-        }
-    }
-    let rows = select.limit(limit + 1).all(db).await?;
-    let (rows, next_cursor) = page(rows, limit, listing);
-    Ok(CommentPage {
-        items: responses(db, caller, rows).await?,
-        next_cursor,
-    })
+    page_of(db, caller, pager.fetch(db, select).await?).await
 }
 
 pub async fn replies(
@@ -171,26 +129,20 @@ pub async fn replies(
     comment_id: i64,
     q: ListRepliesQuery,
 ) -> AppResult<CommentPage> {
-    let limit = crate::paging::limit(q.limit, 20)?;
-    let cursor = q
-        .cursor
-        .as_deref()
-        .map(|raw| Cursor::decode(raw, Listing::Replies))
-        .transpose()?;
+    let pager = keyset(None).page(q.cursor.as_deref(), q.limit, 20)?;
     let parent = find_comment(db, comment_id).await?;
-    let mut select = comment::Entity::find().filter(comment::Column::ParentId.eq(parent.id));
-    if let Some(c) = &cursor {
-        select = select.filter(comment::Column::Id.gt(c.id));
-    }
-    let rows = select
-        .order_by_asc(comment::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let (rows, next_cursor) = page(rows, limit, Listing::Replies);
+    let select = comment::Entity::find().filter(comment::Column::ParentId.eq(parent.id));
+    page_of(db, caller, pager.fetch(db, select).await?).await
+}
+
+async fn page_of(
+    db: &impl ConnectionTrait,
+    caller: Option<&AuthUser>,
+    page: Page<comment::Model>,
+) -> AppResult<CommentPage> {
     Ok(CommentPage {
-        items: responses(db, caller, rows).await?,
-        next_cursor,
+        items: responses(db, caller, page.rows).await?,
+        next_cursor: page.next_cursor,
     })
 }
 

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::movies::dto::MovieSummary;
 
@@ -27,15 +27,6 @@ pub struct HistoryEntry {
 pub struct HistoryPage {
     pub items: Vec<HistoryEntry>,
     pub next_cursor: Option<String>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    pub cursor: Option<String>,
-    /// 1 to 100 (default 20).
-    pub limit: Option<u64>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -6,6 +6,7 @@ use super::dto::*;
 use super::service;
 use crate::auth::AuthUser;
 use crate::error::{AppResult, Problem};
+use crate::paging::PageQuery;
 use crate::state::AppState;
 
 /// Report the playback position (send every few seconds while playing).

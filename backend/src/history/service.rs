@@ -4,29 +4,19 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use chrono::Utc;
+use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter, Set};
 
 use super::coalescer::Pending;
 use super::dto::*;
 use crate::entities::{movie, user, watch_history, watchlist};
 use crate::error::{AppError, AppResult};
 use crate::movies::dto::MovieSummary;
+use crate::paging::{KeyKind, Keyset, Page, PageQuery};
 use crate::state::AppState;
 
 /// Finished means past this share of the movie.
 const FINISHED_AT: f64 = 0.9;
-
-/// Cursor over (time, movie id), newest first.
-fn encode(at: DateTime<Utc>, movie_id: i64) -> String {
-    crate::paging::encode_cursor(&(at.timestamp_micros(), movie_id))
-}
-
-fn decode(raw: &str) -> AppResult<(DateTime<Utc>, i64)> {
-    let (micros, id): (i64, i64) = crate::paging::decode_cursor(raw)?;
-    let at = DateTime::from_timestamp_micros(micros).ok_or_else(crate::paging::bad_cursor)?;
-    Ok((at, id))
-}
 
 async fn paused(state: &AppState, user_id: i64) -> AppResult<bool> {
     Ok(crate::users::service::find_active_cached(state, user_id)
@@ -111,7 +101,14 @@ pub async fn list(
     q: PageQuery,
     unfinished: bool,
 ) -> AppResult<HistoryPage> {
-    let limit = crate::paging::limit(q.limit, 20)?;
+    let pager = Keyset::by_key(
+        "history",
+        watch_history::Column::UpdatedAt,
+        KeyKind::Time,
+        watch_history::Column::MovieId,
+        Order::Desc,
+    )
+    .page(q.cursor.as_deref(), q.limit, 20)?;
     // Make this instance's pending reports visible first (read-your-writes).
     if !state.history.pending_for(user_id).await.is_empty() {
         state.history.flush().await.map_err(AppError::unavailable)?;
@@ -123,31 +120,7 @@ pub async fn list(
             .filter(watch_history::Column::Finished.eq(false))
             .filter(watch_history::Column::PositionMs.gt(0));
     }
-    if let Some(c) = q.cursor.as_deref() {
-        let (at, id) = decode(c)?;
-        select = select.filter(
-            Condition::any()
-                .add(watch_history::Column::UpdatedAt.lt(at))
-                .add(
-                    Condition::all()
-                        .add(watch_history::Column::UpdatedAt.eq(at))
-                        .add(watch_history::Column::MovieId.lt(id)),
-                ),
-        );
-    }
-    let rows = select
-        .order_by_desc(watch_history::Column::UpdatedAt)
-        .order_by_desc(watch_history::Column::MovieId)
-        .limit(limit + 1)
-        .all(&state.db)
-        .await?;
-    let more = rows.len() as u64 > limit;
-    let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
-    let next_cursor = if more {
-        rows.last().map(|r| encode(r.updated_at, r.movie_id))
-    } else {
-        None
-    };
+    let Page { rows, next_cursor } = pager.fetch(&state.db, select).await?;
     let mut movies = summaries(state, rows.iter().map(|r| r.movie_id).collect()).await?;
     let items = rows
         .into_iter()
@@ -232,33 +205,16 @@ pub async fn watchlist_remove(state: &AppState, user_id: i64, movie_id: i64) -> 
 }
 
 pub async fn watchlist(state: &AppState, user_id: i64, q: PageQuery) -> AppResult<WatchlistPage> {
-    let limit = crate::paging::limit(q.limit, 20)?;
-    let mut select = watchlist::Entity::find().filter(watchlist::Column::UserId.eq(user_id));
-    if let Some(c) = q.cursor.as_deref() {
-        let (at, id) = decode(c)?;
-        select = select.filter(
-            Condition::any()
-                .add(watchlist::Column::CreatedAt.lt(at))
-                .add(
-                    Condition::all()
-                        .add(watchlist::Column::CreatedAt.eq(at))
-                        .add(watchlist::Column::MovieId.lt(id)),
-                ),
-        );
-    }
-    let rows = select
-        .order_by_desc(watchlist::Column::CreatedAt)
-        .order_by_desc(watchlist::Column::MovieId)
-        .limit(limit + 1)
-        .all(&state.db)
-        .await?;
-    let more = rows.len() as u64 > limit;
-    let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
-    let next_cursor = if more {
-        rows.last().map(|r| encode(r.created_at, r.movie_id))
-    } else {
-        None
-    };
+    let pager = Keyset::by_key(
+        "watchlist",
+        watchlist::Column::CreatedAt,
+        KeyKind::Time,
+        watchlist::Column::MovieId,
+        Order::Desc,
+    )
+    .page(q.cursor.as_deref(), q.limit, 20)?;
+    let select = watchlist::Entity::find().filter(watchlist::Column::UserId.eq(user_id));
+    let Page { rows, next_cursor } = pager.fetch(&state.db, select).await?;
     let mut movies = summaries(state, rows.iter().map(|r| r.movie_id).collect()).await?;
     let items = rows
         .into_iter()

@@ -1,14 +1,8 @@
-//! Catalog input rules and the opaque page cursor.
-//!
-//! A cursor is base64url JSON `{s, k, id}`: the sort it belongs to, the sort key of the
-//! last item, and its id. Pages are read with keyset conditions `(key, id) after (k, id)`,
-//! so inserts and deletes between requests neither repeat nor skip items.
+//! Catalog input rules and the movie's stored enums.
 
 use chrono::Datelike;
-use serde::{Deserialize, Serialize};
 
-use super::dto::MovieSort;
-use crate::error::{AppError, ErrorCode};
+use crate::error::AppError;
 
 crate::db::stored_enum! {
     /// Where a movie is in its life. Stored in `movies.status`.
@@ -38,31 +32,6 @@ crate::db::stored_enum! {
         Poster,
         /// The short muted clip shown on hover.
         Preview,
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Cursor {
-    pub s: MovieSort,
-    pub k: serde_json::Value,
-    pub id: i64,
-}
-
-impl Cursor {
-    pub fn encode(&self) -> String {
-        crate::paging::encode_cursor(self)
-    }
-
-    pub fn decode(raw: &str, sort: MovieSort) -> Result<Self, AppError> {
-        let c: Cursor = crate::paging::decode_cursor(raw)?;
-        if c.s != sort {
-            return Err(AppError::new(
-                ErrorCode::InvalidQuery,
-                "this cursor belongs to another sort order",
-            )
-            .with_field("cursor"));
-        }
-        Ok(c)
     }
 }
 
@@ -149,20 +118,6 @@ pub fn like_pattern(q: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cursor_round_trip_and_sort_binding() {
-        let c = Cursor {
-            s: MovieSort::Title,
-            k: serde_json::json!("流浪地球"),
-            id: 9,
-        };
-        let raw = c.encode();
-        assert_eq!(Cursor::decode(&raw, MovieSort::Title).expect("decodes"), c);
-        assert!(Cursor::decode(&raw, MovieSort::Newest).is_err());
-        assert!(Cursor::decode("!!!", MovieSort::Title).is_err());
-        assert!(Cursor::decode("e30", MovieSort::Title).is_err()); // "{}"
-    }
 
     #[test]
     fn like_patterns_escape_wildcards() {

@@ -7,14 +7,15 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    Order, QueryFilter, QueryOrder, QuerySelect, Set, Value,
+    Order, QueryFilter, QueryOrder, Set,
 };
 
-use super::domain::{self, AssetKind, Cursor, like_pattern};
+use super::domain::{self, AssetKind, like_pattern};
 use super::dto::*;
 use crate::auth::AuthUser;
 use crate::entities::{genre, media_asset, movie, movie_genre, movie_tag};
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::paging::{KeyKind, Keyset};
 use crate::state::AppState;
 
 const DEFAULT_LIMIT: u64 = 20;
@@ -36,42 +37,17 @@ fn lower_like(col: movie::Column, pattern: &str) -> sea_orm::sea_query::SimpleEx
         .like(LikeExpr::new(pattern).escape('\\'))
 }
 
-/// Sort column and direction (the id breaks ties in the same direction).
-fn sort_column(sort: MovieSort) -> (movie::Column, Order) {
-    match sort {
-        MovieSort::Newest => (movie::Column::CreatedAt, Order::Desc),
-        MovieSort::Popular => (movie::Column::ViewCount, Order::Desc),
-        MovieSort::Rating => (movie::Column::RatingScore, Order::Desc),
-        MovieSort::Title => (movie::Column::Title, Order::Asc),
-    }
-}
-
-/// The cursor key of a row.
-fn sort_key(sort: MovieSort, m: &movie::Model) -> serde_json::Value {
-    match sort {
-        MovieSort::Newest => {
-            serde_json::json!(
-                m.created_at
-                    .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
-            )
-        }
-        MovieSort::Popular => serde_json::json!(m.view_count),
-        MovieSort::Rating => serde_json::json!(m.rating_score),
-        MovieSort::Title => serde_json::json!(m.title),
-    }
-}
-
-/// The cursor key as a typed SQL value.
-fn key_value(sort: MovieSort, k: &serde_json::Value) -> Option<Value> {
-    match sort {
-        MovieSort::Newest => k
-            .as_str()
-            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-            .map(|d| d.with_timezone(&Utc).into()),
-        MovieSort::Popular => k.as_i64().map(Into::into),
-        MovieSort::Rating => k.as_f64().map(Into::into),
-        MovieSort::Title => k.as_str().map(|s| s.to_owned().into()),
-    }
+/// How a sort pages: its sort column and direction (the id breaks ties in the same
+/// direction).
+fn keyset(sort: MovieSort) -> Keyset<movie::Entity> {
+    use movie::Column as C;
+    let (listing, col, kind, order) = match sort {
+        MovieSort::Newest => ("newest", C::CreatedAt, KeyKind::Time, Order::Desc),
+        MovieSort::Popular => ("popular", C::ViewCount, KeyKind::Int, Order::Desc),
+        MovieSort::Rating => ("rating", C::RatingScore, KeyKind::Float, Order::Desc),
+        MovieSort::Title => ("title", C::Title, KeyKind::Text, Order::Asc),
+    };
+    Keyset::by_key(listing, col, kind, C::Id, order)
 }
 
 async fn genre_id(db: &impl ConnectionTrait, slug: &str) -> AppResult<i32> {
@@ -95,8 +71,8 @@ pub async fn list(
     q: ListMoviesQuery,
 ) -> AppResult<MoviePage> {
     let admin = caller.is_some_and(AuthUser::is_admin);
-    let sort = q.sort.unwrap_or_default();
-    let limit = crate::paging::limit(q.limit, DEFAULT_LIMIT)?;
+    let pager =
+        keyset(q.sort.unwrap_or_default()).page(q.cursor.as_deref(), q.limit, DEFAULT_LIMIT)?;
     let mut select = movie::Entity::find();
     match (q.status, admin) {
         (Some(s), true) => select = select.filter(movie::Column::Status.eq(s)),
@@ -155,44 +131,12 @@ pub async fn list(
     if let Some(y) = q.year_to {
         select = select.filter(movie::Column::Year.lte(y));
     }
-    let (col, order) = sort_column(sort);
-    if let Some(raw) = q.cursor.as_deref() {
-        let c = Cursor::decode(raw, sort)?;
-        let v = key_value(sort, &c.k).ok_or_else(|| {
-            AppError::new(ErrorCode::InvalidQuery, "invalid cursor").with_field("cursor")
-        })?;
-        let (past_key, past_id) = match order {
-            Order::Desc => (col.lt(v.clone()), movie::Column::Id.lt(c.id)),
-            _ => (col.gt(v.clone()), movie::Column::Id.gt(c.id)),
-        };
-        select = select.filter(
-            Condition::any()
-                .add(past_key)
-                .add(Condition::all().add(col.eq(v)).add(past_id)),
-        );
-    }
-    let rows = select
-        .order_by(col, order.clone())
-        .order_by(movie::Column::Id, order)
-        .limit(limit + 1)
-        .all(&state.db)
-        .await?;
-    let more = rows.len() as u64 > limit;
-    let rows: Vec<movie::Model> = rows.into_iter().take(limit as usize).collect();
-    let next_cursor = if more {
-        rows.last().map(|m| {
-            Cursor {
-                s: sort,
-                k: sort_key(sort, m),
-                id: m.id,
-            }
-            .encode()
-        })
-    } else {
-        None
-    };
-    let items = summaries_of(&state.db, rows).await?;
-    Ok(MoviePage { items, next_cursor })
+    let page = pager.fetch(&state.db, select).await?;
+    let items = summaries_of(&state.db, page.rows).await?;
+    Ok(MoviePage {
+        items,
+        next_cursor: page.next_cursor,
+    })
 }
 
 /// Genre slugs and tags for many movies in two queries.

@@ -7,6 +7,7 @@ use super::dto::*;
 use super::service;
 use crate::auth::AuthUser;
 use crate::error::{AppResult, Problem};
+use crate::paging::PageQuery;
 use crate::state::AppState;
 
 type Id = web::Path<i64>;

@@ -9,13 +9,14 @@ use chrono::{Duration, Utc};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::dto::*;
 use crate::entities::{movie, room, room_ban, room_member, room_message, user};
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::paging::{Keyset, Page, PageQuery};
 use crate::realtime::protocol::ChatMessage;
 use crate::realtime::sync::PlaybackState;
 
@@ -182,14 +183,6 @@ pub async fn create(
     Ok(r)
 }
 
-fn cursor_id(cursor: Option<&str>) -> AppResult<Option<i64>> {
-    cursor.map(crate::paging::decode_cursor::<i64>).transpose()
-}
-
-fn encode_cursor(id: i64) -> String {
-    crate::paging::encode_cursor(&id)
-}
-
 /// Public rooms (newest first), or the caller's rooms.
 pub async fn list(
     db: &DatabaseConnection,
@@ -197,7 +190,11 @@ pub async fn list(
     mine: bool,
     q: PageQuery,
 ) -> AppResult<RoomPage> {
-    let limit = crate::paging::limit(q.limit, 20)?;
+    let pager = Keyset::by_id("rooms", room::Column::Id, Order::Desc).page(
+        q.cursor.as_deref(),
+        q.limit,
+        20,
+    )?;
     let mut select = room::Entity::find();
     if mine {
         select = select.filter(
@@ -212,19 +209,7 @@ pub async fn list(
     } else {
         select = select.filter(room::Column::Visibility.eq(Visibility::Public));
     }
-    if let Some(before) = cursor_id(q.cursor.as_deref())? {
-        select = select.filter(room::Column::Id.lt(before));
-    }
-    let rows = select
-        .order_by_desc(room::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let more = rows.len() as u64 > limit;
-    let rows: Vec<room::Model> = rows.into_iter().take(limit as usize).collect();
-    let next_cursor = more
-        .then(|| rows.last().map(|r| encode_cursor(r.id)))
-        .flatten();
+    let Page { rows, next_cursor } = pager.fetch(db, select).await?;
     let titles = movie_titles(db, rows.iter().filter_map(|r| r.movie_id)).await?;
     let roles: HashMap<i64, RoomRole> = room_member::Entity::find()
         .filter(room_member::Column::UserId.eq(user_id))
@@ -453,23 +438,15 @@ pub async fn members(
     user_id: i64,
     q: PageQuery,
 ) -> AppResult<MemberPage> {
-    let limit = crate::paging::limit(q.limit, 50)?;
+    let pager = Keyset::by_id("members", room_member::Column::UserId, Order::Asc).page(
+        q.cursor.as_deref(),
+        q.limit,
+        50,
+    )?;
     let r = find_room(db, id).await?;
     require_member(db, &r, user_id).await?;
-    let mut select = room_member::Entity::find().filter(room_member::Column::RoomId.eq(id));
-    if let Some(after) = cursor_id(q.cursor.as_deref())? {
-        select = select.filter(room_member::Column::UserId.gt(after));
-    }
-    let rows = select
-        .order_by_asc(room_member::Column::UserId)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let more = rows.len() as u64 > limit;
-    let rows: Vec<room_member::Model> = rows.into_iter().take(limit as usize).collect();
-    let next_cursor = more
-        .then(|| rows.last().map(|m| encode_cursor(m.user_id)))
-        .flatten();
+    let select = room_member::Entity::find().filter(room_member::Column::RoomId.eq(id));
+    let Page { rows, next_cursor } = pager.fetch(db, select).await?;
     let names = display_names(db, rows.iter().map(|m| m.user_id)).await?;
     let items = rows
         .into_iter()
