@@ -87,6 +87,26 @@ async function roomReady(p, members = 2) {
   await p.locator('[data-testid="member"]').nth(members - 1).waitFor({ timeout: 10_000 });
 }
 
+/**
+ * A new host-only room of the host's with the guest as a member; the host's page on instance
+ * 0, the guest's on instance 1 (`prepare` runs on the guest's page before it opens;
+ * `problems` collects the guest page's console errors and failed requests).
+ */
+async function roomWithGuest(name, { guestBrowser = browser, prepare = async () => {} } = {}) {
+  const r = await api(server, 'POST', '/api/v1/rooms', {
+    token: host.token,
+    body: { name, movie_id: movie.id, visibility: 'unlisted', control_mode: 'host' },
+  });
+  await api(server, 'POST', '/api/v1/rooms/join', { token: guest.token, body: { invite_code: r.invite_code } });
+  const hostPage = await pageFor(host, { width: 1280, height: 800 });
+  const guestPage = await pageFor(guest, { width: 1280, height: 800 }, guestBrowser);
+  await prepare(guestPage);
+  const problems = [hostPage, guestPage].map(watchProblems);
+  await openOn(server, hostPage, `${server.base}/rooms/${r.id}`, 0);
+  await openOn(server, guestPage, `${server.base}/rooms/${r.id}`, 1);
+  return { room: r, hostPage, guestPage, problems: problems[1] };
+}
+
 const stats = (xs) => {
   const v = xs.map(Math.abs).sort((a, b) => a - b);
   const q = (p) => v[Math.min(v.length - 1, Math.floor(p * v.length))];
@@ -151,7 +171,8 @@ test('three people on two instances: invite link, play/pause/seek/rate follow wi
   await guestPage.getByTestId('danmaku-input').fill('这里太好笑了');
   await guestPage.getByTestId('danmaku-submit').click();
   await hostPage.locator('.danmaku-item', { hasText: '这里太好笑了' }).waitFor({ timeout: 5000 });
-  // The README's picture: two members, chat and danmaku on screen.
+  // The README's picture: two members, chat and danmaku on screen (scrolled into the picture).
+  await new Promise((r) => setTimeout(r, 2000));
   await screenshot(hostPage, 'room-desktop');
 
   // A third person joins (on instance 1 too) and lands on the current position.
@@ -218,15 +239,7 @@ test('three people on two instances: invite link, play/pause/seek/rate follow wi
 });
 
 test('a guest offline for 10 s lands on the current position with every missed message once; a kicked guest sees why and is not rejoined', async () => {
-  const r2 = await api(server, 'POST', '/api/v1/rooms', {
-    token: host.token,
-    body: { name: '断线重连', movie_id: movie.id, visibility: 'unlisted', control_mode: 'host' },
-  });
-  await api(server, 'POST', '/api/v1/rooms/join', { token: guest.token, body: { invite_code: r2.invite_code } });
-  const hostPage = await pageFor(host, { width: 1280, height: 800 });
-  const guestPage = await pageFor(guest, { width: 1280, height: 800 });
-  await openOn(server, hostPage, `${server.base}/rooms/${r2.id}`, 0);
-  await openOn(server, guestPage, `${server.base}/rooms/${r2.id}`, 1);
+  const { room: r2, hostPage, guestPage } = await roomWithGuest('断线重连');
   for (const p of [hostPage, guestPage]) await roomReady(p);
   // The host presses the player's own play button: that is a command for the room too.
   await hostPage.locator('.art-control-playAndPause').click();
@@ -270,39 +283,30 @@ test('autoplay with sound blocked: the guest starts muted and in sync, one click
     args: ['--no-sandbox', '--disable-gpu', '--autoplay-policy=document-user-activation-required'],
   });
   try {
-    const r5 = await api(server, 'POST', '/api/v1/rooms', {
-      token: host.token,
-      body: { name: '静音加入', movie_id: movie.id, visibility: 'unlisted', control_mode: 'host' },
+    const { hostPage, guestPage, problems } = await roomWithGuest('静音加入', {
+      guestBrowser: strict,
+      prepare: (page) =>
+        page.addInitScript(() => {
+          // (navigator.userActivation already reads true here, so activation is a trusted click or key.)
+          const play = HTMLMediaElement.prototype.play;
+          let activated = false;
+          for (const type of ['pointerdown', 'keydown']) {
+            window.addEventListener(type, (e) => (activated ||= e.isTrusted), { capture: true });
+          }
+          window.__refusedPlays = 0;
+          HTMLMediaElement.prototype.play = function () {
+            if (!this.muted && !activated) {
+              window.__refusedPlays++;
+              return Promise.reject(new DOMException("play() failed because the user didn't interact with the document first.", 'NotAllowedError'));
+            }
+            return play.call(this);
+          };
+        }),
     });
-    await api(server, 'POST', '/api/v1/rooms/join', { token: guest.token, body: { invite_code: r5.invite_code } });
-    const hostPage = await pageFor(host, { width: 1280, height: 800 });
-    const guestPage = await pageFor(guest, { width: 1280, height: 800 }, strict);
-    await guestPage.addInitScript(() => {
-      // (navigator.userActivation already reads true here, so activation is a trusted click or key.)
-      const play = HTMLMediaElement.prototype.play;
-      let activated = false;
-      for (const type of ['pointerdown', 'keydown']) {
-        window.addEventListener(type, (e) => (activated ||= e.isTrusted), { capture: true });
-      }
-      window.__refusedPlays = 0;
-      HTMLMediaElement.prototype.play = function () {
-        if (!this.muted && !activated) {
-          window.__refusedPlays++;
-          return Promise.reject(new DOMException("play() failed because the user didn't interact with the document first.", 'NotAllowedError'));
-        }
-        return play.call(this);
-      };
-    });
-    const problems = watchProblems(guestPage);
-    await openOn(server, hostPage, `${server.base}/rooms/${r5.id}`, 0);
-    await openOn(server, guestPage, `${server.base}/rooms/${r5.id}`, 1);
     for (const p of [hostPage, guestPage]) await roomReady(p);
     await hostPage.getByTestId('ctl-toggle').click();
 
-    await guestPage.getByTestId('join-sound').waitFor({ timeout: 10_000 }).catch(async (e) => {
-      console.log('debug', JSON.stringify(await guestPage.evaluate(() => ({ refused: window.__refusedPlays, muted: document.querySelector('video')?.muted, paused: document.querySelector('video')?.paused }))));
-      throw e;
-    });
+    await guestPage.getByTestId('join-sound').waitFor({ timeout: 10_000 });
     const muted = await waitInSync([hostPage, guestPage], 100, (s) => s.every((x) => !x.paused) && s[1].muted, 10_000);
     console.log(`autoplay blocked (${await guestPage.evaluate(() => window.__refusedPlays)} refused): the guest plays muted within ${muted.diff.toFixed(1)} ms of the host`);
 
@@ -320,21 +324,111 @@ test('autoplay with sound blocked: the guest starts muted and in sync, one click
   }
 });
 
+/** Shows ArtPlayer's control bar (it hides while the mouse is away). */
+async function showControls(page) {
+  await page.locator('.art-video-player').hover();
+  await page.locator('.art-control-progress').waitFor({ state: 'visible' });
+}
+
+/** Clicks the player's own seek bar at `fraction` of its width. */
+async function clickSeekBar(page, fraction) {
+  await showControls(page);
+  const bar = page.locator('.art-control-progress');
+  const box = await bar.boundingBox();
+  await bar.click({ position: { x: box.width * fraction, y: box.height / 2 } });
+}
+
+/** Picks `rate` in the player's own settings menu. */
+async function pickPlayerRate(page, rate) {
+  await showControls(page);
+  await page.locator('.art-control-setting').click();
+  await page.locator('.art-setting-item[data-name="playback-rate"]').click();
+  await page.locator(`.art-setting-item[data-name="playback-rate-${rate}"]`).click();
+}
+
+test("the player's own seek bar, play button and rate menu are room commands for the host and refused with the reason for a guest; the host changes the movie; mute, unmute, ban and unban from the menu", async () => {
+  const { room: r6, hostPage, guestPage } = await roomWithGuest('播放器即遥控器');
+  for (const p of [hostPage, guestPage]) await roomReady(p);
+  const pages = [hostPage, guestPage];
+  const anchorOf = () => hostPage.evaluate(() => window.__luojiaSync.anchor());
+
+  // The host's play button on the player starts the room.
+  await showControls(hostPage);
+  await hostPage.locator('.art-control-playAndPause').click();
+  await waitInSync(pages, 100, (s) => s.every((x) => !x.paused && x.pos > 200), 10_000);
+
+  // The host's seek bar: everyone goes there.
+  await clickSeekBar(hostPage, 0.5);
+  const half = (await hostPage.evaluate(() => document.querySelector('video').duration)) * 500;
+  const sought = await waitInSync(pages, 100, (s) => s.every((x) => !x.paused && Math.abs(x.pos - half) < 3000), 5000);
+  console.log(`player seek bar (host): both near ${Math.round(half)} ms within ${sought.after} ms`);
+  assert.ok(sought.after < 1000, `took ${sought.after} ms`);
+
+  // The host's rate menu: the room's rate.
+  await pickPlayerRate(hostPage, 1.5);
+  const rated = await waitInSync(pages, 100, (s) => s.every((x) => Math.abs(x.rate - 1.5) < 0.16), 5000);
+  console.log(`player rate menu (host): both at 1.5x within ${rated.after} ms`);
+  assert.equal((await anchorOf()).rate, 1.5);
+  await hostPage.getByTestId('ctl-rate').click();
+  await hostPage.locator('.n-base-select-option', { hasText: /^1x$/ }).click();
+  await waitInSync(pages, 100, (s) => s.every((x) => Math.abs(x.rate - 1) < 0.11), 5000);
+
+  // The guest's seek bar, rate menu and play button: refused with the reason, and the picture
+  // goes straight back; the room does not move.
+  const before = await anchorOf();
+  await clickSeekBar(guestPage, 0.1);
+  await guestPage.locator('.n-message', { hasText: '只有房主和管理员能控制播放' }).first().waitFor({ timeout: 3000 });
+  const back = await waitInSync(pages, 100, (s) => s.every((x) => !x.paused), 3000);
+  console.log(`player seek bar (guest): refused, back within 100 ms of the host after ${back.after} ms`);
+  await pickPlayerRate(guestPage, 2);
+  await new Promise((r) => setTimeout(r, 1000));
+  await waitInSync(pages, 100, (s) => s.every((x) => !x.paused && Math.abs(x.rate - 1) < 0.11), 3000);
+  await showControls(guestPage);
+  await guestPage.locator('.art-control-playAndPause').click();
+  await new Promise((r) => setTimeout(r, 1000));
+  await waitInSync(pages, 100, (s) => s.every((x) => !x.paused), 3000);
+  assert.deepEqual(await anchorOf(), before, 'the guest moved the room');
+
+  // Change movie: the host picks another ready movie; both pages load it.
+  const other = await ingestMovie(server, { title: '第二部电影', seconds: 45 });
+  await hostPage.getByTestId('ctl-movie').click();
+  await hostPage.locator('.n-base-select-option', { hasText: '第二部电影' }).click();
+  for (const p of pages) await p.waitForFunction(() => document.title.includes('第二部电影'), null, { timeout: 10_000 });
+  assert.equal((await anchorOf()).movie_id, other.id);
+  assert.equal(await guestPage.getByTestId('ctl-movie').locator('.n-base-selection').getAttribute('class').then((c) => c.includes('disabled')), true);
+
+  // Moderation from the menu: mute, unmute, ban, unban.
+  const menu = hostPage.locator(`[data-testid="member"][data-user="${guest.user.id}"] [data-testid="mod-menu"]`);
+  const modAction = async (label) => {
+    await menu.click();
+    await hostPage.locator('.n-dropdown-option', { hasText: label }).click();
+    await hostPage.locator('.n-message', { hasText: '已完成' }).first().waitFor({ timeout: 3000 });
+  };
+  await modAction('禁言 10 分钟');
+  const muted = await fetch(`${server.base}/api/v1/rooms/${r6.id}/members?limit=100`, { headers: { authorization: `Bearer ${host.token}` } }).then((r) => r.json());
+  assert.ok(muted.items.find((m) => m.user_id === guest.user.id).muted_until, 'muted');
+  await modAction('解除禁言');
+  const unmuted = await api(server, 'GET', `/api/v1/rooms/${r6.id}/members?limit=100`, { token: host.token });
+  assert.equal(unmuted.items.find((m) => m.user_id === guest.user.id).muted_until ?? null, null);
+  await modAction('封禁');
+  await guestPage.getByTestId('removed').getByText('你已被禁止进入这个放映室').waitFor({ timeout: 5000 });
+  await hostPage.locator(`[data-testid="banned"][data-user="${guest.user.id}"]`).waitFor({ timeout: 3000 });
+  await hostPage.getByTestId('unban').click();
+  await hostPage.locator(`[data-testid="banned"]`).waitFor({ state: 'detached', timeout: 3000 });
+  // Unbanned: the invite link works again.
+  await api(server, 'POST', '/api/v1/rooms/join', { token: guest.token, body: { invite_code: r6.invite_code } });
+  for (const p of pages) await p.context().close();
+});
+
 test('a buffering guest holds the room: the banner names them and counts down, then both start together', async () => {
-  const r4 = await api(server, 'POST', '/api/v1/rooms', {
-    token: host.token,
-    body: { name: '等等我', movie_id: movie.id, visibility: 'unlisted', control_mode: 'host' },
-  });
-  await api(server, 'POST', '/api/v1/rooms/join', { token: guest.token, body: { invite_code: r4.invite_code } });
-  const hostPage = await pageFor(host, { width: 1280, height: 800 });
-  const guestPage = await pageFor(guest, { width: 1280, height: 800 });
   // The guest's video segments come 4 s late: its player stays buffering.
-  await guestPage.context().route('**/hls/**', async (route) => {
-    if (!route.request().url().includes('.m3u8')) await new Promise((r) => setTimeout(r, 4000));
-    await route.continue().catch(() => {});
+  const { hostPage, guestPage } = await roomWithGuest('等等我', {
+    prepare: (page) =>
+      page.context().route('**/hls/**', async (route) => {
+        if (!route.request().url().includes('.m3u8')) await new Promise((r) => setTimeout(r, 4000));
+        await route.continue().catch(() => {});
+      }),
   });
-  await openOn(server, hostPage, `${server.base}/rooms/${r4.id}`, 0);
-  await openOn(server, guestPage, `${server.base}/rooms/${r4.id}`, 1);
   for (const p of [hostPage, guestPage]) await p.locator('[data-testid="member"]').nth(1).waitFor({ timeout: 10_000 });
   await hostPage.locator('video').waitFor({ state: 'attached', timeout: 20_000 });
   await hostPage.waitForFunction(() => (document.querySelector('video')?.readyState ?? 0) >= 3, null, { timeout: 15_000 });

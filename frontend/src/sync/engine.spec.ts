@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import vectors from '../../../backend/src/realtime/sync_vectors.json'
-import { positionAt, SyncEngine, type Anchor, type SyncAction } from './engine'
+import { positionAt, rateChangeOrigin, SyncEngine, type Anchor, type SyncAction } from './engine'
 import { ServerClock } from './clock'
 
 /**
@@ -65,8 +65,8 @@ class Sim {
     if (!this.paused && !this.buffering && !this.seekDone) this.pos += dt * this.rate
   }
 
-  tick(): SyncAction {
-    const a = this.engine.tick(this.anchor, {
+  private sample() {
+    return {
       now: this.now,
       serverNow: this.serverNow,
       positionMs: this.pos,
@@ -74,7 +74,19 @@ class Sim {
       playbackRate: this.rate,
       buffering: this.buffering || this.seekDone !== null,
       userSeeking: this.userSeeking,
-    })
+    }
+  }
+
+  tick(): SyncAction {
+    return this.apply(this.engine.tick(this.anchor, this.sample()))
+  }
+
+  /** The binding's answer to a local seek by someone who may not control the room. */
+  resync(): SyncAction {
+    return this.apply(this.engine.resync(this.anchor, this.sample()))
+  }
+
+  private apply(a: SyncAction): SyncAction {
     this.actions.push(a)
     switch (a.kind) {
       case 'rate':
@@ -256,6 +268,41 @@ describe('SyncEngine', () => {
     sim.pos = positionAt(sim.anchor, sim.serverNow) + 3000
     expect(sim.tick().kind).toBe('seek')
     expect(Math.abs(settled(sim, 4000))).toBeLessThanOrEqual(8)
+  })
+
+  it("a member's own small seek (400 ms ahead) is undone at once by resync, not left to the rate nudge", () => {
+    const onTimeline = (off: number) => {
+      const sim = new Sim()
+      sim.paused = false
+      sim.playingSince(60_000, 0)
+      sim.pos = positionAt(sim.anchor, sim.serverNow) + off
+      return sim
+    }
+    const sim = onTimeline(0)
+    sim.run(3000)
+    sim.pos += 400 // the seek bar, locally
+    expect(sim.resync().kind).toBe('seek')
+    sim.run(1000)
+    expect(Math.abs(sim.drift())).toBeLessThanOrEqual(8)
+    // Without it the nudge (at most 10 %) would still be 300 ms off after the same second.
+    const slow = onTimeline(400)
+    slow.run(1000)
+    expect(Math.abs(slow.drift())).toBeGreaterThan(250)
+  })
+
+  it('resync on a paused room parks on its position', () => {
+    const sim = new Sim()
+    sim.anchor = { playing: false, position_ms: 12_000, rate: 1, anchor_time: sim.serverNow - 5000 }
+    sim.pos = 15_000
+    expect(sim.resync()).toMatchObject({ kind: 'seek', positionMs: 12_000, play: false })
+  })
+
+  it("tells the viewer's rate choice from its own writes and from a nudge in flight", () => {
+    expect(rateChangeOrigin(1.02, 1.02, 1)).toBe('own')
+    expect(rateChangeOrigin(0.95, 1.0, 1)).toBe('nudge')
+    expect(rateChangeOrigin(1.25, 1.0, 1)).toBe('user')
+    expect(rateChangeOrigin(1, 1.3, 1.25)).toBe('user')
+    expect(rateChangeOrigin(1.3, 1.25, 1.25)).toBe('nudge')
   })
 
   it('never corrects while buffering', () => {

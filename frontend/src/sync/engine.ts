@@ -285,6 +285,23 @@ export class SyncEngine {
     return this.rateAction(rate * (1 - nudge), s.playbackRate)
   }
 
+  /**
+   * Put the player back on the room's timeline at once, whatever the drift (a member who may
+   * not control the room moved the seek bar: a small local seek must not be left for the
+   * rate nudge to absorb over seconds).
+   */
+  resync(anchor: Anchor, s: PlayerSample): SyncAction {
+    this.drifts = []
+    this.correcting = false
+    this.scheduled = null
+    const clamp = (p: number) => (s.durationMs !== undefined ? Math.min(p, s.durationMs) : p)
+    if (!anchor.playing) return { kind: 'seek', positionMs: clamp(anchor.position_ms), play: false, rate: anchor.rate }
+    const lead = this.seekDelay.value + (s.paused ? this.startDelay.value : 0)
+    this.settleUntil = s.now + lead + this.o.settleMs
+    const { pos, rate } = this.expectedAt(anchor, s.serverNow + lead)
+    return { kind: 'seek', positionMs: clamp(pos), play: true, rate }
+  }
+
   private rateAction(rate: number, current: number): SyncAction {
     return Math.abs(rate - current) < 1e-4 ? { kind: 'none' } : { kind: 'rate', rate }
   }
@@ -304,4 +321,15 @@ function sameAnchor(a: Anchor, b: Anchor): boolean {
     a.rate === b.rate &&
     a.anchor_time === b.anchor_time
   )
+}
+
+/**
+ * Who changed the element's `playbackRate`: the engine (`own`: the value it last set), a
+ * correction it may still be applying (`nudge`: within the nudge range of the room's rate), or
+ * the viewer through the player's rate menu (`user`: a room command for those who may control).
+ */
+export function rateChangeOrigin(rate: number, ownRate: number, roomRate: number, maxNudge = DEFAULTS.maxNudge): 'own' | 'nudge' | 'user' {
+  if (Math.abs(rate - ownRate) < 1e-6) return 'own'
+  if (Math.abs(rate / roomRate - 1) <= maxNudge + 0.02) return 'nudge'
+  return 'user'
 }
