@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { openOn, startCluster } from './lib.mjs';
+import { pairDrift, stats } from './sync-measure.mjs';
 import { api, ingestMovie, register, screenshot, watchProblems } from './watch-lib.mjs';
 
 let server;
@@ -105,23 +106,6 @@ async function roomWithGuest(name, { guestBrowser = browser, prepare = async () 
   await openOn(server, hostPage, `${server.base}/rooms/${r.id}`, 0);
   await openOn(server, guestPage, `${server.base}/rooms/${r.id}`, 1);
   return { room: r, hostPage, guestPage, problems: problems[1] };
-}
-
-const stats = (xs) => {
-  const v = xs.map(Math.abs).sort((a, b) => a - b);
-  const q = (p) => v[Math.min(v.length - 1, Math.floor(p * v.length))];
-  return { n: v.length, p50: q(0.5).toFixed(1), p95: q(0.95).toFixed(1), max: v.at(-1).toFixed(1) };
-};
-
-/** Each frame of `fa` against the frame of `fb` nearest in time (≤ 20 ms): their timeline errors' difference. */
-function pairDrift(fa, fb) {
-  const pairs = [];
-  let j = 0;
-  for (const f of fa) {
-    while (j + 1 < fb.length && Math.abs(fb[j + 1].at - f.at) <= Math.abs(fb[j].at - f.at)) j++;
-    if (fb[j] && Math.abs(fb[j].at - f.at) <= 20) pairs.push(f.err - fb[j].err);
-  }
-  return pairs;
 }
 
 test('three people on two instances: invite link, play/pause/seek/rate follow within 1 s, chat and danmaku both ways once, host-only controls', async () => {

@@ -102,6 +102,8 @@ class Sim {
         this.paused = true
         break
       case 'play_at':
+        // The binding pauses, seeks (done well before `at` here) and calls play() at `at`.
+        this.paused = true
         this.rate = a.rate
         this.pos = a.positionMs
         this.playTimer = a.at
@@ -251,22 +253,22 @@ describe('SyncEngine', () => {
     expect(sim.actions.every((a) => a.kind === 'none')).toBe(true)
   })
 
-  it('a large drift (5 s behind) seeks ahead by the seek delay and lands within a few ms', () => {
+  it('a large drift (5 s behind) lands by a scheduled start (pause, seek ahead, play early by the start delay) within a few ms', () => {
     const sim = new Sim()
     sim.paused = false
     sim.playingSince(60_000, 0)
     sim.pos = positionAt(sim.anchor, sim.serverNow) - 5000
     const a = sim.tick()
-    expect(a.kind).toBe('seek')
+    expect(a.kind).toBe('play_at')
     expect(Math.abs(settled(sim, 4000))).toBeLessThanOrEqual(8)
   })
 
-  it('a large drift ahead (3 s) seeks back', () => {
+  it('a large drift ahead (3 s) goes back the same way', () => {
     const sim = new Sim()
     sim.paused = false
     sim.playingSince(60_000, 0)
     sim.pos = positionAt(sim.anchor, sim.serverNow) + 3000
-    expect(sim.tick().kind).toBe('seek')
+    expect(sim.tick().kind).toBe('play_at')
     expect(Math.abs(settled(sim, 4000))).toBeLessThanOrEqual(8)
   })
 
@@ -281,7 +283,7 @@ describe('SyncEngine', () => {
     const sim = onTimeline(0)
     sim.run(3000)
     sim.pos += 400 // the seek bar, locally
-    expect(sim.resync().kind).toBe('seek')
+    expect(sim.resync().kind).toBe('play_at')
     sim.run(1000)
     expect(Math.abs(sim.drift())).toBeLessThanOrEqual(8)
     // Without it the nudge (at most 10 %) would still be 300 ms off after the same second.
@@ -345,8 +347,24 @@ describe('SyncEngine', () => {
     expect(sim.actions.every((a) => a.kind === 'none')).toBe(true)
     sim.buffering = false
     sim.run(250)
-    expect(sim.actions.some((a) => a.kind === 'seek')).toBe(true)
+    expect(sim.actions.some((a) => a.kind === 'play_at')).toBe(true)
     expect(Math.abs(settled(sim, 4000))).toBeLessThanOrEqual(8)
+  })
+
+  it('a seek command 300 ms ahead: a playing page parks on the new position and starts with the others at anchor_time', () => {
+    const sim = new Sim()
+    sim.paused = false
+    sim.playingSince(10_000, 0)
+    sim.pos = positionAt(sim.anchor, sim.serverNow)
+    sim.run(2000)
+    sim.anchor = { playing: true, position_ms: 600_000, rate: 1, anchor_time: sim.serverNow + 300 }
+    const a = sim.tick()
+    expect(a).toMatchObject({ kind: 'play_at', positionMs: 600_000 })
+    // play() is called early by the start delay, so the picture moves at anchor_time.
+    expect((a as { at: number }).at).toBeCloseTo(sim.now + 300 - sim.engine.startDelayMs, 5)
+    sim.run(400)
+    expect(Math.abs(sim.drift())).toBeLessThanOrEqual(2)
+    expect(Math.abs(settled(sim, 3000))).toBeLessThanOrEqual(8)
   })
 
   it('a rate change (1.25x) is followed', () => {
@@ -395,7 +413,7 @@ describe('SyncEngine', () => {
     const frozen = sim.pos
     sim.now += 60_000 // hidden: no ticks, no frames
     expect(sim.pos).toBe(frozen)
-    expect(sim.tick().kind).toBe('seek')
+    expect(sim.tick().kind).toBe('play_at')
     expect(Math.abs(settled(sim, 4000))).toBeLessThanOrEqual(8)
   })
 

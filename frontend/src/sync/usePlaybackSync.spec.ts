@@ -112,7 +112,7 @@ describe("usePlaybackSync: the player's own controls", () => {
     s.api().userSeek(40_000);
     vi.advanceTimersByTime(300);
     expect(s.calls).toEqual([['seek', 40_000]]);
-    // The room is at ~10.3 s; the seek lands ahead by the seek delay.
+    // The room is at ~10.3 s: the player parks where the room will be at its scheduled start.
     expect(s.video.currentTime).toBeGreaterThan(10);
     expect(s.video.currentTime).toBeLessThan(11);
     s.w.unmount();
@@ -122,6 +122,8 @@ describe("usePlaybackSync: the player's own controls", () => {
     const s = setup({ accept: false });
     s.video.pause();
     expect(s.calls).toEqual([['toggle', 'pause']]);
+    // Back on the timeline by a scheduled start (at most 350 ms ahead).
+    vi.advanceTimersByTime(400);
     expect(s.video.paused).toBe(false);
     s.w.unmount();
   });

@@ -39,6 +39,8 @@ type VideoWithFrames = HTMLVideoElement & {
 };
 
 const TICK_MS = 250;
+/** A start landing further off than this (ms) is done again. */
+const RELAND_MS = 40;
 
 export function usePlaybackSync(o: PlaybackSyncOptions) {
   const engine = new SyncEngine();
@@ -73,6 +75,7 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
         // The picture left `from` at `at - (pos - from) / rate`.
         engine.notePlayStart(at - (pos - startProbe.from) / (v.playbackRate || 1) - startProbe.calledAt);
         startProbe = null;
+        relandIfLate(v, pos, at);
       }
       if (seekProbe && Math.abs(pos - seekProbe.to) < 250) {
         engine.noteSeek(at - seekProbe.calledAt);
@@ -114,7 +117,8 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
 
   async function play(v: HTMLVideoElement) {
     lastOwn = clientNow();
-    startProbe = { calledAt: clientNow(), from: v.currentTime * 1000 };
+    // A start measured while a seek is still under way would count the seek too.
+    startProbe = v.seeking ? null : { calledAt: clientNow(), from: v.currentTime * 1000 };
     try {
       await v.play();
     } catch (e) {
@@ -164,10 +168,43 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
         setRate(v, a.rate);
         if (Math.abs(v.currentTime * 1000 - a.positionMs) > 1) seek(v, a.positionMs);
         window.clearTimeout(playTimer);
-        playTimer = window.setTimeout(() => void play(v), Math.max(0, a.at - clientNow()));
+        playTimer = window.setTimeout(() => {
+          // The seek is not done (segments still loading): a start now would come late by
+          // however long it takes. Plan again once it is; the position is buffered by then, so
+          // the next seek is quick and the start lands on the timeline.
+          if (v.seeking) {
+            v.addEventListener('seeked', replan, { once: true });
+            return;
+          }
+          void play(v);
+        }, Math.max(0, a.at - clientNow()));
         return;
       }
     }
+  }
+
+  /**
+   * A start that came late (a slow decode after a seek, a busy tab) lands off by however late
+   * it was (100–200 ms seen with five pages on two loaded cores), and the ±10 % nudge takes
+   * seconds to remove that. Its first moving frame tells: more than `RELAND_MS` off, land
+   * again at once (the position is decoded by now, so this second landing is quick and
+   * exact). At most once per 2 s, so a tab that cannot keep up falls back to the nudge.
+   */
+  let lastReland = -Infinity;
+  function relandIfLate(v: HTMLVideoElement, pos: number, at: number) {
+    const a = o.anchor.value;
+    if (!a || !a.playing || !o.clock.synced) return;
+    if (Math.abs(pos - positionAt(a, o.clock.serverTime(at))) <= RELAND_MS || clientNow() - lastReland < 2000) return;
+    lastReland = clientNow();
+    window.setTimeout(() => {
+      const now = o.anchor.value;
+      if (now?.playing && !v.paused) apply(v, engine.resync(now, sampleOf(v)));
+    }, 0);
+  }
+
+  function replan() {
+    engine.reset();
+    tick();
   }
 
   function setStatus(s: 'ready' | 'buffering') {
