@@ -86,8 +86,9 @@ export async function startServer(env = {}) {
  * meet), behind the repository's nginx.conf. `base` is nginx; `instances[i].base` a backend
  * directly (for `/internal/stats`). `.stop()` ends nginx and the backends by PID, deletes the
  * run's Redis keys and the data dir. Redis: `TEST_REDIS_URL` (default 127.0.0.1:6379).
+ * `extraOrigins`: more origins whose pages may open the WebSocket (a proxy in front of nginx).
  */
-export async function startCluster({ instances = 2, env = {} } = {}) {
+export async function startCluster({ instances = 2, env = {}, extraOrigins = [] } = {}) {
   const redisUrl = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
   const prefix = `luojia-e2e-${randomBytes(6).toString('hex')}:`;
   const dataDir = mkdtempSync(join(tmpdir(), 'luojia-e2e-cluster-'));
@@ -96,7 +97,7 @@ export async function startCluster({ instances = 2, env = {} } = {}) {
     APP_REDIS__URL: redisUrl,
     APP_REDIS__KEY_PREFIX: prefix,
     APP_AUTH__JWT_SECRET: randomBytes(32).toString('hex'),
-    APP_SERVER__ALLOWED_ORIGINS: `http://127.0.0.1:${listen}`,
+    APP_SERVER__ALLOWED_ORIGINS: [`http://127.0.0.1:${listen}`, ...extraOrigins].join(','),
     APP_FRONTEND__DIST_DIR: frontendDist,
     ...env,
   };
