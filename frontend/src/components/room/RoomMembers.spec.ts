@@ -2,9 +2,10 @@ import { mount } from '@vue/test-utils';
 import { createPinia } from 'pinia';
 import { describe, expect, it } from 'vitest';
 import { i18n } from '@/i18n';
+import type { MemberPresence } from '@/realtime/protocol';
 import RoomMembers from './RoomMembers.vue';
 
-const members = [
+const members: MemberPresence[] = [
   { user_id: 1, name: '房主', role: 'owner', online: true, status: 'ready' },
   { user_id: 2, name: '阿强', role: 'member', online: true, status: 'buffering' },
 ];
