@@ -348,7 +348,8 @@ test("the player's own seek bar, play button and rate menu are room commands for
   console.log(`player seek bar (host): both near ${Math.round(half)} ms within ${sought.after} ms`);
   assert.ok(sought.after < 1000, `took ${sought.after} ms`);
 
-  // The host's rate menu: the room's rate.
+  // The host's rate menu: the room's rate (a moment later, as a person would).
+  await new Promise((r) => setTimeout(r, 1000));
   await pickPlayerRate(hostPage, 1.5);
   const rated = await waitInSync(pages, 100, (s) => s.every((x) => Math.abs(x.rate - 1.5) < 0.16), 5000);
   console.log(`player rate menu (host): both at 1.5x within ${rated.after} ms`);

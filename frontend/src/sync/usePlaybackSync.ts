@@ -193,12 +193,13 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
   let lastReland = -Infinity;
   function relandIfLate(v: HTMLVideoElement, pos: number, at: number) {
     const a = o.anchor.value;
-    if (!a || !a.playing || !o.clock.synced) return;
+    // Not while the viewer's own command is on its way (the anchor is about to change).
+    if (!a || !a.playing || !o.clock.synced || clientNow() < userHoldUntil) return;
     if (Math.abs(pos - positionAt(a, o.clock.serverTime(at))) <= RELAND_MS || clientNow() - lastReland < 2000) return;
     lastReland = clientNow();
     window.setTimeout(() => {
       const now = o.anchor.value;
-      if (now?.playing && !v.paused) apply(v, engine.resync(now, sampleOf(v)));
+      if (now?.playing && !v.paused && clientNow() >= userHoldUntil) apply(v, engine.resync(now, sampleOf(v)));
     }, 0);
   }
 
