@@ -134,6 +134,15 @@ class Sim {
   }
 }
 
+/** A page playing on the room's timeline (`off` ms ahead of it), the room playing since `agoMs`. */
+function playingSim(agoMs = 10_000, off = 0): Sim {
+  const sim = new Sim()
+  sim.paused = false
+  sim.playingSince(agoMs, 0)
+  sim.pos = positionAt(sim.anchor, sim.serverNow) + off
+  return sim
+}
+
 /** Drift now, after letting things settle. */
 const settled = (sim: Sim, ms = 8000) => {
   sim.run(ms)
@@ -273,21 +282,14 @@ describe('SyncEngine', () => {
   })
 
   it("a member's own small seek (400 ms ahead) is undone at once by resync, not left to the rate nudge", () => {
-    const onTimeline = (off: number) => {
-      const sim = new Sim()
-      sim.paused = false
-      sim.playingSince(60_000, 0)
-      sim.pos = positionAt(sim.anchor, sim.serverNow) + off
-      return sim
-    }
-    const sim = onTimeline(0)
+    const sim = playingSim(60_000)
     sim.run(3000)
     sim.pos += 400 // the seek bar, locally
     expect(sim.resync().kind).toBe('play_at')
     sim.run(1000)
     expect(Math.abs(sim.drift())).toBeLessThanOrEqual(8)
     // Without it the nudge (at most 10 %) would still be 300 ms off after the same second.
-    const slow = onTimeline(400)
+    const slow = playingSim(60_000, 400)
     slow.run(1000)
     expect(Math.abs(slow.drift())).toBeGreaterThan(250)
   })
@@ -352,10 +354,7 @@ describe('SyncEngine', () => {
   })
 
   it('a seek command 300 ms ahead: a playing page parks on the new position and starts with the others at anchor_time', () => {
-    const sim = new Sim()
-    sim.paused = false
-    sim.playingSince(10_000, 0)
-    sim.pos = positionAt(sim.anchor, sim.serverNow)
+    const sim = playingSim()
     sim.run(2000)
     sim.anchor = { playing: true, position_ms: 600_000, rate: 1, anchor_time: sim.serverNow + 300 }
     const a = sim.tick()
