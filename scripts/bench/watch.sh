@@ -20,10 +20,8 @@
 #   CHROME_PATH=/usr/bin/chromium
 #   BENCH_SERVER_BUILD=release   how LUOJIA_BIN was built, for the report (debug: say so)
 set -euo pipefail
-# shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # shellcheck source=../lib.sh
-source "$BENCH_ROOT/scripts/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 export CHROME_PATH="${CHROME_PATH:-/usr/bin/chromium}"
 MEASURE_S="${BENCH_WATCH_MEASURE_S:-60}"
