@@ -75,6 +75,16 @@ describe("usePlaybackSync: the player's own controls", () => {
     s.w.unmount();
   });
 
+  it('a rate choice is not lost to a tick that runs before the ratechange event', async () => {
+    const s = setup({ accept: true });
+    s.video.playbackRate = 1.5;
+    s.api().tick(); // before the event is dispatched
+    await Promise.resolve();
+    expect(s.calls).toEqual([['rate', 1.5]]);
+    expect(s.video.playbackRate).toBe(1.5);
+    s.w.unmount();
+  });
+
   it('a rate picked by a member who may not control is undone at once', async () => {
     const s = setup({ accept: false });
     s.video.playbackRate = 2;

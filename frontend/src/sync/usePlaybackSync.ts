@@ -228,10 +228,26 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
     };
   }
 
+  /**
+   * A rate the engine did not write is the viewer's (the player's rate menu). Checked when the
+   * element says its rate changed and again before every tick: a tick that ran between the
+   * viewer's choice and the `ratechange` event would otherwise overwrite it unseen.
+   */
+  function userRate(v: HTMLVideoElement): 'none' | 'sent' | 'refused' {
+    const a = o.anchor.value;
+    if (!a || rateChangeOrigin(v.playbackRate, ownRate, a.rate) !== 'user') return 'none';
+    const rate = v.playbackRate;
+    ownRate = rate;
+    if (!o.onUserRate?.(rate)) return 'refused';
+    userHoldUntil = clientNow() + 2000;
+    return 'sent';
+  }
+
   function tick() {
     const v = o.video.value;
     const anchor = o.anchor.value;
     if (!v || !anchor || !o.clock.synced) return;
+    userRate(v);
     const sample = sampleOf(v);
     setStatus(engine.status(sample, anchor));
     apply(v, engine.tick(anchor, sample));
@@ -259,12 +275,7 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
     on('play', () => toggled('play'));
     on('pause', () => toggled('pause'));
     on('ratechange', () => {
-      const a = o.anchor.value;
-      if (!a || rateChangeOrigin(v.playbackRate, ownRate, a.rate) !== 'user') return;
-      const rate = v.playbackRate;
-      ownRate = rate;
-      if (o.onUserRate?.(rate)) userHoldUntil = clientNow() + 2000;
-      else tick();
+      if (userRate(v) === 'refused') tick();
     });
     ownRate = v.playbackRate;
     if (v.readyState >= 3) buffering = false;
