@@ -1,6 +1,7 @@
 // Shared pieces of the browser tests: start the real `luojia` binary on a free port with
 // a fresh data dir, and Debian's Chromium with the flags this machine needs.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,12 +31,10 @@ async function waitHealthy(base, ms, what) {
   }
 }
 
-/** Start `luojia serve`; resolves once /healthz answers. Stop with `.stop()`. */
-export async function startServer(env = {}) {
+/** Spawn `luojia serve` on `port` with `dataDir`; resolves once /healthz answers. */
+async function spawnServe({ port, dataDir, env }) {
   const bin = process.env.LUOJIA_BIN;
   if (!bin) throw new Error('LUOJIA_BIN must point at the luojia binary');
-  const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'luojia-e2e-'));
   const child = spawn(bin, ['serve'], {
     env: {
       ...process.env,
@@ -50,16 +49,121 @@ export async function startServer(env = {}) {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
-  await waitHealthy(base, 30_000, 'server');
+  try {
+    await waitHealthy(base, 30_000, 'server');
+  } catch (e) {
+    child.kill('SIGTERM');
+    throw e;
+  }
   return {
     base,
-    dataDir,
+    port,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+    },
+  };
+}
+
+/** Start `luojia serve`; resolves once /healthz answers. Stop with `.stop()`. */
+export async function startServer(env = {}) {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'luojia-e2e-'));
+  const serve = await spawnServe({ port, dataDir, env });
+  return {
+    base: serve.base,
+    dataDir,
+    async stop() {
+      await serve.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The production topology: `instances` backends sharing one data dir (SQLite in WAL mode,
+ * media, one JWT secret) and one Redis under a fresh key prefix (so parallel runs never
+ * meet), behind the repository's nginx.conf. `base` is nginx; `instances[i].base` a backend
+ * directly (for `/internal/stats`). `.stop()` ends nginx and the backends by PID, deletes the
+ * run's Redis keys and the data dir. Redis: `TEST_REDIS_URL` (default 127.0.0.1:6379).
+ * `extraOrigins`: more origins whose pages may open the WebSocket (a proxy in front of nginx).
+ */
+export async function startCluster({ instances = 2, env = {}, extraOrigins = [] } = {}) {
+  const redisUrl = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
+  const prefix = `luojia-e2e-${randomBytes(6).toString('hex')}:`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'luojia-e2e-cluster-'));
+  const listen = await freePort();
+  const shared = {
+    APP_REDIS__URL: redisUrl,
+    APP_REDIS__KEY_PREFIX: prefix,
+    APP_AUTH__JWT_SECRET: randomBytes(32).toString('hex'),
+    APP_SERVER__ALLOWED_ORIGINS: [`http://127.0.0.1:${listen}`, ...extraOrigins].join(','),
+    APP_FRONTEND__DIST_DIR: frontendDist,
+    ...env,
+  };
+  const started = [];
+  const cluster = {
+    base: `http://127.0.0.1:${listen}`,
+    dataDir,
+    redisPrefix: prefix,
+    instances: started,
+    nginx: null,
+    /** Open WebSocket connections per instance, from each one's `/internal/stats`. */
+    async connections() {
+      return Promise.all(started.map(async (s) => (await (await fetch(`${s.base}/internal/stats`)).json()).realtime.connections));
+    },
+    async stop() {
+      await cluster.nginx?.stop();
+      for (const s of started) await s.stop();
+      await purgeRedis(redisUrl, prefix).catch((e) => console.warn(`redis cleanup: ${e.message}`));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  try {
+    // One at a time: the first runs the migrations.
+    for (let i = 0; i < instances; i++) started.push(await spawnServe({ port: await freePort(), dataDir, env: shared }));
+    cluster.nginx = await startNginx({ dataDir, ports: started.map((s) => s.port), listen });
+  } catch (e) {
+    await cluster.stop();
+    throw e;
+  }
+  return cluster;
+}
+
+/** Deletes every Redis key under `prefix` (redis-cli, by SCAN). */
+async function purgeRedis(url, prefix) {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const run = promisify(execFile);
+  const { stdout } = await run('redis-cli', ['-u', url, '--scan', '--pattern', `${prefix}*`]);
+  const keys = stdout.split('\n').filter(Boolean);
+  for (let i = 0; i < keys.length; i += 500) await run('redis-cli', ['-u', url, 'DEL', ...keys.slice(i, i + 500)]);
+}
+
+/**
+ * Opens `url` in `page` and reloads it until its WebSocket lands on cluster instance `index`
+ * (nginx spreads connections round-robin; the tests want the host and the guests on
+ * different instances). Other pages must not (re)connect meanwhile.
+ */
+export async function openOn(cluster, page, url, index) {
+  const before = await cluster.connections();
+  const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+  for (let attempt = 0; attempt < 12; attempt++) {
+    if (attempt === 0) await page.goto(url);
+    else await page.reload();
+    await page.getByTestId('conn').getByText(/已连接|Connected/).waitFor({ timeout: 15_000 });
+    // Settled: one socket more than before, the same answer twice 150 ms apart.
+    let counts = null;
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      const now = await cluster.connections();
+      if (sum(now) === sum(before) + 1 && counts && now.every((c, i) => c === counts[i])) break;
+      counts = now;
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    if (counts && counts[index] === before[index] + 1) return;
+  }
+  throw new Error(`could not place the page on instance ${index}`);
 }
 
 export async function launchBrowser() {
@@ -118,7 +222,8 @@ export async function ingestWithMeta(server, meta, { variant = 0, seconds = 2 } 
 
 /**
  * The production front door: the repository's nginx.conf rendered by `luojia nginx-conf`
- * for this server (its port, data dir and the built app), run by Debian's nginx.
+ * for a server (its port, data dir and the built app) or for several backends sharing one
+ * data dir (`{ dataDir, ports, listen }`), run by Debian's nginx.
  * Resolves once it listens; `.stop()` ends it by its PID.
  */
 export async function startNginx(server) {
@@ -126,11 +231,12 @@ export async function startNginx(server) {
   const { promisify } = await import('node:util');
   const { writeFileSync } = await import('node:fs');
   const run = promisify(execFile);
-  const port = await freePort();
+  const port = server.listen ?? (await freePort());
+  const ports = server.ports ?? [new URL(server.base).port];
   const runtime = mkdtempSync(join(tmpdir(), 'luojia-nginx-'));
   const template = new URL('../nginx.conf', import.meta.url).pathname;
   const { stdout } = await run(process.env.LUOJIA_BIN, ['nginx-conf', '--template', template,
-    '--listen', String(port), '--backend', new URL(server.base).port, '--frontend', frontendDist,
+    '--listen', String(port), ...ports.flatMap((p) => ['--backend', String(p)]), '--frontend', frontendDist,
     '--media', join(server.dataDir, 'media'), '--public', join(server.dataDir, 'public'),
     '--runtime-dir', runtime]);
   const conf = join(runtime, 'nginx.conf');

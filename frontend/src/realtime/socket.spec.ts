@@ -145,6 +145,28 @@ describe('RealtimeSocket', () => {
     expect(states).toEqual(['idle', 'connecting', 'connected']);
   });
 
+  it('samples the clock again 2, 5, 15 and 30 s after connecting, so a skewed sample from a busy start does not stay for a minute', async () => {
+    const h = harness();
+    h.socket.join(42);
+    await h.flush();
+    h.welcome();
+    // The connect burst runs while the page is busy: its best sample took 26 ms, 24 of them
+    // on the way back (handled late), which skews the offset by -12 ms.
+    await h.advance(26);
+    const first = h.last().ofType('time_sync')[0]!;
+    h.last().server({ type: 'time_sync', client_time: first.client_time, server_time: first.client_time + 1 });
+    expect(h.socket.clock.offset).toBeCloseTo(-12, 5);
+    await h.advance(2000 - 26);
+    expect(h.last().ofType('time_sync')).toHaveLength(8 + 1);
+    // A calm sample 2 s later (4 ms, symmetric) replaces it.
+    const calm = h.last().ofType('time_sync')[8]!;
+    await h.advance(4);
+    h.last().server({ type: 'time_sync', client_time: calm.client_time, server_time: calm.client_time + 2 });
+    expect(h.socket.clock.offset).toBeCloseTo(0, 5);
+    await h.advance(30_000);
+    expect(h.last().ofType('time_sync')).toHaveLength(8 + 4 * 3);
+  });
+
   it('a dropped socket reconnects with backoff, rejoins with last_seq and resends the unacked chat once', async () => {
     const h = harness();
     h.socket.join(42);

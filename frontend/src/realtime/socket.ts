@@ -43,6 +43,13 @@ export interface SocketOptions {
   syncSpacingMs?: number;
   /** A burst of 3 samples this often. */
   resyncEveryMs?: number;
+  /**
+   * Extra bursts this long after connecting. The connect burst runs while the page is busiest
+   * (the player loading): a reply handled late inflates the round trip on one side only and
+   * skews the offset by half of it (12 ms seen in a loaded browser test, rtt 26 ms), and the
+   * smallest-rtt rule keeps that sample until a better one comes.
+   */
+  earlyBurstsMs?: number[];
 }
 
 interface RoomEntry {
@@ -83,6 +90,7 @@ export class RealtimeSocket {
       syncSamples: 8,
       syncSpacingMs: 100,
       resyncEveryMs: 60_000,
+      earlyBurstsMs: [2_000, 5_000, 15_000, 30_000],
       ...opts,
     };
   }
@@ -323,11 +331,15 @@ export class RealtimeSocket {
     for (let i = 0; i < this.o.syncSamples; i++) {
       this.syncTimers.push(this.deps.setTimeout(() => this.sample(), i * this.o.syncSpacingMs));
     }
-    const burst = () => {
-      this.syncTimers = []; // the earlier ones have fired
+    const three = () => {
       for (let i = 0; i < 3; i++) {
         this.syncTimers.push(this.deps.setTimeout(() => this.sample(), i * this.o.syncSpacingMs));
       }
+    };
+    for (const at of this.o.earlyBurstsMs) this.syncTimers.push(this.deps.setTimeout(three, at));
+    const burst = () => {
+      this.syncTimers = []; // the earlier ones have fired
+      three();
       this.syncTimers.push(this.deps.setTimeout(burst, this.o.resyncEveryMs));
     };
     this.syncTimers.push(this.deps.setTimeout(burst, this.o.resyncEveryMs));

@@ -146,7 +146,14 @@ export function useRoom(roomId: number) {
     return socket.send({ type: 'danmaku', room_id: roomId, client_id: clientId(), text, mode, color, position_ms: Math.round(positionMs) });
   }
 
-  function command(cmd: { action: 'play' } | { action: 'pause' } | { action: 'seek'; position_ms: number } | { action: 'rate'; rate: number }) {
+  function command(
+    cmd:
+      | { action: 'play' }
+      | { action: 'pause' }
+      | { action: 'seek'; position_ms: number }
+      | { action: 'rate'; rate: number }
+      | { action: 'change_movie'; movie_id: number },
+  ) {
     return socket.send({ type: 'playback', room_id: roomId, req_id: `r${++reqSeq}`, ...cmd });
   }
 
@@ -154,13 +161,15 @@ export function useRoom(roomId: number) {
     socket.send({ type: 'player_status', room_id: roomId, status });
   }
 
-  async function moderate(userId: number, action: 'kick' | 'ban' | 'mute' | 'unmute' | 'moderator' | 'member' | 'transfer') {
+  async function moderate(userId: number, action: 'kick' | 'ban' | 'unban' | 'mute' | 'unmute' | 'moderator' | 'member' | 'transfer') {
     const path = { params: { path: { id: roomId, user_id: userId } } };
     switch (action) {
       case 'kick':
         return unwrap(api.POST('/api/v1/rooms/{id}/members/{user_id}/kick', path));
       case 'ban':
         return unwrap(api.POST('/api/v1/rooms/{id}/members/{user_id}/ban', path));
+      case 'unban':
+        return unwrap(api.DELETE('/api/v1/rooms/{id}/bans/{user_id}', path));
       case 'mute':
         return unwrap(api.POST('/api/v1/rooms/{id}/members/{user_id}/mute', { ...path, body: { minutes: 10 } }));
       case 'unmute':

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import vectors from '../../../backend/src/realtime/sync_vectors.json'
-import { positionAt, SyncEngine, type Anchor, type SyncAction } from './engine'
+import { positionAt, rateChangeOrigin, SyncEngine, type Anchor, type SyncAction } from './engine'
 import { ServerClock } from './clock'
 
 /**
@@ -65,8 +65,8 @@ class Sim {
     if (!this.paused && !this.buffering && !this.seekDone) this.pos += dt * this.rate
   }
 
-  tick(): SyncAction {
-    const a = this.engine.tick(this.anchor, {
+  private sample() {
+    return {
       now: this.now,
       serverNow: this.serverNow,
       positionMs: this.pos,
@@ -74,7 +74,19 @@ class Sim {
       playbackRate: this.rate,
       buffering: this.buffering || this.seekDone !== null,
       userSeeking: this.userSeeking,
-    })
+    }
+  }
+
+  tick(): SyncAction {
+    return this.apply(this.engine.tick(this.anchor, this.sample()))
+  }
+
+  /** The binding's answer to a local seek by someone who may not control the room. */
+  resync(): SyncAction {
+    return this.apply(this.engine.resync(this.anchor, this.sample()))
+  }
+
+  private apply(a: SyncAction): SyncAction {
     this.actions.push(a)
     switch (a.kind) {
       case 'rate':
@@ -90,6 +102,8 @@ class Sim {
         this.paused = true
         break
       case 'play_at':
+        // The binding pauses, seeks (done well before `at` here) and calls play() at `at`.
+        this.paused = true
         this.rate = a.rate
         this.pos = a.positionMs
         this.playTimer = a.at
@@ -118,6 +132,15 @@ class Sim {
   playingSince(agoMs: number, position: number, rate = 1): void {
     this.anchor = { playing: true, position_ms: position, rate, anchor_time: this.serverNow - agoMs }
   }
+}
+
+/** A page playing on the room's timeline (`off` ms ahead of it), the room playing since `agoMs`. */
+function playingSim(agoMs = 10_000, off = 0): Sim {
+  const sim = new Sim()
+  sim.paused = false
+  sim.playingSince(agoMs, 0)
+  sim.pos = positionAt(sim.anchor, sim.serverNow) + off
+  return sim
 }
 
 /** Drift now, after letting things settle. */
@@ -239,23 +262,51 @@ describe('SyncEngine', () => {
     expect(sim.actions.every((a) => a.kind === 'none')).toBe(true)
   })
 
-  it('a large drift (5 s behind) seeks ahead by the seek delay and lands within a few ms', () => {
+  it('a large drift (5 s behind) lands by a scheduled start (pause, seek ahead, play early by the start delay) within a few ms', () => {
     const sim = new Sim()
     sim.paused = false
     sim.playingSince(60_000, 0)
     sim.pos = positionAt(sim.anchor, sim.serverNow) - 5000
     const a = sim.tick()
-    expect(a.kind).toBe('seek')
+    expect(a.kind).toBe('play_at')
     expect(Math.abs(settled(sim, 4000))).toBeLessThanOrEqual(8)
   })
 
-  it('a large drift ahead (3 s) seeks back', () => {
+  it('a large drift ahead (3 s) goes back the same way', () => {
     const sim = new Sim()
     sim.paused = false
     sim.playingSince(60_000, 0)
     sim.pos = positionAt(sim.anchor, sim.serverNow) + 3000
-    expect(sim.tick().kind).toBe('seek')
+    expect(sim.tick().kind).toBe('play_at')
     expect(Math.abs(settled(sim, 4000))).toBeLessThanOrEqual(8)
+  })
+
+  it("a member's own small seek (400 ms ahead) is undone at once by resync, not left to the rate nudge", () => {
+    const sim = playingSim(60_000)
+    sim.run(3000)
+    sim.pos += 400 // the seek bar, locally
+    expect(sim.resync().kind).toBe('play_at')
+    sim.run(1000)
+    expect(Math.abs(sim.drift())).toBeLessThanOrEqual(8)
+    // Without it the nudge (at most 10 %) would still be 300 ms off after the same second.
+    const slow = playingSim(60_000, 400)
+    slow.run(1000)
+    expect(Math.abs(slow.drift())).toBeGreaterThan(250)
+  })
+
+  it('resync on a paused room parks on its position', () => {
+    const sim = new Sim()
+    sim.anchor = { playing: false, position_ms: 12_000, rate: 1, anchor_time: sim.serverNow - 5000 }
+    sim.pos = 15_000
+    expect(sim.resync()).toMatchObject({ kind: 'seek', positionMs: 12_000, play: false })
+  })
+
+  it("tells the viewer's rate choice from its own writes and from a nudge in flight", () => {
+    expect(rateChangeOrigin(1.02, 1.02, 1)).toBe('own')
+    expect(rateChangeOrigin(0.95, 1.0, 1)).toBe('nudge')
+    expect(rateChangeOrigin(1.25, 1.0, 1)).toBe('user')
+    expect(rateChangeOrigin(1, 1.3, 1.25)).toBe('user')
+    expect(rateChangeOrigin(1.3, 1.25, 1.25)).toBe('nudge')
   })
 
   it('never corrects while buffering', () => {
@@ -298,8 +349,21 @@ describe('SyncEngine', () => {
     expect(sim.actions.every((a) => a.kind === 'none')).toBe(true)
     sim.buffering = false
     sim.run(250)
-    expect(sim.actions.some((a) => a.kind === 'seek')).toBe(true)
+    expect(sim.actions.some((a) => a.kind === 'play_at')).toBe(true)
     expect(Math.abs(settled(sim, 4000))).toBeLessThanOrEqual(8)
+  })
+
+  it('a seek command 300 ms ahead: a playing page parks on the new position and starts with the others at anchor_time', () => {
+    const sim = playingSim()
+    sim.run(2000)
+    sim.anchor = { playing: true, position_ms: 600_000, rate: 1, anchor_time: sim.serverNow + 300 }
+    const a = sim.tick()
+    expect(a).toMatchObject({ kind: 'play_at', positionMs: 600_000 })
+    // play() is called early by the start delay, so the picture moves at anchor_time.
+    expect((a as { at: number }).at).toBeCloseTo(sim.now + 300 - sim.engine.startDelayMs, 5)
+    sim.run(400)
+    expect(Math.abs(sim.drift())).toBeLessThanOrEqual(2)
+    expect(Math.abs(settled(sim, 3000))).toBeLessThanOrEqual(8)
   })
 
   it('a rate change (1.25x) is followed', () => {
@@ -348,7 +412,7 @@ describe('SyncEngine', () => {
     const frozen = sim.pos
     sim.now += 60_000 // hidden: no ticks, no frames
     expect(sim.pos).toBe(frozen)
-    expect(sim.tick().kind).toBe('seek')
+    expect(sim.tick().kind).toBe('play_at')
     expect(Math.abs(settled(sim, 4000))).toBeLessThanOrEqual(8)
   })
 

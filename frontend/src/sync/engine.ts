@@ -3,7 +3,7 @@
  * the server clock and what the player reports, and carries out the action it returns.
  *
  * It starts from the algorithm in docs/realtime.md ("Client-side correction") and improves
- * on it in three ways (the numbers are explained in docs/realtime.md, "What the browser
+ * on it in four ways (the numbers are explained in docs/realtime.md, "What the browser
  * client does"):
  *
  * 1. **Start delay compensated.** `video.play()` starts the picture 60–80 ms after it is
@@ -18,6 +18,10 @@
  *    noise does not cross, and 4 ms the exit that stops before overshooting.
  * 3. **Smoothed measurement.** The drift is the median of the last few samples taken within
  *    `windowMs`, so one late frame callback does not start a correction.
+ * 4. **Landing by a scheduled start, never by a seek into moving time.** A large drift, a late
+ *    joiner or a seek command pauses, seeks to where the room will be a little later and calls
+ *    `play()` early by the start delay (`landAt`); a seek's own duration varies too much to aim
+ *    with.
  *
  * It never corrects while the player is buffering or the user is dragging the seek bar.
  */
@@ -233,35 +237,33 @@ export class SyncEngine {
       if (this.scheduled && sameAnchor(this.scheduled.anchor, anchor) && s.now < this.scheduled.at + 250) {
         return { kind: 'none' } // the scheduled play() is being carried out
       }
-      // Too late for a scheduled start: jump to where the room will be once the seek and
-      // the start are done.
-      this.scheduled = null
-      const lead = this.seekDelay.value + this.startDelay.value
-      this.settleUntil = s.now + lead + this.o.settleMs
-      return {
-        kind: 'seek',
-        positionMs: clamp(positionAt(anchor, s.serverNow + lead)),
-        play: true,
-        rate: anchor.rate,
-      }
+      // Too late for the anchor's own start (a late joiner, a reconnect): a start of our own.
+      return this.landAt(anchor, s, clamp)
+    }
+
+    // A seek command ahead (the new anchor starts somewhere else): park on its position now
+    // and start at its anchor_time like a paused page would, if the seek has time to finish.
+    const p = this.prev
+    if (
+      p &&
+      p.playing &&
+      s.serverNow < anchor.anchor_time - 1.5 * this.seekDelay.value &&
+      Math.abs(positionAt(p, anchor.anchor_time) - anchor.position_ms) > this.o.seekMs &&
+      !(this.scheduled && sameAnchor(this.scheduled.anchor, anchor))
+    ) {
+      const at = s.now + (anchor.anchor_time - this.startDelay.value - s.serverNow)
+      this.scheduled = { anchor, at }
+      this.drifts = []
+      this.correcting = false
+      this.settleUntil = at + this.startDelay.value + this.o.settleMs
+      return { kind: 'play_at', positionMs: clamp(anchor.position_ms), at, rate: anchor.rate }
     }
 
     if (s.now < this.settleUntil) return { kind: 'none' }
 
     const { pos: now, rate } = this.expectedAt(anchor, s.serverNow)
     const raw = s.positionMs - now
-    if (Math.abs(raw) > this.o.seekMs) {
-      this.drifts = []
-      this.correcting = false
-      const lead = this.seekDelay.value
-      this.settleUntil = s.now + lead + this.o.settleMs
-      return {
-        kind: 'seek',
-        positionMs: clamp(this.expectedAt(anchor, s.serverNow + lead).pos),
-        play: true,
-        rate,
-      }
-    }
+    if (Math.abs(raw) > this.o.seekMs) return this.landAt(anchor, s, clamp)
 
     this.drifts.push({ at: s.now, drift: raw })
     this.drifts = this.drifts.filter((d) => s.now - d.at <= this.o.windowMs).slice(-this.o.samples)
@@ -285,6 +287,38 @@ export class SyncEngine {
     return this.rateAction(rate * (1 - nudge), s.playbackRate)
   }
 
+  /**
+   * Put the player back on the room's timeline at once, whatever the drift (a member who may
+   * not control the room moved the seek bar: a small local seek must not be left for the
+   * rate nudge to absorb over seconds).
+   */
+  resync(anchor: Anchor, s: PlayerSample): SyncAction {
+    this.scheduled = null
+    const clamp = (p: number) => (s.durationMs !== undefined ? Math.min(p, s.durationMs) : p)
+    if (!anchor.playing) return { kind: 'seek', positionMs: clamp(anchor.position_ms), play: false, rate: anchor.rate }
+    return this.landAt(anchor, s, clamp)
+  }
+
+  /**
+   * Land on the timeline by a scheduled start rather than a seek into moving time: pause, seek
+   * to where the room will be `lead` ms from now, and call play() early by the start delay. A
+   * seek's duration varies (40–150 ms in Chromium, more while segments load), so seeking while
+   * playing lands off by that variation (50–140 ms seen, then corrected by the nudge for
+   * seconds); a start is measured and compensated, so this lands within a few ms. The lead
+   * covers the seek: twice its measured delay plus the start delay, at least 200 ms (if the
+   * seek still is not done by then, the binding plans again once it is).
+   */
+  private landAt(anchor: Anchor, s: PlayerSample, clamp: (p: number) => number): SyncAction {
+    this.drifts = []
+    this.correcting = false
+    const lead = Math.max(200, 2 * this.seekDelay.value + this.startDelay.value)
+    const { pos, rate } = this.expectedAt(anchor, s.serverNow + lead)
+    const at = s.now + lead - this.startDelay.value
+    this.scheduled = { anchor, at }
+    this.settleUntil = at + this.startDelay.value + this.o.settleMs
+    return { kind: 'play_at', positionMs: clamp(pos), at, rate }
+  }
+
   private rateAction(rate: number, current: number): SyncAction {
     return Math.abs(rate - current) < 1e-4 ? { kind: 'none' } : { kind: 'rate', rate }
   }
@@ -304,4 +338,15 @@ function sameAnchor(a: Anchor, b: Anchor): boolean {
     a.rate === b.rate &&
     a.anchor_time === b.anchor_time
   )
+}
+
+/**
+ * Who changed the element's `playbackRate`: the engine (`own`: the value it last set), a
+ * correction it may still be applying (`nudge`: within the nudge range of the room's rate), or
+ * the viewer through the player's rate menu (`user`: a room command for those who may control).
+ */
+export function rateChangeOrigin(rate: number, ownRate: number, roomRate: number, maxNudge = DEFAULTS.maxNudge): 'own' | 'nudge' | 'user' {
+  if (Math.abs(rate - ownRate) < 1e-6) return 'own'
+  if (Math.abs(rate / roomRate - 1) <= maxNudge + 0.02) return 'nudge'
+  return 'user'
 }

@@ -2,13 +2,16 @@
 // (`requestVideoFrameCallback` `mediaTime`, falling back to `currentTime`), ticks every
 // 250 ms, carries out the engine's actions, measures how long play() and seeks take, reports
 // `player_status`, and starts muted when the browser blocks autoplay with sound.
-// A play or pause made with the player's built-in controls is reported (`onUserToggle`) when
-// it goes against the room's state and is not within a second of one of our own actions, so
-// our own actions never echo back as commands; seeks with the player's bar stay local (our
-// corrections seek too often to tell them apart) and the next tick undoes them.
+// The player's own controls are room commands: a play or pause (`onUserToggle`, when it goes
+// against the room's state and is not within a second of one of our own actions, so our own
+// actions never echo back), a seek with its bar or hotkeys (`userSeek`, called by the page
+// from ArtPlayer's `seek` event; a drag is one command, 250 ms after it stops) and a choice
+// in its rate menu (`onUserRate`, told apart from our own rate writes by `rateChangeOrigin`).
+// Each callback answers whether it became a command; if not (the viewer may not control the
+// room), the picture goes straight back to the room's timeline, never left to drift.
 import { onBeforeUnmount, ref, shallowRef, watch, type Ref, type ShallowRef } from 'vue';
 import { clientNow, type ServerClock } from './clock';
-import { positionAt, SyncEngine, type Anchor, type SyncAction } from './engine';
+import { positionAt, rateChangeOrigin, SyncEngine, type Anchor, type SyncAction } from './engine';
 
 export interface PlaybackSyncOptions {
   video: ShallowRef<HTMLVideoElement | null>;
@@ -23,7 +26,11 @@ export interface PlaybackSyncOptions {
    * picture, the space bar) against the room's state: the page turns it into a command for
    * those who may control the room; for others the next tick puts the picture back.
    */
-  onUserToggle?: (action: 'play' | 'pause') => void;
+  onUserToggle?: (action: 'play' | 'pause') => boolean;
+  /** The viewer moved the player's seek bar (or used its seek hotkeys): position (ms). */
+  onUserSeek?: (positionMs: number) => boolean;
+  /** The viewer picked a rate in the player's menu. */
+  onUserRate?: (rate: number) => boolean;
 }
 
 type VideoWithFrames = HTMLVideoElement & {
@@ -32,6 +39,8 @@ type VideoWithFrames = HTMLVideoElement & {
 };
 
 const TICK_MS = 250;
+/** A start landing further off than this (ms) is done again. */
+const RELAND_MS = 40;
 
 export function usePlaybackSync(o: PlaybackSyncOptions) {
   const engine = new SyncEngine();
@@ -52,6 +61,11 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
   let playTimer: number | undefined;
   /** Client time of our own last play()/pause()/seek. */
   let lastOwn = -Infinity;
+  /** The playbackRate we last wrote (anything else came from the player's menu). */
+  let ownRate = 1;
+  /** Corrections wait until this client time: the viewer's own command is on its way. */
+  let userHoldUntil = 0;
+  let userSeekTimer: number | undefined;
 
   function onFrame(v: VideoWithFrames) {
     const cb = (_now: number, meta: { mediaTime: number; expectedDisplayTime: number }) => {
@@ -61,6 +75,7 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
         // The picture left `from` at `at - (pos - from) / rate`.
         engine.notePlayStart(at - (pos - startProbe.from) / (v.playbackRate || 1) - startProbe.calledAt);
         startProbe = null;
+        relandIfLate(v, pos, at);
       }
       if (seekProbe && Math.abs(pos - seekProbe.to) < 250) {
         engine.noteSeek(at - seekProbe.calledAt);
@@ -76,17 +91,21 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
   /**
    * Each presented frame's error against the room's timeline (ms, positive = ahead), kept in
    * `window.__luojiaSync.frames` (last 4,000) for the browser tests and benchmarks: the frame's
-   * `mediaTime` against `expected(server time of its expectedDisplayTime)`.
+   * `mediaTime` against `expected(server time of its expectedDisplayTime)`, with the clock
+   * offset and the room's rate it was computed with (a benchmark on one machine can then
+   * recompute it against the true server time: offset 0).
    */
-  const log: { at: number; err: number; pos: number }[] = [];
+  const log: { at: number; err: number; pos: number; off: number; rate: number }[] = [];
   (window as unknown as { __luojiaSync?: unknown }).__luojiaSync = {
     frames: log,
     engine: () => ({ startDelayMs: engine.startDelayMs, seekDelayMs: engine.seekDelayMs, offset: o.clock.offset, rtt: o.clock.rtt }),
+    /** The room's anchor as this page has it (the whole `playback_state`: movie, version, …). */
+    anchor: () => o.anchor.value,
   };
   function record(pos: number, at: number, v: HTMLVideoElement) {
     const a = o.anchor.value;
     if (!a || !a.playing || v.paused || !o.clock.synced) return;
-    log.push({ at, pos, err: pos - positionAt(a, o.clock.serverTime(at)) });
+    log.push({ at, pos, err: pos - positionAt(a, o.clock.serverTime(at)), off: o.clock.offset, rate: a.rate });
     if (log.length > 4000) log.splice(0, log.length - 4000);
   }
 
@@ -98,7 +117,8 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
 
   async function play(v: HTMLVideoElement) {
     lastOwn = clientNow();
-    startProbe = { calledAt: clientNow(), from: v.currentTime * 1000 };
+    // A start measured while a seek is still under way would count the seek too.
+    startProbe = v.seeking ? null : { calledAt: clientNow(), from: v.currentTime * 1000 };
     try {
       await v.play();
     } catch (e) {
@@ -122,31 +142,70 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
     if (!v.paused) v.pause();
   }
 
+  function setRate(v: HTMLVideoElement, rate: number) {
+    ownRate = rate;
+    v.playbackRate = rate;
+  }
+
   function apply(v: HTMLVideoElement, a: SyncAction) {
     switch (a.kind) {
       case 'none':
         return;
       case 'rate':
-        v.playbackRate = a.rate;
+        setRate(v, a.rate);
         return;
       case 'pause':
         pause(v);
         if (Math.abs(v.currentTime * 1000 - a.positionMs) > 1) seek(v, a.positionMs);
         return;
       case 'seek':
-        v.playbackRate = a.rate;
+        setRate(v, a.rate);
         seek(v, a.positionMs);
         if (a.play && v.paused) void play(v);
         return;
       case 'play_at': {
         pause(v);
-        v.playbackRate = a.rate;
+        setRate(v, a.rate);
         if (Math.abs(v.currentTime * 1000 - a.positionMs) > 1) seek(v, a.positionMs);
         window.clearTimeout(playTimer);
-        playTimer = window.setTimeout(() => void play(v), Math.max(0, a.at - clientNow()));
+        playTimer = window.setTimeout(() => {
+          // The seek is not done (segments still loading): a start now would come late by
+          // however long it takes. Plan again once it is; the position is buffered by then, so
+          // the next seek is quick and the start lands on the timeline.
+          if (v.seeking) {
+            v.addEventListener('seeked', replan, { once: true });
+            return;
+          }
+          void play(v);
+        }, Math.max(0, a.at - clientNow()));
         return;
       }
     }
+  }
+
+  /**
+   * A start that came late (a slow decode after a seek, a busy tab) lands off by however late
+   * it was (100–200 ms seen with five pages on two loaded cores), and the ±10 % nudge takes
+   * seconds to remove that. Its first moving frame tells: more than `RELAND_MS` off, land
+   * again at once (the position is decoded by now, so this second landing is quick and
+   * exact). At most once per 2 s, so a tab that cannot keep up falls back to the nudge.
+   */
+  let lastReland = -Infinity;
+  function relandIfLate(v: HTMLVideoElement, pos: number, at: number) {
+    const a = o.anchor.value;
+    // Not while the viewer's own command is on its way (the anchor is about to change).
+    if (!a || !a.playing || !o.clock.synced || clientNow() < userHoldUntil) return;
+    if (Math.abs(pos - positionAt(a, o.clock.serverTime(at))) <= RELAND_MS || clientNow() - lastReland < 2000) return;
+    lastReland = clientNow();
+    window.setTimeout(() => {
+      const now = o.anchor.value;
+      if (now?.playing && !v.paused && clientNow() >= userHoldUntil) apply(v, engine.resync(now, sampleOf(v)));
+    }, 0);
+  }
+
+  function replan() {
+    engine.reset();
+    tick();
   }
 
   function setStatus(s: 'ready' | 'buffering') {
@@ -155,21 +214,41 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
     o.onStatus?.(s);
   }
 
-  function tick() {
-    const v = o.video.value;
-    const anchor = o.anchor.value;
-    if (!v || !anchor || !o.clock.synced) return;
+  function sampleOf(v: HTMLVideoElement) {
     const now = clientNow();
-    const sample = {
+    return {
       now,
       serverNow: o.clock.serverTime(now),
       positionMs: position(v, now),
       paused: v.paused,
       playbackRate: v.playbackRate,
       buffering: buffering || v.readyState < 3 || v.seeking,
-      userSeeking: false,
+      userSeeking: now < userHoldUntil,
       ...(o.durationMs?.() !== undefined ? { durationMs: o.durationMs()! } : {}),
     };
+  }
+
+  /**
+   * A rate the engine did not write is the viewer's (the player's rate menu). Checked when the
+   * element says its rate changed and again before every tick: a tick that ran between the
+   * viewer's choice and the `ratechange` event would otherwise overwrite it unseen.
+   */
+  function userRate(v: HTMLVideoElement): 'none' | 'sent' | 'refused' {
+    const a = o.anchor.value;
+    if (!a || rateChangeOrigin(v.playbackRate, ownRate, a.rate) !== 'user') return 'none';
+    const rate = v.playbackRate;
+    ownRate = rate;
+    if (!o.onUserRate?.(rate)) return 'refused';
+    userHoldUntil = clientNow() + 2000;
+    return 'sent';
+  }
+
+  function tick() {
+    const v = o.video.value;
+    const anchor = o.anchor.value;
+    if (!v || !anchor || !o.clock.synced) return;
+    userRate(v);
+    const sample = sampleOf(v);
     setStatus(engine.status(sample, anchor));
     apply(v, engine.tick(anchor, sample));
     drift.value = engine.drift;
@@ -184,10 +263,21 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
     const toggled = (action: 'play' | 'pause') => {
       const a = o.anchor.value;
       if (!a || clientNow() - lastOwn < 1000 || v.ended) return;
-      if ((action === 'pause') === a.playing) o.onUserToggle?.(action);
+      if ((action === 'pause') !== a.playing) return;
+      if (o.onUserToggle?.(action)) {
+        // A play starts at the room's scheduled moment, like everyone else's: park until then.
+        if (action === 'play') pause(v);
+        userHoldUntil = clientNow() + 2000;
+      } else {
+        tick();
+      }
     };
     on('play', () => toggled('play'));
     on('pause', () => toggled('pause'));
+    on('ratechange', () => {
+      if (userRate(v) === 'refused') tick();
+    });
+    ownRate = v.playbackRate;
     if (v.readyState >= 3) buffering = false;
     onFrame(v as VideoWithFrames);
   }
@@ -202,6 +292,7 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
   // A new command: forget smoothing and pending starts, and act at once.
   let anchorTimer: number | undefined;
   watch(o.anchor, (a) => {
+    userHoldUntil = 0;
     engine.reset();
     tick();
     // A change that lies ahead (a pause 300 ms out) is carried out at its moment, not at the
@@ -227,6 +318,7 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
     window.clearInterval(timer);
     window.clearTimeout(playTimer);
     window.clearTimeout(anchorTimer);
+    window.clearTimeout(userSeekTimer);
     document.removeEventListener('visibilitychange', onVisible);
     const v = o.video.value as VideoWithFrames | null;
     if (v && frameHandle !== undefined) v.cancelVideoFrameCallback?.(frameHandle);
@@ -239,5 +331,28 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
     mutedByPolicy.value = false;
   }
 
-  return { engine, status, drift, mutedByPolicy, unmute, tick, lastFrame: shallowRef(() => frame) };
+  /**
+   * The viewer seeked with the player's bar or hotkeys (the video is already there). A drag
+   * fires many: the last one, 250 ms after the others stop, becomes the command. Meanwhile and
+   * until the room's answer the engine holds still; refused, the picture goes straight back.
+   */
+  function userSeek(positionMs: number) {
+    userHoldUntil = clientNow() + 3000;
+    window.clearTimeout(userSeekTimer);
+    userSeekTimer = window.setTimeout(() => {
+      const v = o.video.value;
+      const a = o.anchor.value;
+      if (!v || !a) return;
+      if (o.onUserSeek?.(positionMs)) {
+        // Everyone starts from there at the command's anchor_time: park until it comes.
+        if (a.playing) pause(v);
+        userHoldUntil = clientNow() + 2000;
+        return;
+      }
+      userHoldUntil = 0;
+      if (o.clock.synced) apply(v, engine.resync(a, sampleOf(v)));
+    }, 250);
+  }
+
+  return { engine, status, drift, mutedByPolicy, unmute, tick, userSeek, lastFrame: shallowRef(() => frame) };
 }

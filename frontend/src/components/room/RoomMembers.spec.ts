@@ -1,0 +1,36 @@
+import { mount } from '@vue/test-utils';
+import { createPinia } from 'pinia';
+import { describe, expect, it } from 'vitest';
+import { i18n } from '@/i18n';
+import type { MemberPresence } from '@/realtime/protocol';
+import RoomMembers from './RoomMembers.vue';
+
+const members: MemberPresence[] = [
+  { user_id: 1, name: '房主', role: 'owner', online: true, status: 'ready' },
+  { user_id: 2, name: '阿强', role: 'member', online: true, status: 'buffering' },
+];
+const global = { plugins: [createPinia(), i18n] };
+
+describe('RoomMembers', () => {
+  it('offers the owner mute, unmute, kick, ban, role and transfer for a member, nothing for itself', () => {
+    const w = mount(RoomMembers, { props: { members, count: 2, myId: 1, myRole: 'owner' }, global });
+    const menus = w.findAll('[data-testid="mod-menu"]');
+    expect(menus).toHaveLength(1);
+    const options = (w.vm as unknown as { $: { setupState: { options: (m: unknown) => { key: string }[] } } }).$.setupState.options(members[1]);
+    expect(options.map((o) => o.key)).toEqual(['mute', 'unmute', 'kick', 'ban', 'moderator', 'transfer']);
+  });
+
+  it('a plain member gets no menu and does not see the banned list', () => {
+    const w = mount(RoomMembers, { props: { members, count: 2, myId: 2, myRole: 'member', banned: [{ user_id: 3, name: '小红' }] }, global });
+    expect(w.findAll('[data-testid="mod-menu"]')).toHaveLength(0);
+    expect(w.findAll('[data-testid="banned"]')).toHaveLength(0);
+  });
+
+  it('lists the users banned here and lifts a ban with one click', async () => {
+    const w = mount(RoomMembers, { props: { members, count: 2, myId: 1, myRole: 'owner', banned: [{ user_id: 3, name: '小红' }] }, global });
+    const row = w.get('[data-testid="banned"]');
+    expect(row.text()).toContain('小红');
+    await row.get('[data-testid="unban"]').trigger('click');
+    expect(w.emitted('moderate')).toEqual([[3, 'unban']]);
+  });
+});
