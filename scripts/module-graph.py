@@ -15,7 +15,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parent.parent / "backend" / "src"
 SHARED = {
     "client_ip", "config", "db", "demo", "edge", "entities", "error", "health",
-    "nginx_conf", "openapi", "paging", "ratelimit", "redis", "startup", "state",
+    "nginx_conf", "openapi", "paging", "ratelimit", "redis", "routes", "startup", "state",
     "telemetry", "webapp",
 }
 

@@ -22,11 +22,12 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::catalog::AssetKind;
 use crate::config::Settings;
 use crate::entities::{media_asset, movie};
-use crate::movies::domain::AssetKind;
+use crate::media::layout;
 use crate::movies::dto::{CreateMovieRequest, MovieStatus, UpdateMovieRequest};
-use crate::movies::service as catalog;
+use crate::movies::service as movies;
 
 /// Metadata file (`--meta movie.toml`); every field optional, the CLI's `--title` wins.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -213,7 +214,7 @@ pub async fn ingest(
     let meta = job.meta.clone();
     let id = match existing {
         Some(m) => {
-            catalog::update(
+            movies::update(
                 db,
                 m.id,
                 UpdateMovieRequest {
@@ -232,7 +233,7 @@ pub async fn ingest(
             m.id
         }
         None => {
-            catalog::create(
+            movies::create(
                 db,
                 CreateMovieRequest {
                     title: title.clone(),
@@ -325,8 +326,8 @@ async fn publish(
     out: &TranscodeOutput,
     print: &str,
 ) -> anyhow::Result<()> {
-    let final_dir = settings.media_dir().join(id.to_string());
-    let public = settings.public_dir().join("movies").join(id.to_string());
+    let final_dir = layout::protected_dir(settings, id);
+    let public = layout::public_dir(settings, id);
     std::fs::create_dir_all(&public).with_context(|| format!("creating {}", public.display()))?;
     std::fs::copy(scratch.join(&out.poster), public.join("poster.jpg"))
         .context("publishing the poster")?;
@@ -393,24 +394,6 @@ async fn publish(
     row.update(&txn).await?;
     txn.commit().await?;
     Ok(())
-}
-
-/// Remove a movie's protected media folder and its public files. Best effort: a missing
-/// folder is fine, other failures are logged.
-pub async fn remove_movie_files(settings: &Settings, movie_id: i64) {
-    for dir in [
-        settings.media_dir().join(movie_id.to_string()),
-        settings
-            .public_dir()
-            .join("movies")
-            .join(movie_id.to_string()),
-    ] {
-        match tokio::fs::remove_dir_all(&dir).await {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => tracing::warn!(dir = %dir.display(), error = %e, "could not remove media"),
-        }
-    }
 }
 
 /// A terminal progress bar for `luojia ingest` (plain lines when not a terminal).

@@ -5,6 +5,7 @@
 //! Cross-cutting pieces sit at the top: configuration, errors, state, telemetry.
 
 pub mod auth;
+pub mod catalog;
 pub mod client_ip;
 pub mod comments;
 pub mod config;
@@ -27,6 +28,7 @@ pub mod ratings;
 pub mod realtime;
 pub mod redis;
 pub mod rooms;
+pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

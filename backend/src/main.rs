@@ -5,15 +5,12 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use luojia::auth::domain::UserRole;
 use luojia::auth::domain::{Email, NewPassword, Username};
-use luojia::auth::service::insert_user;
 use luojia::config::Settings;
-use luojia::entities::user;
 use luojia::ingest::{self, IngestJob, IngestOutcome, MovieMeta};
 use luojia::startup::Application;
+use luojia::users::service as users;
 use luojia::{db, demo, openapi, telemetry};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 #[derive(Parser)]
 #[command(
@@ -233,30 +230,28 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 async fn create_admin(settings: Settings, username: String, email: String) -> anyhow::Result<()> {
-    let username = Username::parse(&username).map_err(|e| anyhow::anyhow!(e.detail))?;
-    let email = Email::parse(&email).map_err(|e| anyhow::anyhow!(e.detail))?;
+    let problem = |e: luojia::error::AppError| anyhow::anyhow!(e.detail);
+    let username = Username::parse(&username).map_err(problem)?;
+    let email = Email::parse(&email).map_err(problem)?;
     let conn = db::connect(&settings).await?;
     db::migrate(&conn).await?;
-    if let Some(existing) = user::Entity::find()
-        .filter(user::Column::Username.eq(username.as_str()))
-        .one(&conn)
-        .await?
+    if users::promote_to_admin(&conn, &username)
+        .await
+        .map_err(problem)?
     {
-        let mut row: user::ActiveModel = existing.into();
-        row.role = Set(UserRole::Admin);
-        row.update(&conn).await?;
         println!("{} is now an administrator", username.as_str());
         return Ok(());
     }
-    let password =
-        NewPassword::parse(read_password()?, "password").map_err(|e| anyhow::anyhow!(e.detail))?;
-    let cost = settings.auth.bcrypt_cost;
-    let hash = tokio::task::spawn_blocking(move || bcrypt::hash(password.into_inner(), cost))
-        .await?
-        .context("hashing the password")?;
-    let created = insert_user(&conn, &username, &email, hash, UserRole::Admin)
-        .await
-        .map_err(|e| anyhow::anyhow!(e.detail))?;
+    let password = NewPassword::parse(read_password()?, "password").map_err(problem)?;
+    let created = users::create_admin(
+        &conn,
+        settings.auth.bcrypt_cost,
+        &username,
+        &email,
+        password,
+    )
+    .await
+    .map_err(problem)?;
     println!(
         "administrator {} created (id {})",
         username.as_str(),

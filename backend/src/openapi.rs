@@ -6,7 +6,6 @@
 use actix_web::App;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-use utoipa_actix_web::AppExt;
 
 use crate::error::{ErrorCode, Problem};
 
@@ -57,14 +56,9 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The document, built from the same registration function the server uses.
+/// The document, built from the same registration the server uses.
 pub fn spec() -> utoipa::openapi::OpenApi {
-    let (_, api) = App::new()
-        .into_utoipa_app()
-        .openapi(ApiDoc::openapi())
-        .configure(crate::startup::api_services)
-        .split_for_parts();
-    complete(api)
+    crate::routes::documented(App::new()).1
 }
 
 const PROBLEM_REF: &str = "#/components/responses/Problem";

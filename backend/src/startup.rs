@@ -7,39 +7,14 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, middleware, web};
 use anyhow::Context;
-use utoipa::OpenApi;
-use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::tokens::JwtKeys;
 use crate::config::Settings;
 use crate::media::grant::GrantSigner;
-use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
 use crate::state::AppState;
-use crate::{
-    auth, comments, danmaku, db, edge, error, health, history, media, movies, ratings, realtime,
-    rooms, telemetry, users,
-};
-
-/// Every documented route. The OpenAPI document is collected from this function.
-pub fn api_services(cfg: &mut ServiceConfig) {
-    cfg.service(
-        // Routes are matched in order: the catalog, the busiest read, comes first.
-        scope("/api/v1")
-            .configure(movies::configure)
-            .configure(auth::configure)
-            .configure(users::configure)
-            .configure(rooms::configure)
-            .configure(comments::configure)
-            .configure(ratings::configure)
-            .configure(history::configure)
-            .configure(danmaku::configure)
-            .service(realtime::gateway::create_ticket),
-    )
-    .service(health::healthz)
-    .service(health::readyz);
-}
+use crate::{db, edge, error, routes, telemetry};
 
 /// Connect everything the handlers need; migrate when configured to.
 pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
@@ -58,11 +33,9 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         redis.clone().map(|p| (p, timeout)),
         &settings.redis.key_prefix,
     );
-    let cost = settings.auth.bcrypt_cost;
-    let dummy_hash = tokio::task::spawn_blocking(move || {
-        bcrypt::hash(crate::auth::tokens::random_token(), cost)
-    })
-    .await??;
+    let passwords = crate::auth::password::Passwords::new(settings.auth.bcrypt_cost)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.detail))?;
     let auth_cache = crate::auth::cache::AuthCache::new(std::time::Duration::from_secs(
         settings.auth.session_cache_ttl_secs,
     ));
@@ -85,10 +58,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
             db.clone(),
             std::time::Duration::from_millis(settings.history.flush_interval_ms.max(10)),
         ),
-        movie_durations: moka::sync::Cache::builder()
-            .max_capacity(100_000)
-            .time_to_live(std::time::Duration::from_secs(60))
-            .build(),
+        movie_durations: Default::default(),
         chat: crate::rooms::pipeline::ChatPipeline::new(db.clone(), realtime.clone()),
         realtime,
         catalog_cache: crate::movies::cache::CatalogCache::new(std::time::Duration::from_secs(
@@ -99,7 +69,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         db,
         redis,
         limiter,
-        dummy_hash: dummy_hash.into(),
+        passwords,
     };
     if let Some(gates) = state.realtime.take_gate_events() {
         tokio::spawn(crate::rooms::live::run_gates(state.clone(), gates));
@@ -175,9 +145,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let serve_files = data.settings.media.serve_files;
     let write_timeout = data.settings.realtime.write_timeout_ms;
     let mut server = HttpServer::new(move || {
-        let (app, api) = App::new()
-            .into_utoipa_app()
-            .openapi(ApiDoc::openapi())
+        let app = App::new()
             .app_data(data.clone())
             .app_data(
                 web::JsonConfig::default()
@@ -186,25 +154,12 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             )
             .app_data(web::PayloadConfig::new(body_limit))
             .app_data(web::QueryConfig::default().error_handler(error::query_error))
-            .app_data(web::PathConfig::default().error_handler(error::path_error))
-            .configure(api_services)
-            .split_for_parts();
-        let app = app
-            .service(
-                SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", crate::openapi::complete(api)),
-            )
-            .route("/internal/hls-auth", web::get().to(media::serve::hls_auth))
-            .route("/internal/stats", web::get().to(health::internal_stats))
-            .route("/ws", web::get().to(realtime::gateway::upgrade));
-        let app = if serve_files {
-            app.route("/hls/{tail:.*}", web::get().to(media::serve::serve_hls))
-                .route(
-                    "/static/movies/{id}/{file}",
-                    web::get().to(media::serve::serve_static),
-                )
-        } else {
-            app
-        };
+            .app_data(web::PathConfig::default().error_handler(error::path_error));
+        let (app, api) = routes::documented(app);
+        let app = routes::undocumented(
+            app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api)),
+            serve_files,
+        );
         app.default_service(web::to(edge::fallback))
             .wrap(middleware::from_fn(edge::reject_control_characters))
             .wrap(middleware::from_fn(telemetry::request_id))

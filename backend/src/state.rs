@@ -24,11 +24,9 @@ pub struct AppState {
     /// The per-room ordered chat writers.
     pub chat: crate::rooms::pipeline::ChatPipeline,
     pub history: crate::history::coalescer::Coalescer,
-    /// Movie durations (for "finished"), so progress reports need no query.
-    pub movie_durations: moka::sync::Cache<i64, Option<i64>>,
+    pub movie_durations: crate::catalog::MovieDurations,
     pub limiter: RateLimiter,
-    /// A bcrypt hash of a random password at the configured cost (see `auth::password`).
-    pub dummy_hash: Arc<str>,
+    pub passwords: crate::auth::password::Passwords,
 }
 
 impl AppState {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::users::dto::MeResponse;
+use crate::entities::user;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -66,4 +66,39 @@ pub struct TokenPair {
 pub struct AuthResponse {
     pub user: MeResponse,
     pub tokens: TokenPair,
+}
+
+/// The caller's own account, with private fields.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeResponse {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub nickname: String,
+    pub bio: String,
+    pub avatar_url: Option<String>,
+    pub role: super::domain::UserRole,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&user::Model> for MeResponse {
+    fn from(u: &user::Model) -> Self {
+        let username = u.username.clone().unwrap_or_default();
+        Self {
+            id: u.id,
+            nickname: u.nickname.clone().unwrap_or_else(|| username.clone()),
+            username,
+            email: u.email.clone().unwrap_or_default(),
+            bio: u.bio.clone().unwrap_or_default(),
+            avatar_url: u.avatar_url.clone(),
+            role: u.role,
+            created_at: u.created_at,
+        }
+    }
+}
+
+impl From<user::Model> for MeResponse {
+    fn from(u: user::Model) -> Self {
+        Self::from(&u)
+    }
 }

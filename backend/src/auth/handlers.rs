@@ -3,12 +3,13 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use super::AuthUser;
-use super::dto::{AuthResponse, LoginRequest, RefreshRequest, RegisterRequest, TokenPair};
+use super::dto::{
+    AuthResponse, LoginRequest, MeResponse, RefreshRequest, RegisterRequest, TokenPair,
+};
 use super::service;
 use crate::client_ip::{client_ip, user_agent};
 use crate::error::{AppResult, Problem};
 use crate::state::AppState;
-use crate::users::dto::MeResponse;
 
 fn ip(req: &HttpRequest, state: &AppState) -> String {
     client_ip(req, &state.settings.server.trusted_proxies)

@@ -10,7 +10,6 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use super::domain::{Email, NewPassword, UserRole, Username};
 use super::dto::{LoginRequest, RegisterRequest, TokenPair};
-use super::password;
 use super::tokens::{hash_token, random_token};
 use crate::entities::{refresh_token, session, user};
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -172,7 +171,7 @@ pub async fn register(
     }
     let password = NewPassword::parse(req.password, "password")?;
     taken(&state.db, &username, &email).await?;
-    let hash = password::hash(password.into_inner(), state.settings.auth.bcrypt_cost).await?;
+    let hash = state.passwords.hash(password.into_inner()).await?;
 
     let txn = crate::db::begin_write(&state.db).await?;
     let user = insert_user(&txn, &username, &email, hash, UserRole::User).await?;
@@ -246,12 +245,13 @@ pub async fn login(
                 e
             })?;
     }
-    let ok = password::verify(
-        req.password,
-        found.as_ref().map(|u| u.password_hash.clone()),
-        &state.dummy_hash,
-    )
-    .await?;
+    let ok = state
+        .passwords
+        .verify(
+            req.password,
+            found.as_ref().map(|u| u.password_hash.clone()),
+        )
+        .await?;
     let user = match found {
         Some(u) if ok => u,
         _ => {
@@ -334,4 +334,25 @@ pub async fn revoke_sessions(
         q = q.filter(session::Column::Id.ne(id));
     }
     Ok(q.exec(db).await?.rows_affected)
+}
+
+/// Delete every session of `user_id` and their refresh tokens (account deletion; callers
+/// forget them in the auth cache after committing).
+pub async fn delete_sessions(db: &impl ConnectionTrait, user_id: i64) -> AppResult<()> {
+    let sessions: Vec<String> = session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    refresh_token::Entity::delete_many()
+        .filter(refresh_token::Column::SessionId.is_in(sessions))
+        .exec(db)
+        .await?;
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }

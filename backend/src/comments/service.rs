@@ -30,7 +30,7 @@ async fn find_comment(db: &impl ConnectionTrait, id: i64) -> AppResult<comment::
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("comment"))?;
-    crate::movies::service::find_ready(db, c.movie_id)
+    crate::catalog::find_ready(db, c.movie_id)
         .await
         .map_err(|_| AppError::not_found("comment"))?;
     Ok(c)
@@ -110,13 +110,13 @@ fn keyset(sort: Option<CommentSort>) -> Keyset<comment::Entity> {
 }
 
 pub async fn list(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     caller: Option<&AuthUser>,
     movie_id: i64,
     q: ListCommentsQuery,
 ) -> AppResult<CommentPage> {
     let pager = keyset(Some(q.sort.unwrap_or_default())).page(q.cursor.as_deref(), q.limit, 20)?;
-    crate::movies::service::find_ready(db, movie_id).await?;
+    crate::catalog::find_ready(db, movie_id).await?;
     let select = comment::Entity::find()
         .filter(comment::Column::MovieId.eq(movie_id))
         .filter(comment::Column::ParentId.is_null());
@@ -124,7 +124,7 @@ pub async fn list(
 }
 
 pub async fn replies(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     caller: Option<&AuthUser>,
     comment_id: i64,
     q: ListRepliesQuery,
@@ -157,7 +157,7 @@ pub async fn create(
     req: CreateCommentRequest,
 ) -> AppResult<CommentResponse> {
     let body = domain::body(&req.body)?;
-    crate::movies::service::find_ready(db, movie_id).await?;
+    crate::catalog::find_ready(db, movie_id).await?;
     if let Some(pid) = req.parent_id {
         let parent = comment::Entity::find_by_id(pid)
             .one(db)
@@ -206,7 +206,7 @@ pub async fn create(
 }
 
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     user: &AuthUser,
     id: i64,
     req: UpdateCommentRequest,
@@ -231,7 +231,7 @@ pub async fn update(
 
 /// Soft delete: the text goes, the row (and so the thread) stays. Authors delete their
 /// own comments, administrators any. Deleting twice is not an error.
-pub async fn delete(db: &DatabaseConnection, user: &AuthUser, id: i64) -> AppResult<()> {
+pub async fn delete(db: &impl ConnectionTrait, user: &AuthUser, id: i64) -> AppResult<()> {
     let c = find_comment(db, id).await?;
     if c.user_id != user.id && !user.is_admin() {
         return Err(AppError::forbidden("you may only delete your own comments"));

@@ -21,7 +21,15 @@ pub async fn create_danmaku(
     id: web::Path<i64>,
     body: web::Json<CreateDanmakuRequest>,
 ) -> AppResult<HttpResponse> {
-    let (d, _) = service::create(&state, me.id, *id, None, body.into_inner()).await?;
+    let (d, _) = service::create(
+        &state.db,
+        &state.limiter,
+        me.id,
+        *id,
+        None,
+        body.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(d))
 }
 
@@ -40,7 +48,7 @@ pub async fn list_danmaku(
     q: web::Query<WindowQuery>,
 ) -> AppResult<web::Json<DanmakuWindow>> {
     Ok(web::Json(
-        service::window(&state, *id, q.into_inner()).await?,
+        service::window(&state.db, *id, q.into_inner()).await?,
     ))
 }
 
@@ -54,6 +62,6 @@ pub async fn delete_danmaku(
     me: AuthUser,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    service::delete(&state, &me, *id).await?;
+    service::delete(&state.db, &me, *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -10,15 +10,15 @@
 use chrono::{Duration, Utc};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::dto::*;
 use crate::auth::AuthUser;
 use crate::entities::{danmaku, room};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::state::AppState;
+use crate::ratelimit::RateLimiter;
 
 pub const MAX_CHARS: usize = 100;
 pub const WINDOW_MS: i64 = 6 * 60 * 1000;
@@ -56,7 +56,8 @@ fn parse_color(c: Option<&str>) -> AppResult<String> {
 
 /// Store a danmaku (idempotent per `client_id`). `room_id` marks one sent live.
 pub async fn create(
-    state: &AppState,
+    db: &impl ConnectionTrait,
+    limiter: &RateLimiter,
     user_id: i64,
     movie_id: i64,
     room_id: Option<i64>,
@@ -81,7 +82,7 @@ pub async fn create(
             "client_id must be 1 to 64 characters",
         ));
     }
-    let m = crate::movies::service::find_ready(&state.db, movie_id).await?;
+    let m = crate::catalog::find_ready(db, movie_id).await?;
     if req.position_ms < 0 || m.duration_ms.is_some_and(|d| req.position_ms > d) {
         return Err(AppError::validation(
             "position_ms",
@@ -92,13 +93,12 @@ pub async fn create(
         && let Some(existing) = danmaku::Entity::find()
             .filter(danmaku::Column::UserId.eq(user_id))
             .filter(danmaku::Column::ClientId.eq(cid.as_str()))
-            .one(&state.db)
+            .one(db)
             .await?
     {
         return Ok((response(existing), false));
     }
-    state
-        .limiter
+    limiter
         .cooldown("danmaku", &user_id.to_string(), COOLDOWN_MS)
         .await?;
     let row = danmaku::ActiveModel {
@@ -114,7 +114,7 @@ pub async fn create(
         created_at: Set(Utc::now()),
         ..Default::default()
     }
-    .insert(&state.db)
+    .insert(db)
     .await?;
     Ok((response(row), true))
 }
@@ -131,7 +131,11 @@ fn publicly_visible() -> Condition {
         .add(danmaku::Column::RoomId.in_subquery(public_rooms))
 }
 
-pub async fn window(state: &AppState, movie_id: i64, q: WindowQuery) -> AppResult<DanmakuWindow> {
+pub async fn window(
+    db: &impl ConnectionTrait,
+    movie_id: i64,
+    q: WindowQuery,
+) -> AppResult<DanmakuWindow> {
     if q.from_ms < 0 || q.to_ms <= q.from_ms || q.to_ms - q.from_ms > WINDOW_MS {
         return Err(AppError::new(
             ErrorCode::InvalidQuery,
@@ -139,7 +143,7 @@ pub async fn window(state: &AppState, movie_id: i64, q: WindowQuery) -> AppResul
         )
         .with_field("to_ms"));
     }
-    crate::movies::service::find_ready(&state.db, movie_id).await?;
+    crate::catalog::find_ready(db, movie_id).await?;
     let rows = danmaku::Entity::find()
         .filter(danmaku::Column::MovieId.eq(movie_id))
         .filter(danmaku::Column::DeletedAt.is_null())
@@ -149,7 +153,7 @@ pub async fn window(state: &AppState, movie_id: i64, q: WindowQuery) -> AppResul
         .order_by_asc(danmaku::Column::PositionMs)
         .order_by_asc(danmaku::Column::Id)
         .limit(CAP * 4 + 1)
-        .all(&state.db)
+        .all(db)
         .await?;
     let truncated = rows.len() as u64 > CAP;
     // Thin evenly across the window rather than dropping its end.
@@ -165,10 +169,10 @@ pub async fn window(state: &AppState, movie_id: i64, q: WindowQuery) -> AppResul
     Ok(DanmakuWindow { items, truncated })
 }
 
-pub async fn delete(state: &AppState, me: &AuthUser, id: i64) -> AppResult<()> {
+pub async fn delete(db: &impl ConnectionTrait, me: &AuthUser, id: i64) -> AppResult<()> {
     let d = danmaku::Entity::find_by_id(id)
         .filter(danmaku::Column::DeletedAt.is_null())
-        .one(&state.db)
+        .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("danmaku"))?;
     if !me.is_admin() {
@@ -183,6 +187,6 @@ pub async fn delete(state: &AppState, me: &AuthUser, id: i64) -> AppResult<()> {
     }
     let mut row: danmaku::ActiveModel = d.into();
     row.deleted_at = Set(Some(Utc::now()));
-    row.update(&state.db).await?;
+    row.update(db).await?;
     Ok(())
 }

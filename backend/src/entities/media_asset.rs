@@ -7,7 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub movie_id: i64,
-    pub kind: crate::movies::domain::AssetKind,
+    pub kind: crate::catalog::AssetKind,
     pub path: String,
     /// Rendition name (`720p`) or subtitle label (`简体中文`).
     pub name: Option<String>,

@@ -22,7 +22,7 @@ pub struct Model {
     pub rating_count: i32,
     pub rating_score: f64,
     pub view_count: i64,
-    pub status: crate::movies::domain::MovieStatus,
+    pub status: crate::catalog::MovieStatus,
     pub status_detail: Option<String>,
     pub source_fingerprint: Option<String>,
     pub created_at: DateTimeUtc,

@@ -37,7 +37,7 @@ pub async fn list_history(
     q: web::Query<PageQuery>,
 ) -> AppResult<web::Json<HistoryPage>> {
     Ok(web::Json(
-        service::list(&state, me.id, q.into_inner(), false).await?,
+        service::list(&state.db, &state.history, me.id, q.into_inner(), false).await?,
     ))
 }
 
@@ -51,7 +51,7 @@ pub async fn continue_watching(
     q: web::Query<PageQuery>,
 ) -> AppResult<web::Json<HistoryPage>> {
     Ok(web::Json(
-        service::list(&state, me.id, q.into_inner(), true).await?,
+        service::list(&state.db, &state.history, me.id, q.into_inner(), true).await?,
     ))
 }
 
@@ -64,7 +64,7 @@ pub async fn delete_history_entry(
     me: AuthUser,
     movie_id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    service::delete(&state, me.id, Some(*movie_id)).await?;
+    service::delete(&state.db, &state.history, me.id, Some(*movie_id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -73,7 +73,7 @@ pub async fn delete_history_entry(
     responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json")))]
 #[delete("/me/history")]
 pub async fn clear_history(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
-    service::delete(&state, me.id, None).await?;
+    service::delete(&state.db, &state.history, me.id, None).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -99,7 +99,14 @@ pub async fn set_history_settings(
     me: AuthUser,
     body: web::Json<HistorySettings>,
 ) -> AppResult<web::Json<HistorySettings>> {
-    service::set_paused(&state, me.id, body.paused).await?;
+    service::set_paused(
+        &state.db,
+        &state.auth_cache,
+        &state.history,
+        me.id,
+        body.paused,
+    )
+    .await?;
     Ok(web::Json(HistorySettings {
         paused: body.paused,
     }))
@@ -114,7 +121,7 @@ pub async fn add_to_watchlist(
     me: AuthUser,
     movie_id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    service::watchlist_add(&state, me.id, *movie_id).await?;
+    service::watchlist_add(&state.db, me.id, *movie_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -127,7 +134,7 @@ pub async fn remove_from_watchlist(
     me: AuthUser,
     movie_id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    service::watchlist_remove(&state, me.id, *movie_id).await?;
+    service::watchlist_remove(&state.db, me.id, *movie_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -141,6 +148,6 @@ pub async fn list_watchlist(
     q: web::Query<PageQuery>,
 ) -> AppResult<web::Json<WatchlistPage>> {
     Ok(web::Json(
-        service::watchlist(&state, me.id, q.into_inner()).await?,
+        service::watchlist(&state.db, me.id, q.into_inner()).await?,
     ))
 }

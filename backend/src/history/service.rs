@@ -5,13 +5,14 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, Set};
 
-use super::coalescer::Pending;
+use super::coalescer::{Coalescer, Pending};
 use super::dto::*;
+use crate::auth::cache::AuthCache;
+use crate::catalog::MovieSummary;
 use crate::entities::{movie, user, watch_history, watchlist};
 use crate::error::{AppError, AppResult};
-use crate::movies::dto::MovieSummary;
 use crate::paging::{KeyKind, Keyset, Page, PageQuery};
 use crate::state::AppState;
 
@@ -37,16 +38,7 @@ pub async fn report(
             "position_ms must not be negative",
         ));
     }
-    let duration = match state.movie_durations.get(&movie_id) {
-        Some(d) => d,
-        None => {
-            let d = crate::movies::service::find_ready(&state.db, movie_id)
-                .await?
-                .duration_ms;
-            state.movie_durations.insert(movie_id, d);
-            d
-        }
-    };
+    let duration = state.movie_durations.of_ready(&state.db, movie_id).await?;
     let position_ms = duration.map_or(position_ms, |d| position_ms.min(d));
     if paused(state, user_id).await? {
         return Ok(());
@@ -69,25 +61,29 @@ pub async fn report(
 
 /// The caller's resume position for one movie.
 pub async fn resume_position(
-    state: &AppState,
+    db: &impl ConnectionTrait,
+    coalescer: &Coalescer,
     user_id: i64,
     movie_id: i64,
 ) -> AppResult<Option<i64>> {
-    if let Some(p) = state.history.pending_one(user_id, movie_id).await {
+    if let Some(p) = coalescer.pending_one(user_id, movie_id).await {
         return Ok(Some(p.position_ms));
     }
     Ok(watch_history::Entity::find_by_id((user_id, movie_id))
-        .one(&state.db)
+        .one(db)
         .await?
         .map(|h| h.position_ms))
 }
 
-async fn summaries(state: &AppState, ids: Vec<i64>) -> AppResult<HashMap<i64, MovieSummary>> {
+async fn summaries(
+    db: &impl ConnectionTrait,
+    ids: Vec<i64>,
+) -> AppResult<HashMap<i64, MovieSummary>> {
     let rows = movie::Entity::find()
         .filter(movie::Column::Id.is_in(ids))
-        .all(&state.db)
+        .all(db)
         .await?;
-    Ok(crate::movies::service::summaries_of(&state.db, rows)
+    Ok(crate::catalog::summaries_of(db, rows)
         .await?
         .into_iter()
         .map(|s| (s.id, s))
@@ -96,7 +92,8 @@ async fn summaries(state: &AppState, ids: Vec<i64>) -> AppResult<HashMap<i64, Mo
 
 /// History newest first; `unfinished` limits it to "continue watching".
 pub async fn list(
-    state: &AppState,
+    db: &impl ConnectionTrait,
+    coalescer: &Coalescer,
     user_id: i64,
     q: PageQuery,
     unfinished: bool,
@@ -110,8 +107,8 @@ pub async fn list(
     )
     .page(q.cursor.as_deref(), q.limit, 20)?;
     // Make this instance's pending reports visible first (read-your-writes).
-    if !state.history.pending_for(user_id).await.is_empty() {
-        state.history.flush().await.map_err(AppError::unavailable)?;
+    if !coalescer.pending_for(user_id).await.is_empty() {
+        coalescer.flush().await.map_err(AppError::unavailable)?;
     }
     let mut select =
         watch_history::Entity::find().filter(watch_history::Column::UserId.eq(user_id));
@@ -120,8 +117,8 @@ pub async fn list(
             .filter(watch_history::Column::Finished.eq(false))
             .filter(watch_history::Column::PositionMs.gt(0));
     }
-    let Page { rows, next_cursor } = pager.fetch(&state.db, select).await?;
-    let mut movies = summaries(state, rows.iter().map(|r| r.movie_id).collect()).await?;
+    let Page { rows, next_cursor } = pager.fetch(db, select).await?;
+    let mut movies = summaries(db, rows.iter().map(|r| r.movie_id).collect()).await?;
     let items = rows
         .into_iter()
         .filter_map(|r| {
@@ -137,31 +134,42 @@ pub async fn list(
 }
 
 /// Delete one entry, or all of them.
-pub async fn delete(state: &AppState, user_id: i64, movie_id: Option<i64>) -> AppResult<()> {
-    let _exclusive = state.history.exclusive().await;
-    state.history.forget(user_id, movie_id).await;
+pub async fn delete(
+    db: &impl ConnectionTrait,
+    coalescer: &Coalescer,
+    user_id: i64,
+    movie_id: Option<i64>,
+) -> AppResult<()> {
+    let _exclusive = coalescer.exclusive().await;
+    coalescer.forget(user_id, movie_id).await;
     let mut q =
         watch_history::Entity::delete_many().filter(watch_history::Column::UserId.eq(user_id));
     if let Some(id) = movie_id {
         q = q.filter(watch_history::Column::MovieId.eq(id));
     }
-    q.exec(&state.db).await?;
+    q.exec(db).await?;
     Ok(())
 }
 
-pub async fn set_paused(state: &AppState, user_id: i64, paused: bool) -> AppResult<()> {
+pub async fn set_paused(
+    db: &impl ConnectionTrait,
+    cache: &AuthCache,
+    coalescer: &Coalescer,
+    user_id: i64,
+    paused: bool,
+) -> AppResult<()> {
     user::Entity::update_many()
         .col_expr(
             user::Column::HistoryPaused,
             sea_orm::sea_query::Expr::value(paused),
         )
         .filter(user::Column::Id.eq(user_id))
-        .exec(&state.db)
+        .exec(db)
         .await?;
-    state.auth_cache.forget_user(user_id);
+    cache.forget_user(user_id);
     if paused {
-        let _exclusive = state.history.exclusive().await;
-        state.history.forget(user_id, None).await;
+        let _exclusive = coalescer.exclusive().await;
+        coalescer.forget(user_id, None).await;
     }
     Ok(())
 }
@@ -170,14 +178,18 @@ pub async fn is_paused(state: &AppState, user_id: i64) -> AppResult<bool> {
     paused(state, user_id).await
 }
 
-pub async fn watchlist_add(state: &AppState, user_id: i64, movie_id: i64) -> AppResult<()> {
-    crate::movies::service::find_ready(&state.db, movie_id).await?;
+pub async fn watchlist_add(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    movie_id: i64,
+) -> AppResult<()> {
+    crate::catalog::find_ready(db, movie_id).await?;
     let added = watchlist::Entity::insert(watchlist::ActiveModel {
         user_id: Set(user_id),
         movie_id: Set(movie_id),
         created_at: Set(Utc::now()),
     })
-    .exec_without_returning(&state.db)
+    .exec_without_returning(db)
     .await;
     match added {
         // Already there: adding is idempotent.
@@ -190,21 +202,33 @@ pub async fn watchlist_add(state: &AppState, user_id: i64, movie_id: i64) -> App
 }
 
 /// Whether one movie is on the caller's watchlist.
-pub async fn in_watchlist(state: &AppState, user_id: i64, movie_id: i64) -> AppResult<bool> {
+pub async fn in_watchlist(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    movie_id: i64,
+) -> AppResult<bool> {
     Ok(watchlist::Entity::find_by_id((user_id, movie_id))
-        .one(&state.db)
+        .one(db)
         .await?
         .is_some())
 }
 
-pub async fn watchlist_remove(state: &AppState, user_id: i64, movie_id: i64) -> AppResult<()> {
+pub async fn watchlist_remove(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    movie_id: i64,
+) -> AppResult<()> {
     watchlist::Entity::delete_by_id((user_id, movie_id))
-        .exec(&state.db)
+        .exec(db)
         .await?;
     Ok(())
 }
 
-pub async fn watchlist(state: &AppState, user_id: i64, q: PageQuery) -> AppResult<WatchlistPage> {
+pub async fn watchlist(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    q: PageQuery,
+) -> AppResult<WatchlistPage> {
     let pager = Keyset::by_key(
         "watchlist",
         watchlist::Column::CreatedAt,
@@ -214,8 +238,8 @@ pub async fn watchlist(state: &AppState, user_id: i64, q: PageQuery) -> AppResul
     )
     .page(q.cursor.as_deref(), q.limit, 20)?;
     let select = watchlist::Entity::find().filter(watchlist::Column::UserId.eq(user_id));
-    let Page { rows, next_cursor } = pager.fetch(&state.db, select).await?;
-    let mut movies = summaries(state, rows.iter().map(|r| r.movie_id).collect()).await?;
+    let Page { rows, next_cursor } = pager.fetch(db, select).await?;
+    let mut movies = summaries(db, rows.iter().map(|r| r.movie_id).collect()).await?;
     let items = rows
         .into_iter()
         .filter_map(|r| {

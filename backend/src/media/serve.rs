@@ -97,11 +97,7 @@ pub(crate) fn immutable(visibility: CacheDirective) -> CacheControl {
 /// `GET /hls/{token}/{movie_id}/{file}` (embedded mode).
 pub async fn serve_hls(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
     let (movie_id, file) = authorize(&state, req.path())?;
-    let path = state
-        .settings
-        .media_dir()
-        .join(movie_id.to_string())
-        .join(&file);
+    let path = super::layout::protected_dir(&state.settings, movie_id).join(&file);
     // Playlists may change on a re-ingest; segments never do.
     let cache = if file.ends_with(".m3u8") {
         CacheControl(vec![CacheDirective::Private, CacheDirective::MaxAge(10)])
@@ -126,12 +122,7 @@ pub async fn serve_static(
     if !safe || movie_id <= 0 {
         return Err(AppError::not_found("file"));
     }
-    let path = state
-        .settings
-        .public_dir()
-        .join("movies")
-        .join(movie_id.to_string())
-        .join(&file);
+    let path = super::layout::public_dir(&state.settings, movie_id).join(&file);
     let cache = CacheControl(vec![CacheDirective::Public, CacheDirective::MaxAge(3600)]);
     send_file(&req, path, &file, cache).await
 }

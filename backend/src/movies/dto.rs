@@ -18,7 +18,8 @@ pub enum MovieSort {
     Title,
 }
 
-pub use super::domain::MovieStatus;
+pub use crate::catalog::MovieSummary;
+pub use crate::catalog::domain::MovieStatus;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -43,23 +44,6 @@ pub struct ListMoviesQuery {
     /// only `ready` for everyone else).
     #[param(inline)]
     pub status: Option<MovieStatus>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MovieSummary {
-    pub id: i64,
-    pub title: String,
-    pub original_title: Option<String>,
-    pub year: Option<i32>,
-    /// Genre slugs.
-    pub genres: Vec<String>,
-    pub tags: Vec<String>,
-    pub duration_ms: Option<i64>,
-    pub poster_url: Option<String>,
-    pub rating_avg: f64,
-    pub rating_count: i32,
-    pub view_count: i64,
-    pub status: MovieStatus,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

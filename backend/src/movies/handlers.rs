@@ -49,7 +49,7 @@ async fn list_uncached(state: web::Data<AppState>, req: HttpRequest) -> AppResul
     if shared && let Some(body) = state.catalog_cache.get(key) {
         return Ok(json_body(body));
     }
-    let page = service::list(&state, caller.as_ref(), query.into_inner()).await?;
+    let page = service::list(&state.db, caller.as_ref(), query.into_inner()).await?;
     let body =
         web::Bytes::from(serde_json::to_vec(&page).map_err(crate::error::AppError::internal)?);
     if shared {
@@ -79,13 +79,13 @@ pub async fn get_movie(
     caller: Option<AuthUser>,
     id: web::Path<i64>,
 ) -> AppResult<web::Json<MovieDetail>> {
-    let mut detail = service::detail(&state, caller.as_ref(), *id).await?;
+    let mut detail = service::detail(&state.db, caller.as_ref(), *id).await?;
     if let Some(me) = &caller {
         detail.resume_position_ms =
-            crate::history::service::resume_position(&state, me.id, *id).await?;
+            crate::history::service::resume_position(&state.db, &state.history, me.id, *id).await?;
         detail.my_score = crate::ratings::service::own_score(&state.db, me.id, *id).await?;
         detail.in_watchlist =
-            Some(crate::history::service::in_watchlist(&state, me.id, *id).await?);
+            Some(crate::history::service::in_watchlist(&state.db, me.id, *id).await?);
     }
     Ok(web::Json(detail))
 }
@@ -94,7 +94,7 @@ pub async fn get_movie(
 #[utoipa::path(tag = "movies", responses((status = 200, body = Vec<GenreResponse>)))]
 #[get("/genres")]
 pub async fn list_genres(state: web::Data<AppState>) -> AppResult<web::Json<Vec<GenreResponse>>> {
-    Ok(web::Json(service::genres(&state).await?))
+    Ok(web::Json(service::genres(&state.db).await?))
 }
 
 /// Admin: add a movie's metadata. Media is attached by `luojia ingest --movie-id`.
@@ -165,7 +165,7 @@ pub async fn delete_movie(
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     require_admin(&user)?;
-    service::delete(&state, id.into_inner()).await?;
+    service::delete(&state.db, &state.settings, id.into_inner()).await?;
     state.catalog_cache.clear();
     Ok(HttpResponse::NoContent().finish())
 }
@@ -189,6 +189,6 @@ pub async fn get_playback(
     id: web::Path<i64>,
 ) -> AppResult<web::Json<PlaybackGrant>> {
     Ok(web::Json(
-        service::playback(&state, &user, id.into_inner()).await?,
+        service::playback(&state.db, &state.grants, &user, id.into_inner()).await?,
     ))
 }

@@ -1,8 +1,6 @@
 //! Catalog rules and queries: listing with search, filters, sorts and keyset pages;
 //! admin create / update / delete; playback grants.
 
-use std::collections::HashMap;
-
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
@@ -10,13 +8,16 @@ use sea_orm::{
     Order, QueryFilter, QueryOrder, Set,
 };
 
-use super::domain::{self, AssetKind, like_pattern};
+use super::domain::{self, like_pattern};
 use super::dto::*;
 use crate::auth::AuthUser;
+use crate::catalog::{AssetKind, summaries_of};
+use crate::config::Settings;
 use crate::entities::{genre, media_asset, movie, movie_genre, movie_tag};
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::media::grant::GrantSigner;
+use crate::media::layout::public_url;
 use crate::paging::{KeyKind, Keyset};
-use crate::state::AppState;
 
 const DEFAULT_LIMIT: u64 = 20;
 
@@ -26,10 +27,6 @@ pub fn require_admin(user: &AuthUser) -> AppResult<()> {
     } else {
         Err(AppError::forbidden("only administrators may do this"))
     }
-}
-
-pub fn public_url(movie_id: i64, file: Option<&str>) -> Option<String> {
-    file.map(|f| format!("/static/movies/{movie_id}/{f}"))
 }
 
 fn lower_like(col: movie::Column, pattern: &str) -> sea_orm::sea_query::SimpleExpr {
@@ -66,7 +63,7 @@ async fn genre_id(db: &impl ConnectionTrait, slug: &str) -> AppResult<i32> {
 }
 
 pub async fn list(
-    state: &AppState,
+    db: &impl ConnectionTrait,
     caller: Option<&AuthUser>,
     q: ListMoviesQuery,
 ) -> AppResult<MoviePage> {
@@ -103,7 +100,7 @@ pub async fn list(
         );
     }
     if let Some(slug) = q.genre.as_deref() {
-        let gid = genre_id(&state.db, slug).await?;
+        let gid = genre_id(db, slug).await?;
         select = select.filter(
             movie::Column::Id.in_subquery(
                 Query::select()
@@ -131,102 +128,22 @@ pub async fn list(
     if let Some(y) = q.year_to {
         select = select.filter(movie::Column::Year.lte(y));
     }
-    let page = pager.fetch(&state.db, select).await?;
-    let items = summaries_of(&state.db, page.rows).await?;
+    let page = pager.fetch(db, select).await?;
+    let items = summaries_of(db, page.rows).await?;
     Ok(MoviePage {
         items,
         next_cursor: page.next_cursor,
     })
 }
 
-/// Genre slugs and tags for many movies in two queries.
-async fn labels(
-    db: &impl ConnectionTrait,
-    ids: &[i64],
-) -> AppResult<(HashMap<i64, Vec<String>>, HashMap<i64, Vec<String>>)> {
-    let genres: HashMap<i32, String> = genre::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|g| (g.id, g.slug))
-        .collect();
-    let mut by_movie: HashMap<i64, Vec<String>> = HashMap::new();
-    for mg in movie_genre::Entity::find()
-        .filter(movie_genre::Column::MovieId.is_in(ids.iter().copied()))
-        .all(db)
-        .await?
-    {
-        if let Some(slug) = genres.get(&mg.genre_id) {
-            by_movie.entry(mg.movie_id).or_default().push(slug.clone());
-        }
-    }
-    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-    for t in movie_tag::Entity::find()
-        .filter(movie_tag::Column::MovieId.is_in(ids.iter().copied()))
-        .all(db)
-        .await?
-    {
-        tags.entry(t.movie_id).or_default().push(t.tag);
-    }
-    for v in by_movie.values_mut().chain(tags.values_mut()) {
-        v.sort();
-    }
-    Ok((by_movie, tags))
-}
-
-fn summary(m: &movie::Model, genres: Vec<String>, tags: Vec<String>) -> MovieSummary {
-    MovieSummary {
-        id: m.id,
-        title: m.title.clone(),
-        original_title: m.original_title.clone(),
-        year: m.year,
-        genres,
-        tags,
-        duration_ms: m.duration_ms,
-        poster_url: public_url(m.id, m.poster_path.as_deref()),
-        rating_avg: m.rating_avg,
-        rating_count: m.rating_count,
-        view_count: m.view_count,
-        status: m.status,
-    }
-}
-
-pub async fn summaries_of(
-    db: &impl ConnectionTrait,
-    rows: Vec<movie::Model>,
-) -> AppResult<Vec<MovieSummary>> {
-    let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
-    let (mut genres, mut tags) = labels(db, &ids).await?;
-    Ok(rows
-        .iter()
-        .map(|m| {
-            summary(
-                m,
-                genres.remove(&m.id).unwrap_or_default(),
-                tags.remove(&m.id).unwrap_or_default(),
-            )
-        })
-        .collect())
-}
-
-/// A playable (`ready`) movie, or 404: what comments, ratings, danmaku, history and
-/// rooms act on.
-pub async fn find_ready(db: &impl ConnectionTrait, id: i64) -> AppResult<movie::Model> {
-    movie::Entity::find_by_id(id)
-        .filter(movie::Column::Status.eq(MovieStatus::Ready))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("movie"))
-}
-
 /// A movie the caller may see: admins see every status, others only `ready`.
 pub async fn find_visible(
-    state: &AppState,
+    db: &impl ConnectionTrait,
     caller: Option<&AuthUser>,
     id: i64,
 ) -> AppResult<movie::Model> {
     let m = movie::Entity::find_by_id(id)
-        .one(&state.db)
+        .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("movie"))?;
     if m.status != MovieStatus::Ready && !caller.is_some_and(AuthUser::is_admin) {
@@ -255,16 +172,19 @@ fn subtitle_info(assets: Vec<media_asset::Model>) -> Vec<SubtitleInfo> {
 }
 
 pub async fn detail(
-    state: &AppState,
+    db: &impl ConnectionTrait,
     caller: Option<&AuthUser>,
     id: i64,
 ) -> AppResult<MovieDetail> {
-    let m = find_visible(state, caller, id).await?;
-    detail_of(&state.db, m).await
+    let m = find_visible(db, caller, id).await?;
+    detail_of(db, m).await
 }
 
 pub async fn detail_of(db: &impl ConnectionTrait, m: movie::Model) -> AppResult<MovieDetail> {
-    let (mut genres, mut tags) = labels(db, &[m.id]).await?;
+    let summary = summaries_of(db, vec![m.clone()])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("movie summary missing")))?;
     let renditions = media_asset::Entity::find()
         .filter(media_asset::Column::MovieId.eq(m.id))
         .filter(media_asset::Column::Kind.eq(AssetKind::Rendition))
@@ -281,11 +201,7 @@ pub async fn detail_of(db: &impl ConnectionTrait, m: movie::Model) -> AppResult<
         .collect();
     let subs = subtitle_info(subtitles(db, m.id).await?);
     Ok(MovieDetail {
-        summary: summary(
-            &m,
-            genres.remove(&m.id).unwrap_or_default(),
-            tags.remove(&m.id).unwrap_or_default(),
-        ),
+        summary,
         synopsis: m.synopsis.clone(),
         director: m.director.clone(),
         cast: serde_json::from_str(&m.cast_members).unwrap_or_default(),
@@ -303,10 +219,10 @@ pub async fn detail_of(db: &impl ConnectionTrait, m: movie::Model) -> AppResult<
     })
 }
 
-pub async fn genres(state: &AppState) -> AppResult<Vec<GenreResponse>> {
+pub async fn genres(db: &impl ConnectionTrait) -> AppResult<Vec<GenreResponse>> {
     Ok(genre::Entity::find()
         .order_by_asc(genre::Column::Slug)
-        .all(&state.db)
+        .all(db)
         .await?
         .into_iter()
         .map(|g| GenreResponse {
@@ -440,15 +356,15 @@ pub async fn update(
 }
 
 /// Delete a movie's rows (in one transaction), then its media and public files.
-pub async fn delete(state: &AppState, id: i64) -> AppResult<()> {
-    let txn = crate::db::begin_write(&state.db).await?;
+pub async fn delete(db: &DatabaseConnection, settings: &Settings, id: i64) -> AppResult<()> {
+    let txn = crate::db::begin_write(db).await?;
     let found = movie::Entity::find_by_id(id).one(&txn).await?;
     if found.is_none() {
         return Err(AppError::not_found("movie"));
     }
     delete_rows(&txn, id).await?;
     txn.commit().await?;
-    crate::ingest::remove_movie_files(&state.settings, id).await;
+    crate::media::layout::remove(settings, id).await;
     Ok(())
 }
 
@@ -471,8 +387,13 @@ pub async fn delete_rows(db: &impl ConnectionTrait, id: i64) -> AppResult<()> {
     Ok(())
 }
 
-pub async fn playback(state: &AppState, user: &AuthUser, id: i64) -> AppResult<PlaybackGrant> {
-    let m = find_visible(state, Some(user), id).await?;
+pub async fn playback(
+    db: &impl ConnectionTrait,
+    grants: &GrantSigner,
+    user: &AuthUser,
+    id: i64,
+) -> AppResult<PlaybackGrant> {
+    let m = find_visible(db, Some(user), id).await?;
     if m.status != MovieStatus::Ready {
         return Err(AppError::new(
             ErrorCode::Conflict,
@@ -480,20 +401,20 @@ pub async fn playback(state: &AppState, user: &AuthUser, id: i64) -> AppResult<P
         ));
     }
     let now = Utc::now();
-    let (token, expires_at) = state.grants.issue(user.id, id, now.timestamp());
+    let (token, expires_at) = grants.issue(user.id, id, now.timestamp());
     movie::Entity::update_many()
         .col_expr(
             movie::Column::ViewCount,
             Expr::col(movie::Column::ViewCount).add(1),
         )
         .filter(movie::Column::Id.eq(id))
-        .exec(&state.db)
+        .exec(db)
         .await?;
     let base = format!("/hls/{token}/{id}");
     Ok(PlaybackGrant {
         master_url: format!("{base}/master.m3u8"),
         thumbnails_url: format!("{base}/thumbs/thumbs.vtt"),
         expires_at: chrono::DateTime::from_timestamp(expires_at, 0).unwrap_or(now),
-        subtitles: subtitle_info(subtitles(&state.db, id).await?),
+        subtitles: subtitle_info(subtitles(db, id).await?),
     })
 }

@@ -72,7 +72,7 @@ async fn response(
     user: &AuthUser,
     movie_id: i64,
 ) -> AppResult<RatingResponse> {
-    let m = crate::movies::service::find_ready(db, movie_id).await?;
+    let m = crate::catalog::find_ready(db, movie_id).await?;
     let r = rating::Entity::find_by_id((movie_id, user.id))
         .one(db)
         .await?
@@ -94,7 +94,7 @@ pub async fn put(
     req: RateRequest,
 ) -> AppResult<RatingResponse> {
     let score = domain::score(req.score)?;
-    crate::movies::service::find_ready(db, movie_id).await?;
+    crate::catalog::find_ready(db, movie_id).await?;
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
     lock_movie(&txn, movie_id).await?;
@@ -119,7 +119,7 @@ pub async fn put(
 
 /// The caller's own score (404 when they have not rated the movie).
 pub async fn get(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     user: &AuthUser,
     movie_id: i64,
 ) -> AppResult<RatingResponse> {
@@ -128,7 +128,7 @@ pub async fn get(
 
 /// The caller's own score, if any (the movie page shows it beside the averages).
 pub async fn own_score(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     user_id: i64,
     movie_id: i64,
 ) -> AppResult<Option<i32>> {
@@ -144,7 +144,7 @@ pub async fn delete(
     user: &AuthUser,
     movie_id: i64,
 ) -> AppResult<MovieRatingStats> {
-    crate::movies::service::find_ready(db, movie_id).await?;
+    crate::catalog::find_ready(db, movie_id).await?;
     let txn = crate::db::begin_write(db).await?;
     lock_movie(&txn, movie_id).await?;
     let removed = rating::Entity::delete_many()
@@ -157,7 +157,5 @@ pub async fn delete(
         recompute(&txn, movie_id).await?;
     }
     txn.commit().await?;
-    Ok(stats(
-        &crate::movies::service::find_ready(db, movie_id).await?,
-    ))
+    Ok(stats(&crate::catalog::find_ready(db, movie_id).await?))
 }

@@ -7,11 +7,10 @@
 //! cannot control playback.
 
 use chrono::Utc;
-use sea_orm::EntityTrait;
 
 use super::service as rooms;
 use crate::danmaku::dto::CreateDanmakuRequest;
-use crate::entities::{movie, room};
+use crate::entities::room;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::realtime::hub::{ConnHandle, GateOpened, GateTicket, waiting_frame};
 use crate::realtime::protocol::{MemberPresence, PlaybackAction, ServerMessage};
@@ -126,8 +125,15 @@ pub async fn danmaku(
         .movie_id
         .or(room.movie_id)
         .ok_or_else(|| AppError::validation("room_id", "nothing is playing in this room"))?;
-    let (danmaku, new) =
-        crate::danmaku::service::create(state, user_id, movie_id, Some(room_id), req).await?;
+    let (danmaku, new) = crate::danmaku::service::create(
+        &state.db,
+        &state.limiter,
+        user_id,
+        movie_id,
+        Some(room_id),
+        req,
+    )
+    .await?;
     let msg = ServerMessage::Danmaku { room_id, danmaku };
     if new {
         state.realtime.broadcast(room_id, &msg).await;
@@ -175,7 +181,7 @@ pub async fn playback(
     let room = rooms::find_room(db, room_id).await?;
     may_control(state, &room, user_id).await?;
     if let PlaybackAction::ChangeMovie { movie_id } = &action {
-        crate::movies::service::find_ready(db, *movie_id)
+        crate::catalog::find_ready(db, *movie_id)
             .await
             .map_err(|e| match e.code {
                 ErrorCode::NotFound => AppError::validation("movie_id", "no such movie"),
@@ -309,13 +315,5 @@ pub async fn apply_and_broadcast(
 
 /// A movie's duration, from the shared cache when possible.
 async fn movie_duration(state: &AppState, id: i64) -> AppResult<Option<i64>> {
-    if let Some(d) = state.movie_durations.get(&id) {
-        return Ok(d);
-    }
-    let d = movie::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .and_then(|m| m.duration_ms);
-    state.movie_durations.insert(id, d);
-    Ok(d)
+    state.movie_durations.of(&state.db, id).await
 }

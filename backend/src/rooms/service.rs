@@ -143,7 +143,7 @@ pub async fn create(
     let name = parse_name(&req.name)?;
     check_capacity(req.capacity)?;
     if let Some(id) = req.movie_id {
-        crate::movies::service::find_ready(db, id)
+        crate::catalog::find_ready(db, id)
             .await
             .map_err(|_| AppError::validation("movie_id", "no such movie"))?;
     }
@@ -185,7 +185,7 @@ pub async fn create(
 
 /// Public rooms (newest first), or the caller's rooms.
 pub async fn list(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     user_id: i64,
     mine: bool,
     q: PageQuery,
@@ -232,7 +232,7 @@ pub async fn list(
 
 /// A room the caller may see: public and unlisted rooms to anyone, private ones to members.
 pub async fn get_visible(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     id: i64,
     user_id: i64,
 ) -> AppResult<RoomResponse> {
@@ -256,7 +256,7 @@ fn require_role(m: &room_member::Model, at_least: RoomRole) -> AppResult<RoomRol
 }
 
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     id: i64,
     user_id: i64,
     req: UpdateRoomRequest,
@@ -433,7 +433,7 @@ pub async fn leave(db: &DatabaseConnection, id: i64, user_id: i64) -> AppResult<
 
 /// Members by user id, a page at a time (a room may have thousands).
 pub async fn members(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     id: i64,
     user_id: i64,
     q: PageQuery,
@@ -488,7 +488,7 @@ pub async fn display_names(
 
 /// The actor may act on the target: a higher role than theirs.
 async fn moderate(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     room_id: i64,
     actor: i64,
     target: i64,
@@ -527,7 +527,7 @@ pub async fn ban(db: &DatabaseConnection, room_id: i64, actor: i64, target: i64)
 }
 
 pub async fn unban(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     room_id: i64,
     actor: i64,
     target: i64,
@@ -542,7 +542,7 @@ pub async fn unban(
 }
 
 pub async fn mute(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     room_id: i64,
     actor: i64,
     target: i64,
@@ -562,7 +562,7 @@ pub async fn mute(
 }
 
 pub async fn set_role(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     room_id: i64,
     actor: i64,
     target: i64,
@@ -671,7 +671,7 @@ pub async fn messages_after(
 }
 
 pub async fn history(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     room_id: i64,
     user_id: i64,
     q: MessagesQuery,
@@ -775,7 +775,7 @@ async fn slow_mode(
 
 /// Delete a message: its author, or a moderator or owner.
 pub async fn delete_message(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     room_id: i64,
     user_id: i64,
     seq: i64,
@@ -809,7 +809,7 @@ pub fn playback_of(r: &room::Model) -> PlaybackState {
 /// Write `next` only if the stored version is still `expected` (optimistic concurrency:
 /// two simultaneous commands cannot both win). Returns whether it was written.
 pub async fn save_playback(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     room_id: i64,
     expected: i64,
     next: &PlaybackState,

@@ -6,40 +6,8 @@ use utoipa::ToSchema;
 
 use crate::entities::user;
 
-/// The caller's own account, with private fields.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MeResponse {
-    pub id: i64,
-    pub username: String,
-    pub email: String,
-    pub nickname: String,
-    pub bio: String,
-    pub avatar_url: Option<String>,
-    pub role: crate::auth::domain::UserRole,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<&user::Model> for MeResponse {
-    fn from(u: &user::Model) -> Self {
-        let username = u.username.clone().unwrap_or_default();
-        Self {
-            id: u.id,
-            nickname: u.nickname.clone().unwrap_or_else(|| username.clone()),
-            username,
-            email: u.email.clone().unwrap_or_default(),
-            bio: u.bio.clone().unwrap_or_default(),
-            avatar_url: u.avatar_url.clone(),
-            role: u.role,
-            created_at: u.created_at,
-        }
-    }
-}
-
-impl From<user::Model> for MeResponse {
-    fn from(u: user::Model) -> Self {
-        Self::from(&u)
-    }
-}
+/// Lives in `auth` (login and register answer with it), which `users` builds on.
+pub use crate::auth::dto::MeResponse;
 
 /// What anyone may see of a user. Never the email or any secret.
 #[derive(Debug, Serialize, ToSchema)]

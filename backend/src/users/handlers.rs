@@ -41,7 +41,7 @@ pub async fn update_me(
     body: web::Json<UpdateMeRequest>,
 ) -> AppResult<web::Json<MeResponse>> {
     Ok(web::Json(
-        service::update_me(&state, &me, body.into_inner())
+        service::update_me(&state.db, &state.auth_cache, &me, body.into_inner())
             .await?
             .into(),
     ))
@@ -65,7 +65,15 @@ pub async fn change_password(
     body: web::Json<ChangePasswordRequest>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner();
-    service::change_password(&state, &me, body.current_password, body.new_password).await?;
+    service::change_password(
+        &state.db,
+        &state.auth_cache,
+        &state.passwords,
+        &me,
+        body.current_password,
+        body.new_password,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -85,7 +93,14 @@ pub async fn delete_me(
     me: AuthUser,
     body: web::Json<DeleteMeRequest>,
 ) -> AppResult<HttpResponse> {
-    service::delete_me(&state, &me, body.into_inner().password).await?;
+    service::delete_me(
+        &state.db,
+        &state.auth_cache,
+        &state.passwords,
+        &me,
+        body.into_inner().password,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

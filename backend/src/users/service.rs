@@ -3,12 +3,18 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
 
 use super::dto::UpdateMeRequest;
-use crate::auth::domain::{NewPassword, parse_bio, parse_nickname};
-use crate::auth::{AuthUser, password, service::revoke_sessions};
-use crate::entities::{refresh_token, session, user};
+use crate::auth::AuthUser;
+use crate::auth::cache::AuthCache;
+use crate::auth::domain::{Email, NewPassword, UserRole, Username, parse_bio, parse_nickname};
+use crate::auth::password::{self, Passwords};
+use crate::auth::service::{delete_sessions, insert_user, revoke_sessions};
+use crate::entities::user;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
 
@@ -17,22 +23,24 @@ pub async fn find_active_cached(state: &AppState, id: i64) -> AppResult<Arc<user
     if let Some(u) = state.auth_cache.user(id) {
         return Ok(u);
     }
-    let u = find_active(state, id).await?;
+    let u = find_active(&state.db, id).await?;
     Ok(state.auth_cache.remember_user(u))
 }
 
 /// A live (not deleted) user, read from the database.
-pub async fn find_active(state: &AppState, id: i64) -> AppResult<user::Model> {
+pub async fn find_active(db: &impl ConnectionTrait, id: i64) -> AppResult<user::Model> {
     user::Entity::find_by_id(id)
         .filter(user::Column::DeletedAt.is_null())
-        .one(&state.db)
+        .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("user"))
 }
 
-async fn check_password(state: &AppState, user: &user::Model, given: String) -> AppResult<()> {
+async fn check_password(passwords: &Passwords, user: &user::Model, given: String) -> AppResult<()> {
     if given.len() > 1024
-        || !password::verify(given, Some(user.password_hash.clone()), &state.dummy_hash).await?
+        || !passwords
+            .verify(given, Some(user.password_hash.clone()))
+            .await?
     {
         return Err(
             AppError::new(ErrorCode::InvalidCredentials, "password is not correct")
@@ -43,11 +51,12 @@ async fn check_password(state: &AppState, user: &user::Model, given: String) -> 
 }
 
 pub async fn update_me(
-    state: &AppState,
+    db: &impl ConnectionTrait,
+    cache: &AuthCache,
     me: &AuthUser,
     req: UpdateMeRequest,
 ) -> AppResult<user::Model> {
-    let current = find_active(state, me.id).await?;
+    let current = find_active(db, me.id).await?;
     let nickname = req.nickname.as_deref().map(parse_nickname).transpose()?;
     let bio = req.bio.as_deref().map(parse_bio).transpose()?;
     let mut row: user::ActiveModel = current.into();
@@ -58,57 +67,49 @@ pub async fn update_me(
         row.bio = Set(Some(b).filter(|b| !b.is_empty()));
     }
     row.updated_at = Set(Utc::now());
-    let updated = row.update(&state.db).await?;
-    state.auth_cache.forget_user(me.id);
+    let updated = row.update(db).await?;
+    cache.forget_user(me.id);
     Ok(updated)
 }
 
 /// Change the password and end every other session of this user.
 pub async fn change_password(
-    state: &AppState,
+    db: &DatabaseConnection,
+    cache: &AuthCache,
+    passwords: &Passwords,
     me: &AuthUser,
     current_password: String,
     new_password: String,
 ) -> AppResult<()> {
     let new = NewPassword::parse(new_password, "new_password")?;
-    let current = find_active(state, me.id).await?;
-    check_password(state, &current, current_password).await?;
-    let hash = password::hash(new.into_inner(), state.settings.auth.bcrypt_cost).await?;
-    let txn = crate::db::begin_write(&state.db).await?;
+    let current = find_active(db, me.id).await?;
+    check_password(passwords, &current, current_password).await?;
+    let hash = passwords.hash(new.into_inner()).await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut row: user::ActiveModel = current.into();
     row.password_hash = Set(hash);
     row.updated_at = Set(Utc::now());
     row.update(&txn).await?;
     revoke_sessions(&txn, me.id, None, Some(&me.session_id)).await?;
     txn.commit().await?;
-    state
-        .auth_cache
-        .forget_user_sessions(me.id, Some(&me.session_id));
-    state.auth_cache.forget_user(me.id);
+    cache.forget_user_sessions(me.id, Some(&me.session_id));
+    cache.forget_user(me.id);
     Ok(())
 }
 
 /// Delete the account: personal data is erased, sessions are removed, and the row stays
 /// as a tombstone so that the user's content can show "deleted user".
-pub async fn delete_me(state: &AppState, me: &AuthUser, password: String) -> AppResult<()> {
-    let current = find_active(state, me.id).await?;
-    check_password(state, &current, password).await?;
-    let txn = crate::db::begin_write(&state.db).await?;
-    let sessions: Vec<String> = session::Entity::find()
-        .filter(session::Column::UserId.eq(me.id))
-        .all(&txn)
-        .await?
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
-    refresh_token::Entity::delete_many()
-        .filter(refresh_token::Column::SessionId.is_in(sessions))
-        .exec(&txn)
-        .await?;
-    session::Entity::delete_many()
-        .filter(session::Column::UserId.eq(me.id))
-        .exec(&txn)
-        .await?;
+pub async fn delete_me(
+    db: &DatabaseConnection,
+    cache: &AuthCache,
+    passwords: &Passwords,
+    me: &AuthUser,
+    password: String,
+) -> AppResult<()> {
+    let current = find_active(db, me.id).await?;
+    check_password(passwords, &current, password).await?;
+    let txn = crate::db::begin_write(db).await?;
+    delete_sessions(&txn, me.id).await?;
     let now = Utc::now();
     let mut row: user::ActiveModel = current.into();
     row.username = Set(None);
@@ -121,8 +122,37 @@ pub async fn delete_me(state: &AppState, me: &AuthUser, password: String) -> App
     row.deleted_at = Set(Some(now));
     row.update(&txn).await?;
     txn.commit().await?;
-    state.auth_cache.forget_user_sessions(me.id, None);
-    state.auth_cache.forget_user(me.id);
+    cache.forget_user_sessions(me.id, None);
+    cache.forget_user(me.id);
     tracing::info!(user_id = me.id, "account deleted");
     Ok(())
+}
+
+/// `luojia create-admin` on an existing account: make it an administrator. False when
+/// there is no account of that name.
+pub async fn promote_to_admin(db: &impl ConnectionTrait, username: &Username) -> AppResult<bool> {
+    let Some(existing) = user::Entity::find()
+        .filter(user::Column::Username.eq(username.as_str()))
+        .one(db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let mut row: user::ActiveModel = existing.into();
+    row.role = Set(UserRole::Admin);
+    row.updated_at = Set(Utc::now());
+    row.update(db).await?;
+    Ok(true)
+}
+
+/// `luojia create-admin` for a new account.
+pub async fn create_admin(
+    db: &impl ConnectionTrait,
+    bcrypt_cost: u32,
+    username: &Username,
+    email: &Email,
+    password: NewPassword,
+) -> AppResult<user::Model> {
+    let hash = password::hash(password.into_inner(), bcrypt_cost).await?;
+    insert_user(db, username, email, hash, UserRole::Admin).await
 }
