@@ -93,7 +93,13 @@ pub async fn refresh(
     state: web::Data<AppState>,
     body: web::Json<RefreshRequest>,
 ) -> AppResult<web::Json<TokenPair>> {
-    let (_, tokens) = service::refresh(&state, &body.refresh_token).await?;
+    let (_, tokens) = service::refresh(
+        &state.db,
+        &state.jwt,
+        &state.auth_cache,
+        &body.refresh_token,
+    )
+    .await?;
     Ok(web::Json(tokens))
 }
 

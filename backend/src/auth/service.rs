@@ -6,11 +6,15 @@
 
 use chrono::{Duration, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
 
+use super::cache::AuthCache;
 use super::domain::{Email, NewPassword, UserRole, Username};
 use super::dto::{LoginRequest, RegisterRequest, TokenPair};
-use super::tokens::{hash_token, random_token};
+use super::tokens::{JwtKeys, hash_token, random_token};
 use crate::entities::{refresh_token, session, user};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ratelimit::Limit;
@@ -83,13 +87,14 @@ pub async fn insert_user(
 
 /// Open a session for `user` and issue its first token pair.
 pub async fn open_session(
-    state: &AppState,
     db: &impl ConnectionTrait,
+    jwt: &JwtKeys,
+    refresh_ttl_days: i64,
     user: &user::Model,
     user_agent: Option<String>,
 ) -> AppResult<TokenPair> {
     let now = Utc::now();
-    let expires = now + Duration::days(state.settings.auth.refresh_ttl_days);
+    let expires = now + Duration::days(refresh_ttl_days);
     let sid = uuid::Uuid::now_v7().to_string();
     session::ActiveModel {
         id: Set(sid.clone()),
@@ -101,12 +106,12 @@ pub async fn open_session(
     }
     .insert(db)
     .await?;
-    issue_pair(state, db, user, &sid, expires).await
+    issue_pair(db, jwt, user, &sid, expires).await
 }
 
 async fn issue_pair(
-    state: &AppState,
     db: &impl ConnectionTrait,
+    jwt: &JwtKeys,
     user: &user::Model,
     sid: &str,
     expires: chrono::DateTime<Utc>,
@@ -123,9 +128,9 @@ async fn issue_pair(
     .insert(db)
     .await?;
     Ok(TokenPair {
-        access_token: state.jwt.issue(user.id, sid, user.role)?,
+        access_token: jwt.issue(user.id, sid, user.role)?,
         token_type: "Bearer",
-        expires_in: state.jwt.ttl_secs(),
+        expires_in: jwt.ttl_secs(),
         refresh_token: refresh,
         refresh_expires_at: expires,
     })
@@ -175,7 +180,14 @@ pub async fn register(
 
     let txn = crate::db::begin_write(&state.db).await?;
     let user = insert_user(&txn, &username, &email, hash, UserRole::User).await?;
-    let tokens = open_session(state, &txn, &user, user_agent).await?;
+    let tokens = open_session(
+        &txn,
+        &state.jwt,
+        state.settings.auth.refresh_ttl_days,
+        &user,
+        user_agent,
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(user_id = user.id, "registered");
     Ok((user, tokens))
@@ -264,17 +276,29 @@ pub async fn login(
         }
     };
     let txn = crate::db::begin_write(&state.db).await?;
-    let tokens = open_session(state, &txn, &user, user_agent).await?;
+    let tokens = open_session(
+        &txn,
+        &state.jwt,
+        state.settings.auth.refresh_ttl_days,
+        &user,
+        user_agent,
+    )
+    .await?;
     txn.commit().await?;
     Ok((user, tokens))
 }
 
-pub async fn refresh(state: &AppState, presented: &str) -> AppResult<(user::Model, TokenPair)> {
+pub async fn refresh(
+    db: &DatabaseConnection,
+    jwt: &JwtKeys,
+    cache: &AuthCache,
+    presented: &str,
+) -> AppResult<(user::Model, TokenPair)> {
     if presented.is_empty() || presented.len() > 128 {
         return Err(invalid_refresh());
     }
     let now = Utc::now();
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::db::begin_write(db).await?;
     let token = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash_token(presented)))
         .one(&txn)
@@ -299,7 +323,7 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<(user::Mode
     if token.used_at.is_some() || marked != 1 {
         revoke_sessions(&txn, sess.user_id, Some(&sess.id), None).await?;
         txn.commit().await?;
-        state.auth_cache.forget_session(&sess.id);
+        cache.forget_session(&sess.id);
         tracing::warn!(user_id = sess.user_id, session = %sess.id, "refresh token reused: session revoked");
         return Err(AppError::new(
             ErrorCode::RefreshTokenReused,
@@ -311,7 +335,7 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<(user::Mode
         .one(&txn)
         .await?
         .ok_or_else(invalid_refresh)?;
-    let tokens = issue_pair(state, &txn, &user, &sess.id, sess.expires_at).await?;
+    let tokens = issue_pair(&txn, jwt, &user, &sess.id, sess.expires_at).await?;
     txn.commit().await?;
     Ok((user, tokens))
 }
