@@ -21,9 +21,15 @@ SHARED = {
 
 
 def modules():
+    """Top-level modules, and each feature's `domain.rs` as a node of its own
+    (`rooms::domain`): a feature's concepts are a leaf that other features and the
+    entities may name without depending on the feature's logic."""
     for p in sorted(SRC.iterdir()):
         if p.is_dir():
-            yield p.name, sorted(p.rglob("*.rs"))
+            domain = p / "domain.rs"
+            yield p.name, sorted(f for f in p.rglob("*.rs") if f != domain)
+            if domain.exists():
+                yield f"{p.name}::domain", [domain]
         elif p.suffix == ".rs" and p.stem not in ("lib", "main"):
             yield p.stem, [p]
 
@@ -42,6 +48,10 @@ def edges():
         for f in files:
             text = strip_tests(f.read_text())
             text = re.sub(r"//.*", "", text)
+            for used in re.findall(r"\bcrate::(\w+::domain)\b", text):
+                if used in names and used != m:
+                    deps.add(used)
+            text = re.sub(r"\bcrate::\w+::domain\b", "", text)
             for used in re.findall(r"\bcrate::(\w+)", text):
                 if used in names and used != m:
                     deps.add(used)

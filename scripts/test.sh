@@ -25,6 +25,9 @@ frontend_deps
 (cd frontend && npm test --silent)
 (cd frontend && npm run --silent build && npm run --silent report:bundle)
 
+log "module graph: no cycles between features"
+python3 scripts/module-graph.py --check >/dev/null || { python3 scripts/module-graph.py | grep cycle; exit 1; }
+
 log "cargo fmt --check"
 cargo fmt --all --check
 log "cargo clippy -D warnings"

@@ -51,6 +51,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         &settings.redis.key_prefix,
         timeout,
     );
+    realtime.serve_rooms(Arc::new(crate::rooms::live::SocketRooms));
     let state = AppState {
         jwt: Arc::new(JwtKeys::new(&secret, &settings.auth)),
         grants: GrantSigner::new(&secret, settings.media.grant_ttl_secs),

@@ -22,7 +22,7 @@ use crate::auth::AuthUser;
 use crate::entities::{comment, comment_like};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::paging::{KeyKind, Keyset, Page};
-use crate::rooms::service::display_names;
+use crate::users::service::display_names;
 
 /// A comment on a ready movie.
 async fn find_comment(db: &impl ConnectionTrait, id: i64) -> AppResult<comment::Model> {

@@ -124,7 +124,7 @@ fn publicly_visible() -> Condition {
     let public_rooms = Query::select()
         .column(room::Column::Id)
         .from(room::Entity)
-        .and_where(room::Column::Visibility.eq(crate::rooms::dto::Visibility::Public))
+        .and_where(room::Column::Visibility.eq(crate::rooms::domain::Visibility::Public))
         .to_owned();
     Condition::any()
         .add(danmaku::Column::RoomId.is_null())

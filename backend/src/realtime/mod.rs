@@ -27,6 +27,21 @@ use hub::{ConnHandle, ConnId, GateOpened, GateTicket, Hub, HubCmd, HubStats};
 use protocol::{MemberPresence, ServerMessage};
 use pubsub::{PubSub, PubSubStats};
 
+/// The room messages of the socket (`join`, `chat`, `delete_message`, `playback`,
+/// `danmaku`), handed over by the session. The rooms feature provides it at start-up
+/// ([`Realtime::serve_rooms`]): the transport decodes, dispatches and encodes, and knows
+/// no room rule.
+pub trait RoomMessages: Send + Sync {
+    /// The answer to send this connection, if any (an error goes out as `error`).
+    fn handle<'a>(
+        &'a self,
+        state: &'a crate::state::AppState,
+        conn: &'a ConnHandle,
+        name: &'a str,
+        msg: protocol::ClientMessage,
+    ) -> futures_util::future::BoxFuture<'a, crate::error::AppResult<Option<ServerMessage>>>;
+}
+
 /// The realtime layer as the rest of the server sees it: room subscriptions, broadcasts
 /// and presence, on every instance. Everything goes through the hub's channel.
 #[derive(Clone)]
@@ -38,6 +53,7 @@ pub struct Realtime {
     shutdown: Arc<watch::Sender<bool>>,
     gates: Arc<Mutex<Option<mpsc::UnboundedReceiver<GateOpened>>>>,
     fanout: Arc<fanout::FanoutStats>,
+    rooms: Arc<std::sync::OnceLock<Arc<dyn RoomMessages>>>,
 }
 
 impl Realtime {
@@ -67,7 +83,17 @@ impl Realtime {
             shutdown: Arc::new(watch::channel(false).0),
             gates: Arc::new(Mutex::new(Some(gates_rx))),
             fanout,
+            rooms: Arc::default(),
         }
+    }
+
+    /// Who handles the room messages (set once, at start-up).
+    pub fn serve_rooms(&self, handler: Arc<dyn RoomMessages>) {
+        let _ = self.rooms.set(handler);
+    }
+
+    fn room_messages(&self) -> Option<Arc<dyn RoomMessages>> {
+        self.rooms.get().cloned()
     }
 
     /// The stream of opened wait gates, for the rooms code (taken once).

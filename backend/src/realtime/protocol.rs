@@ -75,6 +75,29 @@ pub enum ClientMessage {
     },
 }
 
+impl ClientMessage {
+    /// The room a room message is about, and the client's tag for it (`client_id` of a
+    /// chat or danmaku, `req_id` of a playback command), which an `error` answer echoes.
+    pub fn room_and_tag(&self) -> (i64, Option<String>) {
+        match self {
+            Self::TimeSync { .. } => (0, None),
+            Self::Join { room_id, .. }
+            | Self::Leave { room_id }
+            | Self::DeleteMessage { room_id, .. }
+            | Self::PlayerStatus { room_id, .. } => (*room_id, None),
+            Self::Chat {
+                room_id, client_id, ..
+            }
+            | Self::Danmaku {
+                room_id, client_id, ..
+            } => (*room_id, Some(client_id.clone())),
+            Self::Playback {
+                room_id, req_id, ..
+            } => (*room_id, req_id.clone()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum PlaybackAction {

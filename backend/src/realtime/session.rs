@@ -28,7 +28,6 @@ use super::hub::ConnHandle;
 use super::outbound::{Out, Outbox, Sent};
 use super::protocol::{ClientMessage, ServerMessage};
 use crate::error::{AppError, ErrorCode};
-use crate::rooms::live;
 use crate::state::AppState;
 
 pub const MAX_FRAME: usize = 16 * 1024;
@@ -229,7 +228,6 @@ impl Conn {
             }
         };
         let state = self.state.clone();
-        let me = self.me.user_id;
         match msg {
             ClientMessage::TimeSync { client_time } => {
                 let now = Utc::now();
@@ -240,66 +238,24 @@ impl Conn {
                     server_time,
                 });
             }
-            ClientMessage::Join { room_id, last_seq } => {
-                let r = live::join(
-                    &state,
-                    self.handle.clone(),
-                    &self.me.name,
-                    room_id,
-                    last_seq,
-                )
-                .await
-                .map(Some);
-                self.answer(r, room_id, None);
-            }
             ClientMessage::Leave { room_id } => {
                 self.rt.leave(room_id, self.handle.id).await;
                 self.send(&ServerMessage::Left { room_id });
             }
-            ClientMessage::Chat {
-                room_id,
-                client_id,
-                text,
-                position_ms,
-            } => {
-                let r = live::chat(&state, me, room_id, &client_id, &text, position_ms)
-                    .await
-                    .map(Some);
-                self.answer(r, room_id, Some(client_id));
-            }
-            ClientMessage::DeleteMessage { room_id, seq } => {
-                let r = live::delete_message(&state, me, room_id, seq)
-                    .await
-                    .map(|()| None);
-                self.answer(r, room_id, None);
-            }
-            ClientMessage::Playback {
-                room_id,
-                action,
-                req_id,
-            } => {
-                let r = live::playback(&state, me, room_id, action, req_id.clone())
-                    .await
-                    .map(|()| None);
-                self.answer(r, room_id, req_id);
-            }
-            ClientMessage::Danmaku {
-                room_id,
-                client_id,
-                position_ms,
-                text,
-                mode,
-                color,
-            } => {
-                let req = crate::danmaku::dto::CreateDanmakuRequest {
-                    position_ms,
-                    text,
-                    mode,
-                    color,
-                    client_id: Some(client_id.clone()),
+            msg @ (ClientMessage::Join { .. }
+            | ClientMessage::Chat { .. }
+            | ClientMessage::DeleteMessage { .. }
+            | ClientMessage::Playback { .. }
+            | ClientMessage::Danmaku { .. }) => {
+                let (room_id, tag) = msg.room_and_tag();
+                let r = match self.rt.room_messages() {
+                    Some(rooms) => rooms.handle(&state, &self.handle, &self.me.name, msg).await,
+                    None => Err(AppError::new(
+                        ErrorCode::ServiceUnavailable,
+                        "rooms are not served here",
+                    )),
                 };
-                let r = live::danmaku(&state, me, room_id, req).await;
-                self.answer(r, room_id, Some(client_id));
+                self.answer(r, room_id, tag);
             }
             ClientMessage::PlayerStatus {
                 room_id, status, ..

@@ -12,11 +12,13 @@ use super::service as rooms;
 use crate::danmaku::dto::CreateDanmakuRequest;
 use crate::entities::room;
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::realtime::RoomMessages;
 use crate::realtime::hub::{ConnHandle, GateOpened, GateTicket, waiting_frame};
-use crate::realtime::protocol::{MemberPresence, PlaybackAction, ServerMessage};
+use crate::realtime::protocol::{ClientMessage, MemberPresence, PlaybackAction, ServerMessage};
 use crate::realtime::sync::{self, SyncError};
 use crate::rooms::domain::PresenceStatus;
 use crate::state::AppState;
+use futures_util::future::BoxFuture;
 
 /// Play starts this far in the future so every member can start together.
 pub const PLAY_LEAD_MS: i64 = 500;
@@ -26,6 +28,69 @@ pub const LEAD_MS: i64 = 300;
 pub const GATE_MS: i64 = 8_000;
 /// How many missed messages a reconnect may ask for before it is told to reload.
 const MAX_CATCH_UP: i64 = 500;
+
+/// The socket's room messages, for the realtime session (`Realtime::serve_rooms`).
+pub struct SocketRooms;
+
+impl RoomMessages for SocketRooms {
+    fn handle<'a>(
+        &'a self,
+        state: &'a AppState,
+        conn: &'a ConnHandle,
+        name: &'a str,
+        msg: ClientMessage,
+    ) -> BoxFuture<'a, AppResult<Option<ServerMessage>>> {
+        let me = conn.user_id;
+        Box::pin(async move {
+            match msg {
+                ClientMessage::Join { room_id, last_seq } => {
+                    join(state, conn.clone(), name, room_id, last_seq)
+                        .await
+                        .map(Some)
+                }
+                ClientMessage::Chat {
+                    room_id,
+                    client_id,
+                    text,
+                    position_ms,
+                } => chat(state, me, room_id, &client_id, &text, position_ms)
+                    .await
+                    .map(Some),
+                ClientMessage::DeleteMessage { room_id, seq } => {
+                    delete_message(state, me, room_id, seq).await.map(|()| None)
+                }
+                ClientMessage::Playback {
+                    room_id,
+                    action,
+                    req_id,
+                } => playback(state, me, room_id, action, req_id)
+                    .await
+                    .map(|()| None),
+                ClientMessage::Danmaku {
+                    room_id,
+                    client_id,
+                    position_ms,
+                    text,
+                    mode,
+                    color,
+                } => {
+                    let req = CreateDanmakuRequest {
+                        position_ms,
+                        text,
+                        mode,
+                        color,
+                        client_id: Some(client_id),
+                    };
+                    danmaku(state, me, room_id, req).await
+                }
+                // The session handles the rest itself.
+                ClientMessage::TimeSync { .. }
+                | ClientMessage::Leave { .. }
+                | ClientMessage::PlayerStatus { .. } => Ok(None),
+            }
+        })
+    }
+}
 
 /// Subscribe `conn` to the room and answer `joined`.
 pub async fn join(

@@ -31,12 +31,13 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, 
 use tokio::sync::{mpsc, oneshot};
 
 use super::domain::MessageKind;
-use super::service::{Stored, chat_message, display_names};
+use super::service::{Stored, chat_message};
 use crate::db::is_unique_violation;
 use crate::entities::{room, room_message};
 use crate::error::{AppError, AppResult};
 use crate::realtime::Realtime;
 use crate::realtime::protocol::{ChatMessage, ServerMessage};
+use crate::users::service::display_names;
 
 /// How long a room's writer waits for work before it ends.
 const IDLE: Duration = Duration::from_secs(30);

@@ -14,11 +14,12 @@ use sea_orm::{
 };
 
 use super::dto::*;
-use crate::entities::{movie, room, room_ban, room_member, room_message, user};
+use crate::entities::{movie, room, room_ban, room_member, room_message};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::paging::{Keyset, Page, PageQuery};
 use crate::realtime::protocol::ChatMessage;
 use crate::realtime::sync::PlaybackState;
+use crate::users::service::display_names;
 
 pub const HISTORY_ON_JOIN: u64 = 50;
 pub const MAX_TEXT_CHARS: usize = 500;
@@ -459,31 +460,6 @@ pub async fn members(
         })
         .collect();
     Ok(MemberPage { items, next_cursor })
-}
-
-/// Display names; deleted users show as "已注销用户".
-pub async fn display_names(
-    db: &impl ConnectionTrait,
-    ids: impl Iterator<Item = i64>,
-) -> AppResult<HashMap<i64, String>> {
-    let ids: Vec<i64> = ids.collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(user::Entity::find()
-        .filter(user::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| {
-            let name = if u.deleted_at.is_some() {
-                "已注销用户".to_owned()
-            } else {
-                u.nickname.or(u.username).unwrap_or_default()
-            };
-            (u.id, name)
-        })
-        .collect())
 }
 
 /// The actor may act on the target: a higher role than theirs.

@@ -1,5 +1,6 @@
 //! Profile rules: read, update, change password, delete.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -155,4 +156,30 @@ pub async fn create_admin(
 ) -> AppResult<user::Model> {
     let hash = password::hash(password.into_inner(), bcrypt_cost).await?;
     insert_user(db, username, email, hash, UserRole::Admin).await
+}
+
+/// Display names by user id (nickname, else username); deleted users show as
+/// "已注销用户". Used wherever a list names its authors (comments, room chat, members).
+pub async fn display_names(
+    db: &impl ConnectionTrait,
+    ids: impl Iterator<Item = i64>,
+) -> AppResult<HashMap<i64, String>> {
+    let ids: Vec<i64> = ids.collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| {
+            let name = if u.deleted_at.is_some() {
+                "已注销用户".to_owned()
+            } else {
+                u.nickname.or(u.username).unwrap_or_default()
+            };
+            (u.id, name)
+        })
+        .collect())
 }
