@@ -23,7 +23,16 @@ pub async fn report_progress(
     movie_id: web::Path<i64>,
     body: web::Json<ProgressRequest>,
 ) -> AppResult<HttpResponse> {
-    service::report(&state, me.id, *movie_id, body.position_ms).await?;
+    service::report(
+        &state.db,
+        &state.movie_durations,
+        &state.auth_cache,
+        &state.history,
+        me.id,
+        *movie_id,
+        body.position_ms,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -86,7 +95,7 @@ pub async fn get_history_settings(
     me: AuthUser,
 ) -> AppResult<web::Json<HistorySettings>> {
     Ok(web::Json(HistorySettings {
-        paused: service::is_paused(&state, me.id).await?,
+        paused: service::is_paused(&state.db, &state.auth_cache, me.id).await?,
     }))
 }
 

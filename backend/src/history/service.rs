@@ -10,24 +10,33 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, Set
 use super::coalescer::{Coalescer, Pending};
 use super::dto::*;
 use crate::auth::cache::AuthCache;
-use crate::catalog::MovieSummary;
+use crate::catalog::{MovieDurations, MovieSummary};
 use crate::entities::{movie, user, watch_history, watchlist};
 use crate::error::{AppError, AppResult};
 use crate::paging::{KeyKind, Keyset, Page, PageQuery};
-use crate::state::AppState;
 
 /// Finished means past this share of the movie.
 const FINISHED_AT: f64 = 0.9;
 
-async fn paused(state: &AppState, user_id: i64) -> AppResult<bool> {
-    Ok(crate::users::service::find_active_cached(state, user_id)
-        .await?
-        .history_paused)
+/// Whether the user paused their watch history.
+pub async fn is_paused(
+    db: &impl ConnectionTrait,
+    cache: &AuthCache,
+    user_id: i64,
+) -> AppResult<bool> {
+    Ok(
+        crate::users::service::find_active_cached(db, cache, user_id)
+            .await?
+            .history_paused,
+    )
 }
 
-/// Accept a progress report.
+/// Accept a progress report: kept by the coalescer, written in batches.
 pub async fn report(
-    state: &AppState,
+    db: &impl ConnectionTrait,
+    durations: &MovieDurations,
+    cache: &AuthCache,
+    history: &Coalescer,
     user_id: i64,
     movie_id: i64,
     position_ms: i64,
@@ -38,14 +47,13 @@ pub async fn report(
             "position_ms must not be negative",
         ));
     }
-    let duration = state.movie_durations.of_ready(&state.db, movie_id).await?;
+    let duration = durations.of_ready(db, movie_id).await?;
     let position_ms = duration.map_or(position_ms, |d| position_ms.min(d));
-    if paused(state, user_id).await? {
+    if is_paused(db, cache, user_id).await? {
         return Ok(());
     }
     let finished = duration.is_some_and(|d| d > 0 && position_ms as f64 >= d as f64 * FINISHED_AT);
-    state
-        .history
+    history
         .record(
             user_id,
             movie_id,
@@ -172,10 +180,6 @@ pub async fn set_paused(
         coalescer.forget(user_id, None).await;
     }
     Ok(())
-}
-
-pub async fn is_paused(state: &AppState, user_id: i64) -> AppResult<bool> {
-    paused(state, user_id).await
 }
 
 pub async fn watchlist_add(

@@ -188,7 +188,8 @@ pub async fn upgrade(
         ));
     }
     let user_id = authenticate(&state, &req, query.ticket.as_deref()).await?;
-    let user = crate::users::service::find_active_cached(&state, user_id).await?;
+    let user =
+        crate::users::service::find_active_cached(&state.db, &state.auth_cache, user_id).await?;
     let name = user
         .nickname
         .clone()

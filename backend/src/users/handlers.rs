@@ -19,7 +19,7 @@ use crate::state::AppState;
 )]
 #[get("/me")]
 pub async fn get_me(state: web::Data<AppState>, me: AuthUser) -> AppResult<web::Json<MeResponse>> {
-    let user = service::find_active_cached(&state, me.id).await?;
+    let user = service::find_active_cached(&state.db, &state.auth_cache, me.id).await?;
     Ok(web::Json(MeResponse::from(user.as_ref())))
 }
 
@@ -118,6 +118,6 @@ pub async fn get_user(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> AppResult<web::Json<PublicUser>> {
-    let user = service::find_active_cached(&state, id.into_inner()).await?;
+    let user = service::find_active_cached(&state.db, &state.auth_cache, id.into_inner()).await?;
     Ok(web::Json(PublicUser::from(user.as_ref())))
 }

@@ -17,15 +17,18 @@ use crate::auth::password::{self, Passwords};
 use crate::auth::service::{delete_sessions, insert_user, revoke_sessions};
 use crate::entities::user;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::state::AppState;
 
 /// A live user for reading, from the cache when possible.
-pub async fn find_active_cached(state: &AppState, id: i64) -> AppResult<Arc<user::Model>> {
-    if let Some(u) = state.auth_cache.user(id) {
+pub async fn find_active_cached(
+    db: &impl ConnectionTrait,
+    cache: &AuthCache,
+    id: i64,
+) -> AppResult<Arc<user::Model>> {
+    if let Some(u) = cache.user(id) {
         return Ok(u);
     }
-    let u = find_active(&state.db, id).await?;
-    Ok(state.auth_cache.remember_user(u))
+    let u = find_active(db, id).await?;
+    Ok(cache.remember_user(u))
 }
 
 /// A live (not deleted) user, read from the database.
