@@ -77,6 +77,12 @@ for (const vp of VIEWPORTS) {
       const { page, problems } = await newPage(vp);
       const username = `e2e_${vp.name}`;
 
+      // Signed out, the rooms entry (the header on a laptop, the tab bar on a phone) asks
+      // to log in first and comes back afterwards.
+      await page.goto(`${server.base}/`);
+      await page.click(vp.name === 'mobile' ? '[data-testid=tab-rooms]' : '[data-testid=nav-rooms]');
+      await page.waitForURL(/\/login\?redirect=(%2F|\/)rooms$/);
+
       // Sign up; the home page shows the catalog's rows.
       const tokens = await signUp(page, username);
       await page.locator('[data-testid=hero] h1').waitFor();
