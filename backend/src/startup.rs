@@ -50,8 +50,8 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         redis.clone().map(|p| (p, settings.redis.url.clone())),
         &settings.redis.key_prefix,
         timeout,
+        Arc::new(crate::rooms::live::SocketRooms),
     );
-    realtime.serve_rooms(Arc::new(crate::rooms::live::SocketRooms));
     let state = AppState {
         jwt: Arc::new(JwtKeys::new(&secret, &settings.auth)),
         grants: GrantSigner::new(&secret, settings.media.grant_ttl_secs),

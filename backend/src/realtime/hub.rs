@@ -211,16 +211,11 @@ impl Room {
     }
 }
 
-/// The connections of one user on this instance (the `User` topic).
-#[derive(Default)]
-struct UserConns {
-    conns: HashMap<ConnId, WorkerHandle>,
-}
-
 pub struct Hub {
     rooms: HashMap<i64, Room>,
-    /// Each connected user's connections, and each connection's user.
-    users: HashMap<i64, UserConns>,
+    /// Each connected user's connections (the `User` topic) with their worker, and each
+    /// connection's user.
+    users: HashMap<i64, HashMap<ConnId, WorkerHandle>>,
     conn_users: HashMap<ConnId, i64>,
     /// Which rooms each connection is in.
     conns: HashMap<ConnId, HashSet<i64>>,
@@ -433,7 +428,7 @@ impl Hub {
                     .fanout
                     .kicked_slow
                     .load(std::sync::atomic::Ordering::Relaxed);
-                s.connections = self.conn_users.len().max(self.conns.len());
+                s.connections = self.conn_users.len();
                 s.rooms = self.rooms.len();
                 let _ = reply.send(s);
             }
@@ -569,7 +564,6 @@ impl Hub {
         self.users
             .entry(conn.user_id)
             .or_default()
-            .conns
             .insert(conn.id, conn.worker);
     }
 
@@ -580,13 +574,13 @@ impl Hub {
         let Some(user) = self.users.get_mut(&user_id) else {
             return;
         };
-        if let Some(w) = user.conns.remove(&conn_id) {
+        if let Some(w) = user.remove(&conn_id) {
             w.send(WorkerMsg::Remove {
                 topic: Topic::User(user_id),
                 conn_id,
             });
         }
-        if user.conns.is_empty() {
+        if user.is_empty() {
             self.users.remove(&user_id);
             if self.users.is_empty() {
                 self.users.shrink_to_fit();
@@ -601,7 +595,7 @@ impl Hub {
             return;
         };
         let mut seen: Vec<usize> = Vec::with_capacity(2);
-        for w in user.conns.values() {
+        for w in user.values() {
             if !seen.contains(&w.id) {
                 seen.push(w.id);
                 w.send(WorkerMsg::Deliver {
@@ -650,17 +644,20 @@ impl Hub {
             .filter(|(_, s)| user_id.is_none_or(|u| s.user_id == u))
             .map(|(id, _)| *id)
             .collect();
-        for conn_id in gone.iter().filter(|_| user_id.is_none()) {
-            if let Some(w) = room
-                .subs
-                .get(conn_id)
-                .and_then(|sub| room.workers.get(&sub.worker))
-            {
-                w.0.send(WorkerMsg::Direct {
-                    topic: Topic::Room(room_id),
-                    conn_id: *conn_id,
-                    frame: frame.clone(),
-                });
+        if user_id.is_none() {
+            // A deleted room: everyone joined to it is told (through the room).
+            for conn_id in &gone {
+                if let Some(w) = room
+                    .subs
+                    .get(conn_id)
+                    .and_then(|sub| room.workers.get(&sub.worker))
+                {
+                    w.0.send(WorkerMsg::Direct {
+                        topic: Topic::Room(room_id),
+                        conn_id: *conn_id,
+                        frame: frame.clone(),
+                    });
+                }
             }
         }
         for conn_id in gone {

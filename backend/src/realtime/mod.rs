@@ -29,7 +29,7 @@ use pubsub::{PubSub, PubSubStats};
 
 /// The room messages of the socket (`join`, `chat`, `delete_message`, `playback`,
 /// `danmaku`), handed over by the session. The rooms feature provides it at start-up
-/// ([`Realtime::serve_rooms`]): the transport decodes, dispatches and encodes, and knows
+/// (an argument of [`Realtime::start`]): the transport decodes, dispatches and encodes, and knows
 /// no room rule.
 pub trait RoomMessages: Send + Sync {
     /// The answer to send this connection, if any (an error goes out as `error`).
@@ -53,15 +53,17 @@ pub struct Realtime {
     shutdown: Arc<watch::Sender<bool>>,
     gates: Arc<Mutex<Option<mpsc::UnboundedReceiver<GateOpened>>>>,
     fanout: Arc<fanout::FanoutStats>,
-    rooms: Arc<std::sync::OnceLock<Arc<dyn RoomMessages>>>,
+    rooms: Arc<dyn RoomMessages>,
 }
 
 impl Realtime {
-    /// Start the hub (and, with Redis, the pub/sub tasks).
+    /// Start the hub (and, with Redis, the pub/sub tasks); `rooms` handles the socket's
+    /// room messages.
     pub fn start(
         redis: Option<(deadpool_redis::Pool, String)>,
         prefix: &str,
         timeout: std::time::Duration,
+        rooms: Arc<dyn RoomMessages>,
     ) -> Self {
         let (hub_tx, hub_rx) = mpsc::channel(65_536);
         let (pubsub, remote) = match &redis {
@@ -83,17 +85,8 @@ impl Realtime {
             shutdown: Arc::new(watch::channel(false).0),
             gates: Arc::new(Mutex::new(Some(gates_rx))),
             fanout,
-            rooms: Arc::default(),
+            rooms,
         }
-    }
-
-    /// Who handles the room messages (set once, at start-up).
-    pub fn serve_rooms(&self, handler: Arc<dyn RoomMessages>) {
-        let _ = self.rooms.set(handler);
-    }
-
-    fn room_messages(&self) -> Option<Arc<dyn RoomMessages>> {
-        self.rooms.get().cloned()
     }
 
     /// The stream of opened wait gates, for the rooms code (taken once).

@@ -248,13 +248,11 @@ impl Conn {
             | ClientMessage::Playback { .. }
             | ClientMessage::Danmaku { .. }) => {
                 let (room_id, tag) = msg.room_and_tag();
-                let r = match self.rt.room_messages() {
-                    Some(rooms) => rooms.handle(&state, &self.handle, &self.me.name, msg).await,
-                    None => Err(AppError::new(
-                        ErrorCode::ServiceUnavailable,
-                        "rooms are not served here",
-                    )),
-                };
+                let r = self
+                    .rt
+                    .rooms
+                    .handle(&state, &self.handle, &self.me.name, msg)
+                    .await;
                 self.answer(r, room_id, tag);
             }
             ClientMessage::PlayerStatus {

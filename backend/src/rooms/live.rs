@@ -29,7 +29,7 @@ pub const GATE_MS: i64 = 8_000;
 /// How many missed messages a reconnect may ask for before it is told to reload.
 const MAX_CATCH_UP: i64 = 500;
 
-/// The socket's room messages, for the realtime session (`Realtime::serve_rooms`).
+/// The socket's room messages, for the realtime session (given to `Realtime::start`).
 pub struct SocketRooms;
 
 impl RoomMessages for SocketRooms {
