@@ -152,6 +152,14 @@ bench_require_tools() {
     command -v python3 >/dev/null 2>&1 || bench_die "python3 is required"
 }
 
+# bench_target_dir DIR: the cargo target directory of the checkout at DIR (honours
+# CARGO_TARGET_DIR and .cargo/config.toml: cargo metadata resolves both).
+bench_target_dir() {
+    (cd "$1" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])') ||
+        bench_die "cargo metadata failed in $1"
+}
+
 # bench_release_bin OVERRIDE_VAR PACKAGE BINARY: the binary named by $OVERRIDE_VAR if set,
 # else <cargo target dir>/release/BINARY, which is built (cargo build --release -p PACKAGE)
 # unless BENCH_SKIP_BUILD=1. The target dir honours CARGO_TARGET_DIR and
@@ -163,9 +171,7 @@ bench_release_bin() {
         echo "${!var}"
         return
     fi
-    target="$(cd "$BENCH_ROOT" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')" ||
-        bench_die "cargo metadata failed"
+    target="$(bench_target_dir "$BENCH_ROOT")"
     if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
         bench_log "building $name (cargo build --release -p $package)"
         (cd "$BENCH_ROOT" && cargo build --release -p "$package" >&2) || bench_die "building $name failed"

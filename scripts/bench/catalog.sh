@@ -74,9 +74,7 @@ if [[ $INGEST == 1 ]]; then
     if [[ -n "${INGEST_BENCH_BIN:-}" ]]; then
         INGEST_BIN="$INGEST_BENCH_BIN"
     else
-        target="$(cd "$SOURCE_DIR" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
-            python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')" ||
-            bench_die "cargo metadata failed in $SOURCE_DIR"
+        target="$(bench_target_dir "$SOURCE_DIR")"
         if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
             bench_log "building the ingest benchmark (cargo build --release -p luojia-media --example ingest_bench)"
             (cd "$SOURCE_DIR" && cargo build --release -p luojia-media --example ingest_bench >&2) ||
