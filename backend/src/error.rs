@@ -48,6 +48,12 @@ pub enum ErrorCode {
     InvalidMessage,
     /// A room action on a WebSocket connection that has not joined the room.
     NotJoined,
+    /// A direct conversation needs the two people to be friends.
+    NotFriends,
+    /// A group is at its member limit.
+    GroupFull,
+    /// A message can be recalled only for a short while after it was sent.
+    RecallExpired,
 }
 
 impl ErrorCode {
@@ -80,6 +86,9 @@ impl ErrorCode {
         Self::InternalError,
         Self::InvalidMessage,
         Self::NotJoined,
+        Self::NotFriends,
+        Self::GroupFull,
+        Self::RecallExpired,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -91,12 +100,11 @@ impl ErrorCode {
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Unauthorized | InvalidToken | TokenExpired | InvalidCredentials
             | RefreshTokenReused => StatusCode::UNAUTHORIZED,
-            Forbidden => StatusCode::FORBIDDEN,
+            Forbidden | NotFriends => StatusCode::FORBIDDEN,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            UsernameTaken | EmailTaken | Conflict | RoomFull | OwnerMustTransfer => {
-                StatusCode::CONFLICT
-            }
+            UsernameTaken | EmailTaken | Conflict | RoomFull | OwnerMustTransfer | GroupFull
+            | RecallExpired => StatusCode::CONFLICT,
             Banned => StatusCode::FORBIDDEN,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,

@@ -32,6 +32,7 @@ use crate::error::{ErrorCode, Problem};
         (name = "history", description = "Watch history, continue watching and the watchlist"),
         (name = "danmaku", description = "Time-synced comments over the video"),
         (name = "rooms", description = "Watch rooms: settings, members, moderation, chat history"),
+        (name = "conversations", description = "Direct messages between friends and group chats: members, messages, read positions"),
         (name = "realtime", description = "WebSocket tickets; the protocol itself is in the ClientMessage and ServerMessage schemas and docs/realtime.md"),
         (name = "operations", description = "Health probes"),
     )

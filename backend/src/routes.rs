@@ -10,7 +10,8 @@ use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
 
 use crate::openapi::ApiDoc;
 use crate::{
-    auth, comments, danmaku, health, history, media, movies, ratings, realtime, rooms, users,
+    auth, comments, conversations, danmaku, health, history, media, movies, ratings, realtime,
+    rooms, users,
 };
 
 /// Every documented route.
@@ -22,6 +23,7 @@ fn api(cfg: &mut ServiceConfig) {
             .configure(auth::configure)
             .configure(users::configure)
             .configure(rooms::configure)
+            .configure(conversations::configure)
             .configure(comments::configure)
             .configure(ratings::configure)
             .configure(history::configure)

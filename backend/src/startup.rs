@@ -50,7 +50,10 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         redis.clone().map(|p| (p, settings.redis.url.clone())),
         &settings.redis.key_prefix,
         timeout,
-        Arc::new(crate::rooms::live::SocketRooms),
+        crate::realtime::Handlers {
+            rooms: Arc::new(crate::rooms::live::SocketRooms),
+            conversations: Arc::new(crate::conversations::live::SocketConversations),
+        },
     );
     let state = AppState {
         jwt: Arc::new(JwtKeys::new(&secret, &settings.auth)),
@@ -61,6 +64,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         ),
         movie_durations: Default::default(),
         chat: crate::rooms::pipeline::ChatPipeline::new(db.clone(), realtime.clone()),
+        messages: crate::conversations::pipeline::MessageWriter::new(db.clone(), realtime.clone()),
         realtime,
         catalog_cache: crate::movies::cache::CatalogCache::new(std::time::Duration::from_secs(
             settings.media.catalog_cache_ttl_secs,

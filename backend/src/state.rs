@@ -23,6 +23,8 @@ pub struct AppState {
     pub realtime: crate::realtime::Realtime,
     /// The per-room ordered chat writers.
     pub chat: crate::rooms::pipeline::ChatPipeline,
+    /// The ordered writer of conversation messages.
+    pub messages: crate::conversations::pipeline::MessageWriter,
     pub history: crate::history::coalescer::Coalescer,
     pub movie_durations: crate::catalog::MovieDurations,
     pub limiter: RateLimiter,

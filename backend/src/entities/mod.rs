@@ -2,6 +2,10 @@
 
 pub mod comment;
 pub mod comment_like;
+pub mod conversation;
+pub mod conversation_hidden;
+pub mod conversation_member;
+pub mod conversation_message;
 pub mod danmaku;
 pub mod genre;
 pub mod media_asset;

@@ -94,9 +94,9 @@ pub enum HubCmd {
     Disconnect {
         conn_id: ConnId,
     },
-    /// A frame for every connection of one user, on every instance.
-    ToUser {
-        user_id: i64,
+    /// A frame for every connection of these users, on every instance.
+    ToUsers {
+        user_ids: Vec<i64>,
         frame: ByteString,
     },
     /// Deliver to local subscribers and publish to other instances. Chat frames carry
@@ -345,12 +345,14 @@ impl Hub {
                 }
                 self.disconnect_user(conn_id);
             }
-            HubCmd::ToUser { user_id, frame } => {
-                self.pubsub.publish(Envelope::User {
-                    user_id,
+            HubCmd::ToUsers { user_ids, frame } => {
+                for &user_id in &user_ids {
+                    self.to_user(user_id, frame.clone());
+                }
+                self.pubsub.publish(Envelope::Users {
+                    user_ids,
                     frame: frame.to_string(),
                 });
-                self.to_user(user_id, frame);
             }
             HubCmd::Broadcast {
                 room_id,
@@ -548,7 +550,12 @@ impl Hub {
                 user_id,
                 role,
             } => self.set_role(room_id, user_id, role),
-            Envelope::User { user_id, frame } => self.to_user(user_id, frame.into()),
+            Envelope::Users { user_ids, frame } => {
+                let frame: ByteString = frame.into();
+                for user_id in user_ids {
+                    self.to_user(user_id, frame.clone());
+                }
+            }
             Envelope::Probe => {}
         }
     }
@@ -1121,8 +1128,8 @@ mod tests {
         hub.flush_presence();
         let _ = (tab1.texts(), tab2.texts(), them.texts());
 
-        hub.handle(HubCmd::ToUser {
-            user_id: 10,
+        hub.handle(HubCmd::ToUsers {
+            user_ids: vec![10],
             frame: "to-10".into(),
         });
         assert_eq!(tab1.texts(), ["to-10"]);
@@ -1149,8 +1156,8 @@ mod tests {
         assert_eq!(them.texts(), ["after"]);
 
         hub.handle(HubCmd::Disconnect { conn_id: 2 });
-        hub.handle(HubCmd::ToUser {
-            user_id: 10,
+        hub.handle(HubCmd::ToUsers {
+            user_ids: vec![10, 12],
             frame: "again".into(),
         });
         assert_eq!(tab1.texts(), ["again"]);

@@ -27,11 +27,10 @@ use hub::{ConnHandle, ConnId, GateOpened, GateTicket, Hub, HubCmd, HubStats};
 use protocol::{MemberPresence, ServerMessage};
 use pubsub::{PubSub, PubSubStats};
 
-/// The room messages of the socket (`join`, `chat`, `delete_message`, `playback`,
-/// `danmaku`), handed over by the session. The rooms feature provides it at start-up
-/// (an argument of [`Realtime::start`]): the transport decodes, dispatches and encodes, and knows
-/// no room rule.
-pub trait RoomMessages: Send + Sync {
+/// A feature's messages of the socket, handed over by the session decoded. The
+/// features provide them at start-up ([`Handlers`], an argument of [`Realtime::start`]):
+/// the transport decodes, dispatches and encodes, and knows no feature's rule.
+pub trait SocketMessages: Send + Sync {
     /// The answer to send this connection, if any (an error goes out as `error`).
     fn handle<'a>(
         &'a self,
@@ -40,6 +39,14 @@ pub trait RoomMessages: Send + Sync {
         name: &'a str,
         msg: protocol::ClientMessage,
     ) -> futures_util::future::BoxFuture<'a, crate::error::AppResult<Option<ServerMessage>>>;
+}
+
+/// Who handles which socket messages.
+pub struct Handlers {
+    /// `join`, `chat`, `delete_message`, `playback`, `danmaku` (`rooms::live`).
+    pub rooms: Arc<dyn SocketMessages>,
+    /// `message_send`, `message_read`, `typing` (`conversations::live`).
+    pub conversations: Arc<dyn SocketMessages>,
 }
 
 /// The realtime layer as the rest of the server sees it: room subscriptions, broadcasts
@@ -53,17 +60,17 @@ pub struct Realtime {
     shutdown: Arc<watch::Sender<bool>>,
     gates: Arc<Mutex<Option<mpsc::UnboundedReceiver<GateOpened>>>>,
     fanout: Arc<fanout::FanoutStats>,
-    rooms: Arc<dyn RoomMessages>,
+    handlers: Arc<Handlers>,
 }
 
 impl Realtime {
-    /// Start the hub (and, with Redis, the pub/sub tasks); `rooms` handles the socket's
-    /// room messages.
+    /// Start the hub (and, with Redis, the pub/sub tasks); `handlers` take the socket's
+    /// feature messages.
     pub fn start(
         redis: Option<(deadpool_redis::Pool, String)>,
         prefix: &str,
         timeout: std::time::Duration,
-        rooms: Arc<dyn RoomMessages>,
+        handlers: Handlers,
     ) -> Self {
         let (hub_tx, hub_rx) = mpsc::channel(65_536);
         let (pubsub, remote) = match &redis {
@@ -85,7 +92,7 @@ impl Realtime {
             shutdown: Arc::new(watch::channel(false).0),
             gates: Arc::new(Mutex::new(Some(gates_rx))),
             fanout,
-            rooms,
+            handlers: Arc::new(handlers),
         }
     }
 
@@ -128,8 +135,22 @@ impl Realtime {
     /// Deliver to every connection of `user_id`, on every instance (direct messages,
     /// notifications, anything addressed to a person rather than a room).
     pub async fn send_to_user(&self, user_id: i64, msg: &ServerMessage) {
+        self.send_to_users(&[user_id], msg).await;
+    }
+
+    /// Deliver to every connection of each of `user_ids`, on every instance: the frame is
+    /// serialized once and crosses Redis once (a group's message to its 500 members is
+    /// one publish).
+    pub async fn send_to_users(&self, user_ids: &[i64], msg: &ServerMessage) {
+        if user_ids.is_empty() {
+            return;
+        }
         let frame: ByteString = msg.to_json().into();
-        self.cmd(HubCmd::ToUser { user_id, frame }).await;
+        self.cmd(HubCmd::ToUsers {
+            user_ids: user_ids.to_vec(),
+            frame,
+        })
+        .await;
     }
 
     /// Subscribe a connection to a room; answers the online members (up to

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::sync::PlaybackState;
+use crate::conversations::domain::{ConversationMessage, NewMessage};
 use crate::rooms::domain::{MessageKind, PresenceStatus, RemovalReason, RoomRole};
 
 /// What a client may send.
@@ -73,6 +74,23 @@ pub enum ClientMessage {
         #[serde(default)]
         position_ms: Option<i64>,
     },
+    /// Send a message to a conversation (as `POST /conversations/{id}/messages`). The
+    /// sender is the connection's user, never a field of the frame. Answered by
+    /// `message_ack` after the commit (or `error` with the `client_id` as `req_id`).
+    MessageSend {
+        conversation_id: i64,
+        #[serde(flatten)]
+        message: NewMessage,
+    },
+    /// I have read a conversation up to `seq`.
+    MessageRead {
+        conversation_id: i64,
+        seq: i64,
+    },
+    /// I am typing in a conversation (send at most every few seconds; never stored).
+    Typing {
+        conversation_id: i64,
+    },
 }
 
 impl ClientMessage {
@@ -94,6 +112,23 @@ impl ClientMessage {
             Self::Playback {
                 room_id, req_id, ..
             } => (*room_id, req_id.clone()),
+            Self::MessageSend { .. } | Self::MessageRead { .. } | Self::Typing { .. } => (0, None),
+        }
+    }
+
+    /// The conversation a conversation message is about, and its `client_id` (echoed in
+    /// an `error` as `req_id`).
+    pub fn conversation_and_tag(&self) -> (i64, Option<String>) {
+        match self {
+            Self::MessageSend {
+                conversation_id,
+                message,
+            } => (*conversation_id, Some(message.client_id.clone())),
+            Self::MessageRead {
+                conversation_id, ..
+            }
+            | Self::Typing { conversation_id } => (*conversation_id, None),
+            _ => (0, None),
         }
     }
 }
@@ -248,8 +283,52 @@ pub enum ServerMessage {
         message: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         room_id: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        conversation_id: Option<i64>,
         #[serde(skip_serializing_if = "Option::is_none")]
         req_id: Option<String>,
+    },
+    /// A new message in one of your conversations (also your own, on every device; the
+    /// sending connection gets `message_ack` first). Order by `seq`; fetch a gap with
+    /// `GET /api/v1/conversations/{id}/messages?after_seq=`.
+    Message {
+        message: ConversationMessage,
+    },
+    /// Your message is stored (sent after commit). `duplicate`: the `client_id` was used
+    /// before and this is the original.
+    MessageAck {
+        conversation_id: i64,
+        client_id: String,
+        seq: i64,
+        duplicate: bool,
+        message: ConversationMessage,
+    },
+    /// Someone read a conversation up to `seq`: to the reader's own devices (their unread
+    /// count clears everywhere) and, in a direct conversation, to the other person (read
+    /// receipts).
+    MessageRead {
+        conversation_id: i64,
+        user_id: i64,
+        seq: i64,
+    },
+    /// Someone is typing (shown for a few seconds; never stored).
+    Typing {
+        conversation_id: i64,
+        user_id: i64,
+        name: String,
+    },
+    /// A message was recalled by its sender: show it as recalled.
+    MessageRecalled {
+        conversation_id: i64,
+        seq: i64,
+    },
+    /// A conversation's name, avatar, members or roles changed: read it again.
+    ConversationChanged {
+        conversation_id: i64,
+    },
+    /// You are no longer in this conversation (you left, were removed, or it is gone).
+    ConversationRemoved {
+        conversation_id: i64,
     },
 }
 
@@ -259,6 +338,7 @@ impl ServerMessage {
             code,
             message: message.into(),
             room_id: None,
+            conversation_id: None,
             req_id: None,
         }
     }

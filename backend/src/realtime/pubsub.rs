@@ -43,8 +43,9 @@ pub enum Envelope {
         user_id: i64,
         role: crate::rooms::domain::RoomRole,
     },
-    /// A frame for every connection of one user (the `User` topic).
-    User { user_id: i64, frame: String },
+    /// A frame for every connection of these users (their `User` topics), serialized
+    /// once for all of them.
+    Users { user_ids: Vec<i64>, frame: String },
     /// A publisher's health check: it must come back on its own subscription.
     Probe,
 }

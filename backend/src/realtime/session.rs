@@ -85,11 +85,23 @@ struct Conn {
     too_slow: bool,
 }
 
-fn problem(e: &AppError, room_id: Option<i64>, req_id: Option<String>) -> ServerMessage {
+/// What a failed message was about, echoed in the `error`.
+#[derive(Clone, Copy)]
+enum Target {
+    Room(i64),
+    Conversation(i64),
+}
+
+fn problem(e: &AppError, about: Target, req_id: Option<String>) -> ServerMessage {
+    let (room_id, conversation_id) = match about {
+        Target::Room(id) => (Some(id), None),
+        Target::Conversation(id) => (None, Some(id)),
+    };
     ServerMessage::Error {
         code: e.code,
         message: e.detail.clone(),
         room_id,
+        conversation_id,
         req_id,
     }
 }
@@ -206,13 +218,13 @@ impl Conn {
     fn answer(
         &mut self,
         result: Result<Option<ServerMessage>, AppError>,
-        room_id: i64,
+        about: Target,
         tag: Option<String>,
     ) {
         match result {
             Ok(Some(msg)) => self.send(&msg),
             Ok(None) => {}
-            Err(e) => self.send(&problem(&e, Some(room_id), tag)),
+            Err(e) => self.send(&problem(&e, about, tag)),
         }
     }
 
@@ -250,10 +262,23 @@ impl Conn {
                 let (room_id, tag) = msg.room_and_tag();
                 let r = self
                     .rt
+                    .handlers
                     .rooms
                     .handle(&state, &self.handle, &self.me.name, msg)
                     .await;
-                self.answer(r, room_id, tag);
+                self.answer(r, Target::Room(room_id), tag);
+            }
+            msg @ (ClientMessage::MessageSend { .. }
+            | ClientMessage::MessageRead { .. }
+            | ClientMessage::Typing { .. }) => {
+                let (conversation_id, tag) = msg.conversation_and_tag();
+                let r = self
+                    .rt
+                    .handlers
+                    .conversations
+                    .handle(&state, &self.handle, &self.me.name, msg)
+                    .await;
+                self.answer(r, Target::Conversation(conversation_id), tag);
             }
             ClientMessage::PlayerStatus {
                 room_id, status, ..
@@ -267,7 +292,7 @@ impl Conn {
                         ErrorCode::NotJoined,
                         "join the room on this connection before reporting the player's status",
                     );
-                    self.send(&problem(&e, Some(room_id), None));
+                    self.send(&problem(&e, Target::Room(room_id), None));
                 }
             }
         }

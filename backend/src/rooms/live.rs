@@ -12,7 +12,7 @@ use super::service as rooms;
 use crate::danmaku::dto::CreateDanmakuRequest;
 use crate::entities::room;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::realtime::RoomMessages;
+use crate::realtime::SocketMessages;
 use crate::realtime::hub::{ConnHandle, GateOpened, GateTicket, waiting_frame};
 use crate::realtime::protocol::{ClientMessage, MemberPresence, PlaybackAction, ServerMessage};
 use crate::realtime::sync::{self, SyncError};
@@ -32,7 +32,7 @@ const MAX_CATCH_UP: i64 = 500;
 /// The socket's room messages, for the realtime session (given to `Realtime::start`).
 pub struct SocketRooms;
 
-impl RoomMessages for SocketRooms {
+impl SocketMessages for SocketRooms {
     fn handle<'a>(
         &'a self,
         state: &'a AppState,
@@ -86,7 +86,10 @@ impl RoomMessages for SocketRooms {
                 // The session handles the rest itself.
                 ClientMessage::TimeSync { .. }
                 | ClientMessage::Leave { .. }
-                | ClientMessage::PlayerStatus { .. } => Ok(None),
+                | ClientMessage::PlayerStatus { .. }
+                | ClientMessage::MessageSend { .. }
+                | ClientMessage::MessageRead { .. }
+                | ClientMessage::Typing { .. } => Ok(None),
             }
         })
     }

@@ -10,6 +10,7 @@ mod helpers;
 mod auth;
 mod comments;
 mod conventions;
+mod conversations;
 mod danmaku;
 mod delivery;
 mod grants;

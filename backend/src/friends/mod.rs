@@ -1,0 +1,2 @@
+//! TEMPORARY STUB (not committed): replaced by the friends branch.
+pub mod service;
