@@ -1,2 +1,0 @@
-//! TEMPORARY STUB (not committed): replaced by the friends branch.
-pub mod service;
