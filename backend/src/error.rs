@@ -48,6 +48,14 @@ pub enum ErrorCode {
     InvalidMessage,
     /// A room action on a WebSocket connection that has not joined the room.
     NotJoined,
+    /// A friend request to someone who is already a friend.
+    AlreadyFriends,
+    /// Too many friend requests waiting for an answer: cancel some first.
+    FriendRequestLimit,
+    /// The friends list is full (yours or theirs).
+    FriendLimit,
+    /// You block this user: unblock them first.
+    UserBlocked,
 }
 
 impl ErrorCode {
@@ -80,6 +88,10 @@ impl ErrorCode {
         Self::InternalError,
         Self::InvalidMessage,
         Self::NotJoined,
+        Self::AlreadyFriends,
+        Self::FriendRequestLimit,
+        Self::FriendLimit,
+        Self::UserBlocked,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -94,7 +106,8 @@ impl ErrorCode {
             Forbidden => StatusCode::FORBIDDEN,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            UsernameTaken | EmailTaken | Conflict | RoomFull | OwnerMustTransfer => {
+            UsernameTaken | EmailTaken | Conflict | RoomFull | OwnerMustTransfer
+            | AlreadyFriends | FriendRequestLimit | FriendLimit | UserBlocked => {
                 StatusCode::CONFLICT
             }
             Banned => StatusCode::FORBIDDEN,

@@ -10,7 +10,8 @@ use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
 
 use crate::openapi::ApiDoc;
 use crate::{
-    auth, comments, danmaku, health, history, media, movies, ratings, realtime, rooms, users,
+    auth, comments, danmaku, friends, health, history, media, movies, notifications, ratings,
+    realtime, rooms, users,
 };
 
 /// Every documented route.
@@ -20,12 +21,15 @@ fn api(cfg: &mut ServiceConfig) {
         scope("/api/v1")
             .configure(movies::configure)
             .configure(auth::configure)
+            // Before `users`: `/users/search` is not `/users/{id}`.
+            .configure(friends::configure)
             .configure(users::configure)
             .configure(rooms::configure)
             .configure(comments::configure)
             .configure(ratings::configure)
             .configure(history::configure)
             .configure(danmaku::configure)
+            .configure(notifications::configure)
             .service(realtime::gateway::create_ticket),
     )
     .service(health::healthz)
