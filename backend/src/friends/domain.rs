@@ -72,15 +72,7 @@ pub fn search_prefix_raw(q: &str) -> String {
 
 /// `q%` with `%`, `_` and `\` escaped.
 fn escape_prefix(q: &str) -> String {
-    let mut p = String::with_capacity(q.len() + 1);
-    for c in q.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
+    crate::db::escape_like(q) + "%"
 }
 
 #[cfg(test)]

@@ -239,8 +239,9 @@ async fn befriend(db: &impl ConnectionTrait, a: i64, b: i64) -> AppResult<()> {
         },
     ])
     .on_conflict(
+        // (`do_nothing_on`: MariaDB has no `DO NOTHING`; it writes `col = col`.)
         OnConflict::columns([friendship::Column::UserId, friendship::Column::FriendId])
-            .do_nothing()
+            .do_nothing_on([friendship::Column::UserId])
             .to_owned(),
     )
     .exec_without_returning(db)
@@ -595,7 +596,7 @@ pub async fn block(db: &DatabaseConnection, me: i64, other: i64) -> AppResult<()
     })
     .on_conflict(
         OnConflict::columns([user_block::Column::BlockerId, user_block::Column::BlockedId])
-            .do_nothing()
+            .do_nothing_on([user_block::Column::BlockerId])
             .to_owned(),
     )
     .exec_without_returning(&txn)

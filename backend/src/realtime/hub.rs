@@ -1139,6 +1139,23 @@ mod tests {
     }
 
     #[test]
+    fn a_users_first_connection_and_last_disconnection_are_reported_once() {
+        let (users_tx, mut events) = mpsc::unbounded_channel();
+        let (gates, _) = mpsc::unbounded_channel();
+        let mut hub = Hub::new(PubSub::local(), gates, users_tx, Arc::default());
+        let _a = connect(&mut hub, 1, 10);
+        let _b = connect(&mut hub, 2, 10);
+        let _c = connect(&mut hub, 3, 11);
+        hub.handle(HubCmd::Disconnect { conn_id: 1 });
+        hub.handle(HubCmd::Disconnect { conn_id: 2 });
+        hub.handle(HubCmd::Disconnect { conn_id: 2 });
+        let got: Vec<(i64, bool)> = std::iter::from_fn(|| events.try_recv().ok())
+            .map(|e| (e.user_id, e.online))
+            .collect();
+        assert_eq!(got, [(10, true), (11, true), (10, false)]);
+    }
+
+    #[test]
     fn a_user_topic_reaches_every_device_of_that_user_and_a_kick_tells_them_all_once() {
         let (mut hub, _) = hub();
         let (joined_tab, mut tab1) = connect(&mut hub, 1, 10);
