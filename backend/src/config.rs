@@ -54,6 +54,10 @@ pub struct RealtimeSettings {
     /// A socket whose written data stays unacknowledged (or unread behind a zero
     /// window) this long is dropped by the kernel (`TCP_USER_TIMEOUT`, ms; 0 = off).
     pub write_timeout_ms: u64,
+    /// Friends' presence with Redis: how often each instance says it is alive (ms).
+    pub presence_heartbeat_ms: u64,
+    /// An instance silent this long is dead and its users go offline (ms).
+    pub presence_ttl_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -221,6 +225,8 @@ dist_dir = "./frontend/dist"
 ping_interval_ms = 15000
 idle_timeout_ms = 45000
 write_timeout_ms = 30000
+presence_heartbeat_ms = 5000
+presence_ttl_ms = 20000
 
 [log]
 level = "info"

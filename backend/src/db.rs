@@ -91,6 +91,18 @@ pub async fn begin_write(
     .await
 }
 
+/// `s` with `%`, `_` and `\` escaped, for a `LIKE` pattern with `ESCAPE '\'`.
+pub fn escape_like(s: &str) -> String {
+    let mut p = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p
+}
+
 /// Declares a concept stored as its snake_case name in a `VARCHAR(16)` column, the same
 /// on every database (a sea-orm string enum), and typed in the API (serde snake_case,
 /// an `enum` in the OpenAPI document). More derives (`Default`, `Ord`) go on top as

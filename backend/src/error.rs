@@ -54,6 +54,14 @@ pub enum ErrorCode {
     GroupFull,
     /// A message can be recalled only for a short while after it was sent.
     RecallExpired,
+    /// A friend request to someone who is already a friend.
+    AlreadyFriends,
+    /// Too many friend requests waiting for an answer: cancel some first.
+    FriendRequestLimit,
+    /// The friends list is full (yours or theirs).
+    FriendLimit,
+    /// You block this user: unblock them first.
+    UserBlocked,
 }
 
 impl ErrorCode {
@@ -89,6 +97,10 @@ impl ErrorCode {
         Self::NotFriends,
         Self::GroupFull,
         Self::RecallExpired,
+        Self::AlreadyFriends,
+        Self::FriendRequestLimit,
+        Self::FriendLimit,
+        Self::UserBlocked,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -104,7 +116,9 @@ impl ErrorCode {
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             UsernameTaken | EmailTaken | Conflict | RoomFull | OwnerMustTransfer | GroupFull
-            | RecallExpired => StatusCode::CONFLICT,
+            | RecallExpired | AlreadyFriends | FriendRequestLimit | FriendLimit | UserBlocked => {
+                StatusCode::CONFLICT
+            }
             Banned => StatusCode::FORBIDDEN,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,

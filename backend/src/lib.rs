@@ -23,6 +23,7 @@ pub mod ingest;
 pub mod media;
 pub mod movies;
 pub mod nginx_conf;
+pub mod notifications;
 pub mod openapi;
 pub mod paging;
 pub mod ratelimit;

@@ -33,6 +33,8 @@ use crate::error::{ErrorCode, Problem};
         (name = "danmaku", description = "Time-synced comments over the video"),
         (name = "rooms", description = "Watch rooms: settings, members, moderation, chat history"),
         (name = "conversations", description = "Direct messages between friends and group chats: members, messages, read positions"),
+        (name = "friends", description = "User search, friend requests, friends with presence, blocks"),
+        (name = "notifications", description = "Friend requests, accepted requests, room invites and mentions"),
         (name = "realtime", description = "WebSocket tickets; the protocol itself is in the ClientMessage and ServerMessage schemas and docs/realtime.md"),
         (name = "operations", description = "Health probes"),
     )

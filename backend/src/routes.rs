@@ -10,8 +10,8 @@ use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
 
 use crate::openapi::ApiDoc;
 use crate::{
-    auth, comments, conversations, danmaku, health, history, media, movies, ratings, realtime,
-    rooms, users,
+    auth, comments, conversations, danmaku, friends, health, history, media, movies, notifications,
+    ratings, realtime, rooms, users,
 };
 
 /// Every documented route.
@@ -21,6 +21,8 @@ fn api(cfg: &mut ServiceConfig) {
         scope("/api/v1")
             .configure(movies::configure)
             .configure(auth::configure)
+            // Before `users`: `/users/search` is not `/users/{id}`.
+            .configure(friends::configure)
             .configure(users::configure)
             .configure(rooms::configure)
             .configure(conversations::configure)
@@ -28,6 +30,7 @@ fn api(cfg: &mut ServiceConfig) {
             .configure(ratings::configure)
             .configure(history::configure)
             .configure(danmaku::configure)
+            .configure(notifications::configure)
             .service(realtime::gateway::create_ticket),
     )
     .service(health::healthz)

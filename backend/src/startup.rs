@@ -55,6 +55,15 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
             conversations: Arc::new(crate::conversations::live::SocketConversations),
         },
     );
+    let presence = crate::friends::presence::Presence::new(
+        redis
+            .clone()
+            .map(|p| (p, settings.redis.key_prefix.clone())),
+        timeout,
+        settings.realtime.presence_ttl_ms,
+    );
+    let presence_heartbeat =
+        std::time::Duration::from_millis(settings.realtime.presence_heartbeat_ms);
     let state = AppState {
         jwt: Arc::new(JwtKeys::new(&secret, &settings.auth)),
         grants: GrantSigner::new(&secret, settings.media.grant_ttl_secs),
@@ -75,9 +84,19 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         redis,
         limiter,
         passwords,
+        presence,
     };
     if let Some(gates) = state.realtime.take_gate_events() {
         tokio::spawn(crate::rooms::live::run_gates(state.clone(), gates));
+    }
+    if let Some(events) = state.realtime.take_user_events() {
+        crate::friends::presence::start(
+            state.db.clone(),
+            state.realtime.clone(),
+            state.presence.clone(),
+            events,
+            presence_heartbeat,
+        );
     }
     Ok(state)
 }

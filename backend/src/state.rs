@@ -29,6 +29,8 @@ pub struct AppState {
     pub movie_durations: crate::catalog::MovieDurations,
     pub limiter: RateLimiter,
     pub passwords: crate::auth::password::Passwords,
+    /// Friends' presence (who is online, on any instance).
+    pub presence: crate::friends::presence::Presence,
 }
 
 impl AppState {

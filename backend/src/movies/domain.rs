@@ -72,16 +72,7 @@ pub fn tags(raw: &[String]) -> Result<Vec<String>, AppError> {
 
 /// Escape `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
 pub fn like_pattern(q: &str) -> String {
-    let mut p = String::with_capacity(q.len() + 2);
-    p.push('%');
-    for c in q.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
+    format!("%{}%", crate::db::escape_like(&q.to_lowercase()))
 }
 
 #[cfg(test)]

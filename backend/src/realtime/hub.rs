@@ -67,6 +67,15 @@ pub struct GateTicket {
     pub version: i64,
 }
 
+/// A user's first connection on this instance opened (`online`), or their last one on
+/// this instance closed. Friends' presence (`friends::presence`) listens; the hub knows
+/// nothing of friends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserEvent {
+    pub user_id: i64,
+    pub online: bool,
+}
+
 /// The gate of `room_id` opened (everyone ready, or the deadline passed).
 #[derive(Debug)]
 pub struct GateOpened {
@@ -221,6 +230,7 @@ pub struct Hub {
     conns: HashMap<ConnId, HashSet<i64>>,
     pubsub: PubSub,
     gates: mpsc::UnboundedSender<GateOpened>,
+    user_events: mpsc::UnboundedSender<UserEvent>,
     stats: HubStats,
     fanout: Arc<FanoutStats>,
 }
@@ -270,6 +280,7 @@ impl Hub {
     pub fn new(
         pubsub: PubSub,
         gates: mpsc::UnboundedSender<GateOpened>,
+        user_events: mpsc::UnboundedSender<UserEvent>,
         fanout: Arc<FanoutStats>,
     ) -> Self {
         Hub {
@@ -279,6 +290,7 @@ impl Hub {
             conns: HashMap::new(),
             pubsub,
             gates,
+            user_events,
             stats: HubStats::default(),
             fanout,
         }
@@ -568,10 +580,14 @@ impl Hub {
             kick: conn.kick,
         });
         self.conn_users.insert(conn.id, conn.user_id);
-        self.users
-            .entry(conn.user_id)
-            .or_default()
-            .insert(conn.id, conn.worker);
+        let user = self.users.entry(conn.user_id).or_default();
+        if user.is_empty() {
+            let _ = self.user_events.send(UserEvent {
+                user_id: conn.user_id,
+                online: true,
+            });
+        }
+        user.insert(conn.id, conn.worker);
     }
 
     fn disconnect_user(&mut self, conn_id: ConnId) {
@@ -589,6 +605,10 @@ impl Hub {
         }
         if user.is_empty() {
             self.users.remove(&user_id);
+            let _ = self.user_events.send(UserEvent {
+                user_id,
+                online: false,
+            });
             if self.users.is_empty() {
                 self.users.shrink_to_fit();
                 self.conn_users.shrink_to_fit();
@@ -918,7 +938,15 @@ mod tests {
 
     fn hub() -> (Hub, mpsc::UnboundedReceiver<GateOpened>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        (Hub::new(PubSub::local(), tx, Arc::default()), rx)
+        (
+            Hub::new(
+                PubSub::local(),
+                tx,
+                mpsc::unbounded_channel().0,
+                Arc::default(),
+            ),
+            rx,
+        )
     }
 
     struct Client {
@@ -1115,6 +1143,23 @@ mod tests {
             conn: handle.clone(),
         });
         (handle, Client { rx })
+    }
+
+    #[test]
+    fn a_users_first_connection_and_last_disconnection_are_reported_once() {
+        let (users_tx, mut events) = mpsc::unbounded_channel();
+        let (gates, _) = mpsc::unbounded_channel();
+        let mut hub = Hub::new(PubSub::local(), gates, users_tx, Arc::default());
+        let _a = connect(&mut hub, 1, 10);
+        let _b = connect(&mut hub, 2, 10);
+        let _c = connect(&mut hub, 3, 11);
+        hub.handle(HubCmd::Disconnect { conn_id: 1 });
+        hub.handle(HubCmd::Disconnect { conn_id: 2 });
+        hub.handle(HubCmd::Disconnect { conn_id: 2 });
+        let got: Vec<(i64, bool)> = std::iter::from_fn(|| events.try_recv().ok())
+            .map(|e| (e.user_id, e.online))
+            .collect();
+        assert_eq!(got, [(10, true), (11, true), (10, false)]);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use bytestring::ByteString;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use hub::{ConnHandle, ConnId, GateOpened, GateTicket, Hub, HubCmd, HubStats};
+use hub::{ConnHandle, ConnId, GateOpened, GateTicket, Hub, HubCmd, HubStats, UserEvent};
 use protocol::{MemberPresence, ServerMessage};
 use pubsub::{PubSub, PubSubStats};
 
@@ -59,6 +59,7 @@ pub struct Realtime {
     next_conn: Arc<AtomicU64>,
     shutdown: Arc<watch::Sender<bool>>,
     gates: Arc<Mutex<Option<mpsc::UnboundedReceiver<GateOpened>>>>,
+    user_events: Arc<Mutex<Option<mpsc::UnboundedReceiver<UserEvent>>>>,
     fanout: Arc<fanout::FanoutStats>,
     handlers: Arc<Handlers>,
 }
@@ -82,7 +83,8 @@ impl Realtime {
         };
         let (gates_tx, gates_rx) = mpsc::unbounded_channel();
         let fanout = Arc::new(fanout::FanoutStats::default());
-        Hub::new(pubsub.clone(), gates_tx, fanout.clone()).start(hub_rx, remote);
+        let (users_tx, users_rx) = mpsc::unbounded_channel();
+        Hub::new(pubsub.clone(), gates_tx, users_tx, fanout.clone()).start(hub_rx, remote);
         let tickets = gateway::Tickets::new(redis.map(|(p, _)| p), prefix, timeout);
         Self {
             hub: hub_tx,
@@ -91,6 +93,7 @@ impl Realtime {
             next_conn: Arc::new(AtomicU64::new(1)),
             shutdown: Arc::new(watch::channel(false).0),
             gates: Arc::new(Mutex::new(Some(gates_rx))),
+            user_events: Arc::new(Mutex::new(Some(users_rx))),
             fanout,
             handlers: Arc::new(handlers),
         }
@@ -99,6 +102,15 @@ impl Realtime {
     /// The stream of opened wait gates, for the rooms code (taken once).
     pub fn take_gate_events(&self) -> Option<mpsc::UnboundedReceiver<GateOpened>> {
         self.gates
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    /// The stream of users' first connections and last disconnections on this instance,
+    /// for friends' presence (taken once).
+    pub fn take_user_events(&self) -> Option<mpsc::UnboundedReceiver<UserEvent>> {
+        self.user_events
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take()

@@ -330,6 +330,24 @@ pub enum ServerMessage {
     ConversationRemoved {
         conversation_id: i64,
     },
+    /// A new notification, on every device of its user.
+    Notification {
+        notification: crate::notifications::domain::Notification,
+    },
+    /// Notifications were marked read (on any device): `id`, or all of them when absent.
+    NotificationsRead {
+        id: Option<i64>,
+        /// The user's unread notifications now.
+        unread_count: u64,
+    },
+    /// A friend came online (their first connection) or went offline (their last one
+    /// closed, or their instance died). Sent only to friends.
+    FriendPresence {
+        user_id: i64,
+        online: bool,
+        /// When they went offline (absent while online, or never seen).
+        last_seen: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 impl ServerMessage {

@@ -22,12 +22,27 @@ on_all_backends!(
     recall_within_two_minutes_and_delete_for_me,
     groups_roles_invites_and_history_from_joining,
     kinds_room_invite_movie_share_and_sticker,
+    strangers_and_the_blocked_cannot_message,
 );
 on_shared_backends!(two_instances_deliver_each_message_once_to_every_device);
 
 /// Make `a` and `b` friends through the friends API.
 pub async fn befriend(app: &TestApp, a: &TestUser, b: &TestUser) {
-    let _ = (app, a, b);
+    for (from, to) in [(a, b), (b, a)] {
+        // The second request accepts the first.
+        let res = app
+            .post(
+                "/api/v1/friends/requests",
+                &json!({"user_id": to.id}),
+                Some(&from.access),
+            )
+            .await;
+        assert!(
+            res.status().is_success(),
+            "friend request: {}",
+            res.status()
+        );
+    }
 }
 
 async fn direct(app: &TestApp, a: &TestUser, b: &TestUser) -> i64 {
@@ -719,4 +734,66 @@ async fn two_instances_deliver_each_message_once_to_every_device(b: Backend) {
     assert_eq!(collect(&mut laptop, 2 * N).await, all);
     assert_eq!(collect(&mut a, 2 * N).await, all);
     assert_eq!(collect(&mut phone, 2 * N).await, all);
+}
+
+/// A direct conversation needs friends; after a block neither side can send, and the
+/// blocked side gets the same answer as a stranger (it does not learn of the block).
+async fn strangers_and_the_blocked_cannot_message(b: Backend) {
+    let app = spawn_app(b).await;
+    let (alice, bob, eve) = (
+        app.register("sb_a").await,
+        app.register("sb_b").await,
+        app.register("sb_e").await,
+    );
+    let res = app
+        .post(
+            "/api/v1/conversations/direct",
+            &json!({"user_id": eve.id}),
+            Some(&alice.access),
+        )
+        .await;
+    expect_problem(res, StatusCode::FORBIDDEN, "not_friends").await;
+    let res = app
+        .post(
+            "/api/v1/conversations/groups",
+            &json!({"name": "g", "member_ids": [eve.id]}),
+            Some(&alice.access),
+        )
+        .await;
+    expect_problem(res, StatusCode::FORBIDDEN, "not_friends").await;
+    let c = direct(&app, &alice, &bob).await;
+    let res = app
+        .post(
+            &format!("/api/v1/conversations/{c}/messages"),
+            &json!({"client_id": "1", "text": "hi"}),
+            Some(&bob.access),
+        )
+        .await;
+    expect_status(res, StatusCode::CREATED).await;
+    let res = app
+        .send(
+            Method::PUT,
+            &format!("/api/v1/blocks/{}", bob.id),
+            &json!({}),
+            &alice.access,
+        )
+        .await;
+    assert!(res.status().is_success(), "block: {}", res.status());
+    let mut bw = app.ws(&bob.access).await;
+    bw.send(send_frame(c, "2", "还在吗")).await;
+    let e = bw.recv_type("error").await;
+    assert_eq!(
+        (e["code"].as_str(), e["req_id"].as_str()),
+        (Some("not_friends"), Some("2"))
+    );
+    let res = app
+        .post(
+            &format!("/api/v1/conversations/{c}/messages"),
+            &json!({"client_id": "3", "text": "hi"}),
+            Some(&alice.access),
+        )
+        .await;
+    expect_problem(res, StatusCode::FORBIDDEN, "not_friends").await;
+    // History stays readable; nothing new was stored.
+    assert_eq!(seqs(&page(&app, &alice, c, "").await), [1]);
 }
