@@ -48,6 +48,14 @@ pub enum ErrorCode {
     InvalidMessage,
     /// A room action on a WebSocket connection that has not joined the room.
     NotJoined,
+    /// An upload whose content cannot be read as what it claims to be.
+    InvalidMedia,
+    /// A picture over the pixel cap (or an animation over its frame cap).
+    ImageTooLarge,
+    /// A voice note over the length cap.
+    VoiceTooLong,
+    /// The sticker collection is full.
+    TooManyStickers,
 }
 
 impl ErrorCode {
@@ -80,6 +88,10 @@ impl ErrorCode {
         Self::InternalError,
         Self::InvalidMessage,
         Self::NotJoined,
+        Self::InvalidMedia,
+        Self::ImageTooLarge,
+        Self::VoiceTooLong,
+        Self::TooManyStickers,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -88,15 +100,15 @@ impl ErrorCode {
             MalformedJson | InvalidBody | InvalidQuery | ControlCharacter | ValidationFailed
             | PasswordTooLong | InvalidMessage | NotJoined => StatusCode::BAD_REQUEST,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            InvalidMedia | ImageTooLarge | VoiceTooLong => StatusCode::UNPROCESSABLE_ENTITY,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Unauthorized | InvalidToken | TokenExpired | InvalidCredentials
             | RefreshTokenReused => StatusCode::UNAUTHORIZED,
             Forbidden => StatusCode::FORBIDDEN,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            UsernameTaken | EmailTaken | Conflict | RoomFull | OwnerMustTransfer => {
-                StatusCode::CONFLICT
-            }
+            UsernameTaken | EmailTaken | Conflict | RoomFull | OwnerMustTransfer
+            | TooManyStickers => StatusCode::CONFLICT,
             Banned => StatusCode::FORBIDDEN,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,

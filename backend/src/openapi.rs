@@ -32,6 +32,7 @@ use crate::error::{ErrorCode, Problem};
         (name = "history", description = "Watch history, continue watching and the watchlist"),
         (name = "danmaku", description = "Time-synced comments over the video"),
         (name = "rooms", description = "Watch rooms: settings, members, moderation, chat history"),
+        (name = "uploads", description = "Pictures, voice notes, avatars and stickers: upload, signed URLs, sticker packs"),
         (name = "realtime", description = "WebSocket tickets; the protocol itself is in the ClientMessage and ServerMessage schemas and docs/realtime.md"),
         (name = "operations", description = "Health probes"),
     )

@@ -10,7 +10,8 @@ use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
 
 use crate::openapi::ApiDoc;
 use crate::{
-    auth, comments, danmaku, health, history, media, movies, ratings, realtime, rooms, users,
+    auth, comments, danmaku, health, history, media, movies, ratings, realtime, rooms, uploads,
+    users,
 };
 
 /// Every documented route.
@@ -26,6 +27,7 @@ fn api(cfg: &mut ServiceConfig) {
             .configure(ratings::configure)
             .configure(history::configure)
             .configure(danmaku::configure)
+            .configure(uploads::configure)
             .service(realtime::gateway::create_ticket),
     )
     .service(health::healthz)

@@ -52,7 +52,9 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         timeout,
         Arc::new(crate::rooms::live::SocketRooms),
     );
+    let uploads = crate::uploads::Uploads::new(&settings, &secret)?;
     let state = AppState {
+        uploads,
         jwt: Arc::new(JwtKeys::new(&secret, &settings.auth)),
         grants: GrantSigner::new(&secret, settings.media.grant_ttl_secs),
         history: crate::history::coalescer::Coalescer::start(

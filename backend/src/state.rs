@@ -27,6 +27,8 @@ pub struct AppState {
     pub movie_durations: crate::catalog::MovieDurations,
     pub limiter: RateLimiter,
     pub passwords: crate::auth::password::Passwords,
+    /// Uploaded media: the store, the URL signer, the caps.
+    pub uploads: crate::uploads::Uploads,
 }
 
 impl AppState {

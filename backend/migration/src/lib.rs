@@ -8,6 +8,7 @@ mod m20261123_000001_accounts;
 mod m20261123_000002_catalog;
 mod m20261123_000003_rooms;
 mod m20261123_000004_social;
+mod m20261125_000006_uploads;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_catalog::Migration),
             Box::new(m20261123_000003_rooms::Migration),
             Box::new(m20261123_000004_social::Migration),
+            Box::new(m20261125_000006_uploads::Migration),
         ]
     }
 }

@@ -15,6 +15,8 @@ pub mod room_ban;
 pub mod room_member;
 pub mod room_message;
 pub mod session;
+pub mod upload;
 pub mod user;
+pub mod user_sticker;
 pub mod watch_history;
 pub mod watchlist;
