@@ -39,6 +39,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub rate_limit: RateLimitSettings,
     pub media: MediaSettings,
+    pub uploads: UploadsSettings,
     pub history: HistorySettings,
     pub frontend: FrontendSettings,
     pub realtime: RealtimeSettings,
@@ -73,6 +74,48 @@ pub struct MediaSettings {
     pub serve_files: bool,
     /// Seconds a rendered catalog page (`GET /movies` for non-admins) is reused.
     pub catalog_cache_ttl_secs: u64,
+}
+
+/// Uploaded media (`POST /api/v1/media`): where it is stored and the caps.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UploadsSettings {
+    /// `local` (files under `dir`) or `s3` (any S3-compatible object storage).
+    pub store: String,
+    /// The local store. Empty means `<data_dir>/uploads`.
+    pub dir: String,
+    /// Where uploads are streamed while they are checked. Empty means
+    /// `<data_dir>/uploads-tmp`.
+    pub tmp_dir: String,
+    /// How long a signed media URL stays valid (seconds).
+    pub url_ttl_secs: i64,
+    /// Largest image, avatar or sticker file (bytes).
+    pub max_image_bytes: u64,
+    /// Largest image in pixels (width × height), checked from the header before decoding.
+    pub max_image_pixels: u64,
+    /// Most frames of an animated GIF, and most pixels of all its frames together.
+    pub max_gif_frames: usize,
+    pub max_gif_total_pixels: u64,
+    /// Largest voice note (bytes) and longest (seconds).
+    pub max_voice_bytes: u64,
+    pub max_voice_secs: u64,
+    /// Uploads decoded or probed at the same time (CPU work on the blocking pool).
+    pub processing_concurrency: usize,
+    /// Most stickers in one user's collection.
+    pub max_stickers: u64,
+    pub s3: S3Settings,
+}
+
+/// The S3-compatible store (`uploads.store = "s3"`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct S3Settings {
+    pub bucket: String,
+    pub region: String,
+    /// Empty for AWS; the URL of MinIO, R2, OSS... otherwise.
+    pub endpoint: String,
+    pub access_key_id: String,
+    pub secret_access_key: Option<SecretString>,
+    /// Allow a plain-http endpoint (a MinIO on the same network).
+    pub allow_http: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -215,6 +258,27 @@ grant_ttl_secs = 14400
 serve_files = true
 catalog_cache_ttl_secs = 5
 
+[uploads]
+store = "local"
+dir = ""
+tmp_dir = ""
+url_ttl_secs = 600
+max_image_bytes = 10485760
+max_image_pixels = 40000000
+max_gif_frames = 300
+max_gif_total_pixels = 50000000
+max_voice_bytes = 2097152
+max_voice_secs = 60
+processing_concurrency = 2
+max_stickers = 200
+
+[uploads.s3]
+bucket = ""
+region = "us-east-1"
+endpoint = ""
+access_key_id = ""
+allow_http = false
+
 [history]
 flush_interval_ms = 5000
 
@@ -274,6 +338,9 @@ impl Settings {
         if !(4..=31).contains(&self.auth.bcrypt_cost) {
             bail!("auth.bcrypt_cost must be between 4 and 31");
         }
+        if !matches!(self.uploads.store.as_str(), "local" | "s3") {
+            bail!("uploads.store must be local or s3");
+        }
         if let Some(secret) = &self.auth.jwt_secret
             && secret.expose_secret().len() < 32
         {
@@ -306,6 +373,22 @@ impl Settings {
             self.data_dir.join("public")
         } else {
             PathBuf::from(&self.media.public_dir)
+        }
+    }
+
+    pub fn uploads_dir(&self) -> PathBuf {
+        if self.uploads.dir.is_empty() {
+            self.data_dir.join("uploads")
+        } else {
+            PathBuf::from(&self.uploads.dir)
+        }
+    }
+
+    pub fn uploads_tmp_dir(&self) -> PathBuf {
+        if self.uploads.tmp_dir.is_empty() {
+            self.data_dir.join("uploads-tmp")
+        } else {
+            PathBuf::from(&self.uploads.tmp_dir)
         }
     }
 

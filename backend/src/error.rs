@@ -62,6 +62,14 @@ pub enum ErrorCode {
     FriendLimit,
     /// You block this user: unblock them first.
     UserBlocked,
+    /// An upload whose content cannot be read as what it claims to be.
+    InvalidMedia,
+    /// A picture over the pixel cap (or an animation over its frame cap).
+    ImageTooLarge,
+    /// A voice note over the length cap.
+    VoiceTooLong,
+    /// The sticker collection is full.
+    TooManyStickers,
 }
 
 impl ErrorCode {
@@ -101,6 +109,10 @@ impl ErrorCode {
         Self::FriendRequestLimit,
         Self::FriendLimit,
         Self::UserBlocked,
+        Self::InvalidMedia,
+        Self::ImageTooLarge,
+        Self::VoiceTooLong,
+        Self::TooManyStickers,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -109,6 +121,7 @@ impl ErrorCode {
             MalformedJson | InvalidBody | InvalidQuery | ControlCharacter | ValidationFailed
             | PasswordTooLong | InvalidMessage | NotJoined => StatusCode::BAD_REQUEST,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            InvalidMedia | ImageTooLarge | VoiceTooLong => StatusCode::UNPROCESSABLE_ENTITY,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Unauthorized | InvalidToken | TokenExpired | InvalidCredentials
             | RefreshTokenReused => StatusCode::UNAUTHORIZED,
@@ -116,9 +129,8 @@ impl ErrorCode {
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             UsernameTaken | EmailTaken | Conflict | RoomFull | OwnerMustTransfer | GroupFull
-            | RecallExpired | AlreadyFriends | FriendRequestLimit | FriendLimit | UserBlocked => {
-                StatusCode::CONFLICT
-            }
+            | RecallExpired | AlreadyFriends | FriendRequestLimit | FriendLimit | UserBlocked
+            | TooManyStickers => StatusCode::CONFLICT,
             Banned => StatusCode::FORBIDDEN,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,

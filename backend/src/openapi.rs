@@ -35,6 +35,7 @@ use crate::error::{ErrorCode, Problem};
         (name = "conversations", description = "Direct messages between friends and group chats: members, messages, read positions"),
         (name = "friends", description = "User search, friend requests, friends with presence, blocks"),
         (name = "notifications", description = "Friend requests, accepted requests, room invites and mentions"),
+        (name = "uploads", description = "Pictures, voice notes, avatars and stickers: upload, signed URLs, sticker packs"),
         (name = "realtime", description = "WebSocket tickets; the protocol itself is in the ClientMessage and ServerMessage schemas and docs/realtime.md"),
         (name = "operations", description = "Health probes"),
     )

@@ -11,7 +11,7 @@ use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
 use crate::openapi::ApiDoc;
 use crate::{
     auth, comments, conversations, danmaku, friends, health, history, media, movies, notifications,
-    ratings, realtime, rooms, users,
+    ratings, realtime, rooms, uploads, users,
 };
 
 /// Every documented route.
@@ -31,6 +31,7 @@ fn api(cfg: &mut ServiceConfig) {
             .configure(history::configure)
             .configure(danmaku::configure)
             .configure(notifications::configure)
+            .configure(uploads::configure)
             .service(realtime::gateway::create_ticket),
     )
     .service(health::healthz)

@@ -64,7 +64,10 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     );
     let presence_heartbeat =
         std::time::Duration::from_millis(settings.realtime.presence_heartbeat_ms);
+    let uploads = crate::uploads::Uploads::new(&settings, &secret)?;
+    let upload_signer = uploads.signer.clone();
     let state = AppState {
+        uploads,
         jwt: Arc::new(JwtKeys::new(&secret, &settings.auth)),
         grants: GrantSigner::new(&secret, settings.media.grant_ttl_secs),
         history: crate::history::coalescer::Coalescer::start(
@@ -73,7 +76,11 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         ),
         movie_durations: Default::default(),
         chat: crate::rooms::pipeline::ChatPipeline::new(db.clone(), realtime.clone()),
-        messages: crate::conversations::pipeline::MessageWriter::new(db.clone(), realtime.clone()),
+        messages: crate::conversations::pipeline::MessageWriter::new(
+            db.clone(),
+            realtime.clone(),
+            upload_signer,
+        ),
         realtime,
         catalog_cache: crate::movies::cache::CatalogCache::new(std::time::Duration::from_secs(
             settings.media.catalog_cache_ttl_secs,

@@ -31,6 +31,8 @@ pub struct AppState {
     pub passwords: crate::auth::password::Passwords,
     /// Friends' presence (who is online, on any instance).
     pub presence: crate::friends::presence::Presence,
+    /// Uploaded media: the store, the URL signer, the caps.
+    pub uploads: crate::uploads::Uploads,
 }
 
 impl AppState {

@@ -9,6 +9,7 @@ mod m20261123_000002_catalog;
 mod m20261123_000003_rooms;
 mod m20261123_000004_social;
 mod m20261125_000005_friends;
+mod m20261125_000006_uploads;
 mod m20261125_000007_conversations;
 
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_rooms::Migration),
             Box::new(m20261123_000004_social::Migration),
             Box::new(m20261125_000005_friends::Migration),
+            Box::new(m20261125_000006_uploads::Migration),
             Box::new(m20261125_000007_conversations::Migration),
         ]
     }

@@ -250,7 +250,7 @@ pub async fn list_messages(
     q: web::Query<MessagesQuery>,
 ) -> AppResult<web::Json<MessagePage>> {
     Ok(web::Json(
-        service::messages(&state.db, me.id, *id, q.into_inner()).await?,
+        service::messages(&state.db, &state.uploads.signer, me.id, *id, q.into_inner()).await?,
     ))
 }
 

@@ -68,15 +68,22 @@ pub struct MessageWriter {
 struct Inner {
     db: DatabaseConnection,
     rt: Realtime,
+    signer: crate::uploads::sign::UploadSigner,
     tx: Mutex<Option<mpsc::UnboundedSender<Job>>>,
 }
 
 impl MessageWriter {
-    pub fn new(db: DatabaseConnection, rt: Realtime) -> Self {
+    /// `signer` signs the attachments' URLs in delivered messages (members only).
+    pub fn new(
+        db: DatabaseConnection,
+        rt: Realtime,
+        signer: crate::uploads::sign::UploadSigner,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 db,
                 rt,
+                signer,
                 tx: Mutex::new(None),
             }),
         }
@@ -149,7 +156,7 @@ async fn commit_group(inner: &Inner, mut jobs: Vec<Job>) {
         .iter()
         .filter_map(|r| r.as_ref().ok().map(|(m, _)| m.clone()))
         .collect();
-    let rendered = match render(&inner.db, rows).await {
+    let rendered = match render(&inner.db, Some(&inner.signer), rows).await {
         Ok(r) => r,
         Err(e) => {
             for job in &mut jobs {

@@ -21,12 +21,14 @@ use sea_orm::{
 use super::domain::*;
 use super::dto::*;
 use crate::entities::{
-    conversation, conversation_hidden, conversation_member, conversation_message, user,
+    conversation, conversation_hidden, conversation_member, conversation_message, upload, user,
 };
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::paging::{KeyKind, Keyset, PageQuery};
 use crate::realtime::Realtime;
 use crate::realtime::protocol::ServerMessage;
+use crate::uploads::domain::UploadKind;
+use crate::uploads::sign::UploadSigner;
 
 type Conv = conversation::Model;
 type Member = conversation_member::Model;
@@ -146,25 +148,68 @@ fn conversation_user(u: &user::Model) -> ConversationUser {
 // ---------------------------------------------------------------- rendering messages
 
 /// Messages as clients see them: senders' names, and content only while not recalled.
+///
+/// With `signer`, attachments come with short-lived URLs: pass it only for readers who
+/// are members (every caller here checked that). Without it (list previews, system
+/// messages, recalls) attachments are left out.
 pub async fn render(
     db: &impl ConnectionTrait,
+    signer: Option<&UploadSigner>,
     rows: Vec<conversation_message::Model>,
 ) -> AppResult<Vec<ConversationMessage>> {
+    let mut attachments: HashMap<i64, Attachment> = HashMap::new();
+    if let Some(signer) = signer {
+        let ids: Vec<i64> = rows
+            .iter()
+            .filter(|m| m.recalled_at.is_none())
+            .filter_map(|m| payload_of(m).upload_id)
+            .collect();
+        if !ids.is_empty() {
+            let now = Utc::now().timestamp();
+            for u in upload::Entity::find()
+                .filter(upload::Column::Id.is_in(ids))
+                .all(db)
+                .await?
+            {
+                let urls = crate::uploads::service::signed(&u, signer, now);
+                attachments.insert(
+                    u.id,
+                    Attachment {
+                        upload_id: u.id,
+                        content_type: u.content_type.clone(),
+                        bytes: u.bytes,
+                        width: u.width,
+                        height: u.height,
+                        duration_ms: u.duration_ms.map(i64::from),
+                        url: urls.url,
+                        thumb_url: urls.thumbnail_url,
+                    },
+                );
+            }
+        }
+    }
     let names =
         crate::users::service::display_names(db, rows.iter().filter_map(|m| m.sender_id)).await?;
-    Ok(rows.into_iter().map(|m| render_one(m, &names)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|m| render_one(m, &names, &attachments))
+        .collect())
 }
 
-pub fn render_one(
-    m: conversation_message::Model,
-    names: &HashMap<i64, String>,
-) -> ConversationMessage {
-    let recalled = m.recalled_at.is_some();
-    let p: Payload = m
-        .payload
+fn payload_of(m: &conversation_message::Model) -> Payload {
+    m.payload
         .as_deref()
         .and_then(|s| serde_json::from_str(s).ok())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+fn render_one(
+    m: conversation_message::Model,
+    names: &HashMap<i64, String>,
+    attachments: &HashMap<i64, Attachment>,
+) -> ConversationMessage {
+    let recalled = m.recalled_at.is_some();
+    let p = payload_of(&m);
     let p = if recalled { Payload::default() } else { p };
     ConversationMessage {
         conversation_id: m.conversation_id,
@@ -179,7 +224,7 @@ pub fn render_one(
             m.body.unwrap_or_default()
         },
         sticker: p.sticker,
-        attachment: None,
+        attachment: p.upload_id.and_then(|id| attachments.get(&id).cloned()),
         room: match (p.room_id, p.room_name, p.invite_code) {
             (Some(room_id), Some(name), Some(invite_code)) => Some(RoomInvite {
                 room_id,
@@ -258,7 +303,11 @@ pub async fn content(db: &impl ConnectionTrait, me: i64, m: &NewMessage) -> AppR
             only("sticker", &["sticker", "upload_id"])?;
             match (&m.sticker, m.upload_id) {
                 (Some(s), None) if is_builtin_sticker(s) => payload.sticker = Some(s.clone()),
-                (None, Some(id)) => payload.upload_id = Some(attachable(db, me, id).await?),
+                (None, Some(id)) => {
+                    payload.upload_id = Some(
+                        attachable(db, me, id, &[UploadKind::Sticker, UploadKind::Image]).await?,
+                    )
+                }
                 _ => {
                     return Err(AppError::validation(
                         "sticker",
@@ -273,7 +322,12 @@ pub async fn content(db: &impl ConnectionTrait, me: i64, m: &NewMessage) -> AppR
             let id = m.upload_id.ok_or_else(|| {
                 AppError::validation("upload_id", "upload the file first (POST /api/v1/media)")
             })?;
-            payload.upload_id = Some(attachable(db, me, id).await?);
+            let fits = if kind == MessageKind::Image {
+                UploadKind::Image
+            } else {
+                UploadKind::Voice
+            };
+            payload.upload_id = Some(attachable(db, me, id, &[fits]).await?);
             None
         }
         MessageKind::RoomInvite => {
@@ -315,12 +369,21 @@ pub async fn content(db: &impl ConnectionTrait, me: i64, m: &NewMessage) -> AppR
     })
 }
 
-/// An upload the caller may attach (their own).
-async fn attachable(_db: &impl ConnectionTrait, _me: i64, id: i64) -> AppResult<i64> {
-    Err(AppError::validation(
-        "upload_id",
-        format!("upload {id} cannot be attached yet"),
-    ))
+/// An upload the caller may attach (their own, of a kind that fits the message).
+async fn attachable(
+    db: &impl ConnectionTrait,
+    me: i64,
+    id: i64,
+    fits: &[UploadKind],
+) -> AppResult<i64> {
+    let u = crate::uploads::service::owned_upload(db, me, id).await?;
+    if !fits.contains(&u.kind) {
+        return Err(AppError::validation(
+            "upload_id",
+            format!("a {} upload does not fit this message", u.kind.as_str()),
+        ));
+    }
+    Ok(u.id)
 }
 
 /// Send `m` to conversation `id` as `me`: checked here, then numbered, stored,
@@ -347,6 +410,7 @@ pub async fn send(
 /// them), oldest first.
 pub async fn messages(
     db: &impl ConnectionTrait,
+    signer: &UploadSigner,
     me: i64,
     id: i64,
     q: MessagesQuery,
@@ -415,7 +479,7 @@ pub async fn messages(
         rows.reverse();
     }
     Ok(MessagePage {
-        messages: render(db, rows).await?,
+        messages: render(db, Some(signer), rows).await?,
         more,
         last_seq: conv.last_seq,
     })
@@ -520,7 +584,7 @@ async fn responses(
     } else {
         Vec::new()
     };
-    let mut last_messages: HashMap<i64, ConversationMessage> = render(db, last_rows)
+    let mut last_messages: HashMap<i64, ConversationMessage> = render(db, None, last_rows)
         .await?
         .into_iter()
         .map(|m| (m.conversation_id, m))
@@ -726,7 +790,7 @@ pub async fn recall(
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("message"))?;
-    Ok(render(db, vec![m]).await?.remove(0))
+    Ok(render(db, None, vec![m]).await?.remove(0))
 }
 
 /// Delete a message for the caller only.
@@ -912,7 +976,7 @@ async fn announce(
     system: Vec<conversation_message::Model>,
 ) -> AppResult<()> {
     let members = member_ids(db, id).await?;
-    for message in render(db, system).await? {
+    for message in render(db, None, system).await? {
         rt.send_to_users(&members, &ServerMessage::Message { message })
             .await;
     }
@@ -1047,11 +1111,11 @@ pub async fn update_group(
     announce(db, rt, id, system).await
 }
 
-async fn group_avatar(_db: &impl ConnectionTrait, _me: i64, upload: i64) -> AppResult<String> {
-    Err(AppError::validation(
-        "avatar_upload_id",
-        format!("upload {upload} cannot be used yet"),
-    ))
+async fn group_avatar(db: &impl ConnectionTrait, me: i64, upload: i64) -> AppResult<String> {
+    let u = crate::uploads::service::owned_upload(db, me, upload).await?;
+    crate::uploads::service::public_avatar_url(&u).ok_or_else(|| {
+        AppError::validation("avatar_upload_id", "upload the picture with purpose avatar")
+    })
 }
 
 /// Add friends to a group (owner and admins).

@@ -23,6 +23,7 @@ on_all_backends!(
     groups_roles_invites_and_history_from_joining,
     kinds_room_invite_movie_share_and_sticker,
     strangers_and_the_blocked_cannot_message,
+    pictures_reach_members_with_urls_only_they_get,
 );
 on_shared_backends!(two_instances_deliver_each_message_once_to_every_device);
 
@@ -796,4 +797,86 @@ async fn strangers_and_the_blocked_cannot_message(b: Backend) {
     expect_problem(res, StatusCode::FORBIDDEN, "not_friends").await;
     // History stays readable; nothing new was stored.
     assert_eq!(seqs(&page(&app, &alice, c, "").await), [1]);
+}
+
+/// A picture: attached by its uploader only, of the right kind; members get a working
+/// short-lived URL with the message; the uploader's id is useless to anyone else.
+async fn pictures_reach_members_with_urls_only_they_get(b: Backend) {
+    use crate::uploads::{encode, fetch, picture, upload};
+    let app = spawn_app(b).await;
+    let (alice, bob, eve) = (
+        app.register("pi_a").await,
+        app.register("pi_b").await,
+        app.register("pi_e").await,
+    );
+    let c = direct(&app, &alice, &bob).await;
+    let png = encode(
+        &image::DynamicImage::ImageRgb8(picture(64, 48)),
+        image::ImageFormat::Png,
+    );
+    let up = expect_status(
+        upload(&app, &alice.access, "image", "a.png", "image/png", png).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = up["id"].as_i64().expect("id");
+    let mut bw = app.ws(&bob.access).await;
+    let res = app
+        .post(
+            &format!("/api/v1/conversations/{c}/messages"),
+            &json!({"client_id": "v", "kind": "voice", "upload_id": id}),
+            Some(&alice.access),
+        )
+        .await;
+    expect_problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+    let res = app
+        .post(
+            &format!("/api/v1/conversations/{c}/messages"),
+            &json!({"client_id": "i", "kind": "image", "upload_id": id}),
+            Some(&alice.access),
+        )
+        .await;
+    expect_status(res, StatusCode::CREATED).await;
+    let m = bw.recv_type("message").await;
+    let att = &m["message"]["attachment"];
+    assert_eq!(
+        (att["upload_id"].as_i64(), att["width"].as_i64()),
+        (Some(id), Some(64))
+    );
+    let got = fetch(&app, att["url"].as_str().expect("url")).await;
+    assert_eq!(got.status(), StatusCode::OK);
+    assert!(att["thumb_url"].as_str().is_some());
+    // In history too, with fresh URLs.
+    let seen = page(&app, &bob, c, "").await;
+    assert_eq!(
+        fetch(
+            &app,
+            seen["messages"][0]["attachment"]["url"]
+                .as_str()
+                .expect("url")
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    // Someone else cannot attach Alice's upload.
+    let eve_friend = app.register("pi_f").await;
+    let d = direct(&app, &eve, &eve_friend).await;
+    let res = app
+        .post(
+            &format!("/api/v1/conversations/{d}/messages"),
+            &json!({"client_id": "x", "kind": "image", "upload_id": id}),
+            Some(&eve.access),
+        )
+        .await;
+    expect_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    // Unsigned, the picture is not served.
+    assert_eq!(
+        fetch(&app, &format!("/api/v1/media/{id}"))
+            .await
+            .status()
+            .as_u16()
+            / 100,
+        4
+    );
 }

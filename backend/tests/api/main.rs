@@ -29,6 +29,7 @@ mod rooms;
 mod rooms_live;
 mod sessions;
 mod tokens;
+mod uploads;
 mod users;
 mod webapp;
 mod ws;

@@ -79,6 +79,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/avatars/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A public avatar (users' and groups'), by the name in its `avatar_url`. Names never
+         *     change content, so it is cached for a year.
+         */
+        get: operations["get_avatar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/blocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whom the caller blocks. */
+        get: operations["list_blocks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/blocks/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Block a user: the friendship and requests both ways end; they cannot request,
+         *     message, invite or see your presence, and are not told.
+         */
+        put: operations["block_user"];
+        post?: never;
+        /** Unblock a user. */
+        delete: operations["unblock_user"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/comments/{id}": {
         parameters: {
             query?: never;
@@ -136,6 +194,294 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/conversation-invites/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a group invite link leads to. */
+        get: operations["preview_invite"];
+        put?: never;
+        /** Join a group by its invite link. */
+        post: operations["join_by_invite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's conversations, most recently active first, with the last message and
+         *     unread count of each.
+         */
+        get: operations["list_conversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/direct": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The direct conversation with a friend (created on first use: 201, else 200). */
+        post: operations["open_direct"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a group with friends; the caller owns it. */
+        post: operations["create_group"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/unread": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Unread messages over all conversations that are not muted (the badge in the nav). */
+        get: operations["unread_total"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the caller's conversations (404 for anyone else). */
+        get: operations["get_conversation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Rename a group or set its avatar (owner and admins). */
+        patch: operations["update_group"];
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/invite": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new invite link (owner): the old one stops working. */
+        post: operations["reset_invite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Members of a conversation. */
+        get: operations["list_members"];
+        put?: never;
+        /** Add friends to a group (owner and admins). */
+        post: operations["add_members"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/members/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a member (owner and admins, over lower roles), or leave with your own id. */
+        delete: operations["remove_member"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/members/{user_id}/role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Make a member an admin, or a member again (owner). */
+        put: operations["set_member_role"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A page of messages, oldest first: the newest (no cursor), older (`before_seq`), newer
+         *     (`after_seq`, to catch up after a reconnect), or a search (`q`).
+         */
+        get: operations["list_messages"];
+        put?: never;
+        /**
+         * Send a message (for clients without the socket; the socket's `message_send` is the
+         *     same). 201 with the stored message; 200 with the original when `client_id` was used.
+         */
+        post: operations["send_message"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/messages/{seq}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a message for yourself only. */
+        delete: operations["hide_message"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/messages/{seq}/recall": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Recall your own message within 2 minutes: everyone sees it as recalled. */
+        post: operations["recall_message"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/mute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Mute or unmute a conversation for the caller (it leaves the total unread count). */
+        put: operations["mute_conversation"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark the conversation read up to `seq` (other devices and, in a direct conversation,
+         *     the other person are told).
+         */
+        post: operations["mark_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Hand the group to another member (owner); the caller becomes an admin. */
+        post: operations["transfer_group"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/danmaku/{id}": {
         parameters: {
             query?: never;
@@ -148,6 +494,145 @@ export interface paths {
         post?: never;
         /** Delete a danmaku: your own within two minutes, or any as an admin. */
         delete: operations["delete_danmaku"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/friends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's friends by user id, with online state and last seen. */
+        get: operations["list_friends"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/friends/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask someone to be friends, with a note. If they already asked you, you are friends
+         *     at once (`relationship: friend`). Sending again changes the note.
+         */
+        post: operations["send_friend_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/friends/requests/incoming": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Requests to the caller, newest first. */
+        get: operations["incoming_requests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/friends/requests/outgoing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's requests waiting for an answer, newest first. */
+        get: operations["outgoing_requests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/friends/requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Withdraw one of the caller's requests. */
+        delete: operations["cancel_request"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/friends/requests/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept a request to the caller; the sender is notified. */
+        post: operations["accept_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/friends/requests/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decline a request to the caller (the sender is not told). */
+        post: operations["decline_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/friends/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End a friendship. */
+        delete: operations["remove_friend"];
         options?: never;
         head?: never;
         patch?: never;
@@ -187,6 +672,24 @@ export interface paths {
         head?: never;
         /** Update nickname and bio. */
         patch: operations["update_me"];
+        trace?: never;
+    };
+    "/api/v1/me/avatar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set the caller's avatar to one of their uploads with purpose `avatar`. */
+        put: operations["set_avatar"];
+        post?: never;
+        /** Remove the caller's avatar. */
+        delete: operations["delete_avatar"];
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/me/continue-watching": {
@@ -297,6 +800,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/stickers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's stickers ("my stickers"), newest first, with signed URLs. */
+        get: operations["list_my_stickers"];
+        put?: never;
+        /**
+         * Add one of the caller's uploads with purpose `sticker` to their stickers (at most 200;
+         *     adding one already there changes nothing).
+         */
+        post: operations["add_my_sticker"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/stickers/{upload_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a sticker from the caller's stickers (messages that showed it still do). */
+        delete: operations["remove_my_sticker"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/watchlist": {
         parameters: {
             query?: never;
@@ -327,6 +868,66 @@ export interface paths {
         post?: never;
         /** Remove a movie from the watchlist (idempotent). */
         delete: operations["remove_from_watchlist"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a picture, voice note, avatar or sticker.
+         * @description `multipart/form-data` with `purpose` (`image`, `voice`, `avatar`, `sticker`; or
+         *     `?purpose=`) and `file`. The file is checked by its content: pictures are JPEG, PNG,
+         *     WebP or GIF (up to 10 MB and 40 megapixels), decoded and re-encoded (metadata such as
+         *     GPS is gone), with a thumbnail; avatars are cropped square to 256 px; an animated GIF
+         *     keeps its frames; voice notes are WebM/Opus, Ogg/Opus or M4A/AAC up to 2 MB and 60 s
+         *     (measured). A refused file leaves nothing stored. The answer has signed URLs valid for
+         *     10 minutes.
+         */
+        post: operations["create_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An upload's file, through a signed URL (no token: the signature is the permission). */
+        get: operations["get_upload"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/{id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An image upload's thumbnail (longest side 320), through a signed URL. */
+        get: operations["get_thumbnail"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -451,6 +1052,57 @@ export interface paths {
         post?: never;
         /** Remove one's score. Idempotent; answers with the movie's figures afterwards. */
         delete: operations["delete_my_rating"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's notifications, newest first, with the unread count. */
+        get: operations["list_notifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark every notification read; the caller's other devices get `notifications_read`. */
+        post: operations["read_all_notifications"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark one notification read; the caller's other devices get `notifications_read`. */
+        post: operations["read_notification"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -707,6 +1359,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stickers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The built-in sticker packs. */
+        get: operations["list_sticker_packs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stickers/{pack}/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A built-in sticker's picture (public, cached for a day). */
+        get: operations["get_builtin_sticker"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find users by the start of their username or nickname. Never the caller, deleted
+         *     accounts, or anyone who blocks the caller.
+         */
+        get: operations["search_users"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/{id}": {
         parameters: {
             query?: never;
@@ -762,15 +1468,66 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AddMembersRequest: {
+            /** @description Friends of the caller. */
+            user_ids: number[];
+        };
+        AddStickerRequest: {
+            /**
+             * Format: int64
+             * @description An upload of the caller's with purpose `sticker`.
+             */
+            upload_id: number;
+        };
+        /**
+         * @description The roles one can be given (ownership moves only by transfer).
+         * @enum {string}
+         */
+        AssignableMemberRole: "member" | "admin";
         /**
          * @description The roles one can be given with `PUT /rooms/{id}/members/{user_id}/role` (ownership
          *     moves only by transfer).
          * @enum {string}
          */
         AssignableRole: "member" | "moderator";
+        /** @description An uploaded file a message carries. */
+        Attachment: {
+            /** Format: int64 */
+            bytes: number;
+            content_type: string;
+            /** Format: int64 */
+            duration_ms?: number | null;
+            /** Format: int32 */
+            height?: number | null;
+            thumb_url?: string | null;
+            /** Format: int64 */
+            upload_id: number;
+            /** @description Signed, valid for a short while; ask for the message again for a fresh one. */
+            url: string;
+            /** Format: int32 */
+            width?: number | null;
+        };
         AuthResponse: {
             tokens: components["schemas"]["TokenPair"];
             user: components["schemas"]["MeResponse"];
+        };
+        BlockPage: {
+            items: components["schemas"]["BlockedUser"][];
+            next_cursor?: string | null;
+        };
+        BlockedUser: {
+            /** Format: date-time */
+            blocked_at: string;
+            user: components["schemas"]["PublicUser"];
+        };
+        BuiltinSticker: {
+            id: string;
+            name_en: string;
+            name_zh: string;
+            /** @description What a sticker message carries: `builtin:<pack>/<id>`. */
+            ref: string;
+            /** @description Public, cacheable. */
+            url: string;
         };
         ChangePasswordRequest: {
             /** Format: password */
@@ -869,6 +1626,24 @@ export interface components {
             status: components["schemas"]["PlayerStatus"];
             /** @enum {string} */
             type: "player_status";
+        } | (components["schemas"]["NewMessage"] & {
+            /** Format: int64 */
+            conversation_id: number;
+        } & {
+            /** @enum {string} */
+            type: "message_send";
+        }) | {
+            /** Format: int64 */
+            conversation_id: number;
+            /** Format: int64 */
+            seq: number;
+            /** @enum {string} */
+            type: "message_read";
+        } | {
+            /** Format: int64 */
+            conversation_id: number;
+            /** @enum {string} */
+            type: "typing";
         };
         /** @description Who wrote a comment. */
         CommentAuthor: {
@@ -921,6 +1696,104 @@ export interface components {
          * @enum {string}
          */
         ControlMode: "host" | "everyone";
+        /**
+         * @description Stored in `conversations.kind`.
+         * @enum {string}
+         */
+        ConversationKind: "direct" | "group";
+        /** @description A message as clients see it (REST and the socket's `message`). */
+        ConversationMessage: {
+            attachment?: components["schemas"]["Attachment"] | null;
+            client_id?: string | null;
+            /** Format: int64 */
+            conversation_id: number;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * @description What a system message tells (`created`, `joined`, `left`, `removed`, `renamed`),
+             *     with the member it is about.
+             */
+            event?: string | null;
+            kind: components["schemas"]["MessageKind"];
+            movie?: components["schemas"]["MovieShare"] | null;
+            /** @description Recalled by its sender: shown as "recalled" to everyone, content gone. */
+            recalled: boolean;
+            room?: components["schemas"]["RoomInvite"] | null;
+            /**
+             * Format: int64
+             * @description `None` for system messages.
+             */
+            sender_id?: number | null;
+            sender_name?: string | null;
+            /** Format: int64 */
+            seq: number;
+            /** @description A built-in sticker (`builtin:<pack>/<id>`). */
+            sticker?: string | null;
+            /** Format: int64 */
+            target_user_id?: number | null;
+            /** @description The text of a `text` message; empty for other kinds and once recalled. */
+            text: string;
+        };
+        ConversationPage: {
+            items: components["schemas"]["ConversationResponse"][];
+            next_cursor?: string | null;
+        };
+        /** @description A conversation in the caller's list. */
+        ConversationResponse: {
+            avatar_url?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int64 */
+            id: number;
+            /** @description Only for the owner and admins of a group: the invite link's code. */
+            invite_code?: string | null;
+            /**
+             * Format: int64
+             * @description The caller sees messages after this one (a group member joined then).
+             */
+            joined_seq: number;
+            kind: components["schemas"]["ConversationKind"];
+            /** Format: date-time */
+            last_activity_at: string;
+            last_message?: components["schemas"]["ConversationMessage"] | null;
+            /**
+             * Format: int64
+             * @description The newest message the caller has read.
+             */
+            last_read_seq: number;
+            /**
+             * Format: int64
+             * @description The newest message's number.
+             */
+            last_seq: number;
+            /** Format: int32 */
+            member_count: number;
+            /** @description Notifications off for this conversation (it still counts its own unread). */
+            muted: boolean;
+            my_role: components["schemas"]["MemberRole"];
+            /** @description The group's name, or the other person's nickname in a direct conversation. */
+            name: string;
+            peer?: components["schemas"]["ConversationUser"] | null;
+            /**
+             * Format: int64
+             * @description In a direct conversation: the newest of the caller's messages the other person
+             *     has read (read receipts).
+             */
+            peer_last_read_seq?: number | null;
+            /**
+             * Format: int64
+             * @description Messages after `last_read_seq` (the caller's own count as read).
+             */
+            unread: number;
+        };
+        /** @description A person as a conversation shows them. */
+        ConversationUser: {
+            avatar_url?: string | null;
+            /** Format: int64 */
+            id: number;
+            nickname: string;
+            username: string;
+        };
         /** @description A new comment, or a reply when `parent_id` is set. */
         CreateCommentRequest: {
             /**
@@ -954,6 +1827,15 @@ export interface components {
              * @example 前方高能
              */
             text: string;
+        };
+        CreateGroupRequest: {
+            /** @description Friends to add (up to 499). */
+            member_ids?: number[];
+            /**
+             * @description 1 to 32 characters.
+             * @example 周末电影小组
+             */
+            name: string;
         };
         /** @description Metadata of a new movie. Its media comes from `luojia ingest --movie-id`. */
         CreateMovieRequest: {
@@ -1044,7 +1926,40 @@ export interface components {
          * @description Stable machine-readable error codes.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "invalid_body" | "invalid_query" | "control_character" | "unsupported_media_type" | "payload_too_large" | "validation_failed" | "password_too_long" | "unauthorized" | "invalid_token" | "token_expired" | "invalid_credentials" | "refresh_token_reused" | "forbidden" | "not_found" | "method_not_allowed" | "username_taken" | "email_taken" | "conflict" | "room_full" | "banned" | "owner_must_transfer" | "rate_limited" | "service_unavailable" | "internal_error" | "invalid_message" | "not_joined";
+        ErrorCode: "malformed_json" | "invalid_body" | "invalid_query" | "control_character" | "unsupported_media_type" | "payload_too_large" | "validation_failed" | "password_too_long" | "unauthorized" | "invalid_token" | "token_expired" | "invalid_credentials" | "refresh_token_reused" | "forbidden" | "not_found" | "method_not_allowed" | "username_taken" | "email_taken" | "conflict" | "room_full" | "banned" | "owner_must_transfer" | "rate_limited" | "service_unavailable" | "internal_error" | "invalid_message" | "not_joined" | "not_friends" | "group_full" | "recall_expired" | "already_friends" | "friend_request_limit" | "friend_limit" | "user_blocked" | "invalid_media" | "image_too_large" | "voice_too_long" | "too_many_stickers";
+        FriendPage: {
+            items: components["schemas"]["FriendView"][];
+            next_cursor?: string | null;
+        };
+        FriendRequestPage: {
+            items: components["schemas"]["FriendRequestView"][];
+            next_cursor?: string | null;
+        };
+        /** @description A friend request, seen from the caller's side. */
+        FriendRequestView: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int64 */
+            id: number;
+            note: string;
+            /** @description The other side: the sender of an incoming request, the recipient of an outgoing one. */
+            user: components["schemas"]["PublicUser"];
+        };
+        FriendView: {
+            /**
+             * Format: date-time
+             * @description When their last connection closed (absent while online or if never seen).
+             */
+            last_seen?: string | null;
+            /** @description Connected now, on any device. */
+            online: boolean;
+            /**
+             * Format: date-time
+             * @description Friends since.
+             */
+            since: string;
+            user: components["schemas"]["PublicUser"];
+        };
         GenreResponse: {
             /** @example Science Fiction */
             name_en: string;
@@ -1052,6 +1967,17 @@ export interface components {
             name_zh: string;
             /** @example sci_fi */
             slug: string;
+        };
+        /** @description What one sees of a group before joining by its link. */
+        GroupPreview: {
+            avatar_url?: string | null;
+            /** Format: int64 */
+            id: number;
+            /** @description Whether the caller is in it already. */
+            member: boolean;
+            /** Format: int32 */
+            member_count: number;
+            name: string;
         };
         Health: {
             /** @example ok */
@@ -1112,10 +2038,8 @@ export interface components {
             role: components["schemas"]["UserRole"];
             username: string;
         };
-        /** @description A page of members, by user id. */
         MemberPage: {
             items: components["schemas"]["MemberResponse"][];
-            /** @description Pass as `cursor` for the next page; absent on the last page. */
             next_cursor?: string | null;
         };
         MemberPresence: {
@@ -1129,26 +2053,37 @@ export interface components {
         MemberResponse: {
             /** Format: date-time */
             joined_at: string;
-            /** Format: date-time */
-            muted_until?: string | null;
-            name: string;
-            role: components["schemas"]["RoomRole"];
-            /** Format: int64 */
-            user_id: number;
+            role: components["schemas"]["MemberRole"];
+            user: components["schemas"]["ConversationUser"];
         };
         /**
-         * @description What a chat message is. Stored in `room_messages.kind`.
+         * @description A member's standing, ordered `member < admin < owner`. Stored in
+         *     `conversation_members.role`; in a direct conversation both are `member`.
          * @enum {string}
          */
-        MessageKind: "text" | "system";
+        MemberRole: "member" | "admin" | "owner";
+        MemberRoleRequest: {
+            role: components["schemas"]["AssignableMemberRole"];
+        };
+        /**
+         * @description What a message is. Stored in `conversation_messages.kind`.
+         * @enum {string}
+         */
+        MessageKind: "text" | "sticker" | "image" | "voice" | "room_invite" | "movie_share" | "system";
         MessagePage: {
-            /** @description Newest first. */
-            items: components["schemas"]["ChatMessage"][];
             /**
              * Format: int64
-             * @description Pass as `before` for the next (older) page; absent at the beginning.
+             * @description The conversation's newest `seq` now: after catching up with `after_seq`, a client
+             *     is current up to here (messages it may not see leave gaps in the numbers).
              */
-            next_before?: number | null;
+            last_seq: number;
+            /** @description Oldest first. */
+            messages: components["schemas"]["ConversationMessage"][];
+            /**
+             * @description Whether there are more in the direction asked (older for `before_seq` and the
+             *     first page, newer for `after_seq`).
+             */
+            more: boolean;
         };
         MovieDetail: components["schemas"]["MovieSummary"] & {
             backdrop_url?: string | null;
@@ -1204,6 +2139,13 @@ export interface components {
              */
             rating_score: number;
         };
+        /** @description A shared movie, as it was when sent. */
+        MovieShare: {
+            /** Format: int64 */
+            movie_id: number;
+            poster_url?: string | null;
+            title: string;
+        };
         /**
          * @description Where a movie is in its life. Stored in `movies.status`.
          * @enum {string}
@@ -1231,11 +2173,91 @@ export interface components {
             year?: number | null;
         };
         MuteRequest: {
+            muted: boolean;
+        };
+        /** @description A sticker of "my stickers"; a sticker message carries its `upload_id`. */
+        MySticker: components["schemas"]["UploadUrls"] & {
+            /** Format: date-time */
+            added_at: string;
+            content_type: string;
+            /** Format: int32 */
+            height?: number | null;
+            /** Format: int64 */
+            upload_id: number;
+            /** Format: int32 */
+            width?: number | null;
+        };
+        /** @description The caller's stickers, newest first (at most 200, so one page). */
+        MyStickers: {
+            items: components["schemas"]["MySticker"][];
             /**
              * Format: int64
-             * @description 1 to 10080 (a week).
+             * @description How many more may be added.
              */
-            minutes: number;
+            remaining: number;
+        };
+        /**
+         * @description A message to send. Which fields it needs depends on `kind`: `text` for text,
+         *     `sticker` (built-in) or `upload_id` for a sticker, `upload_id` for image and voice,
+         *     `room_id` for a room invite, `movie_id` for a movie share.
+         */
+        NewMessage: {
+            /**
+             * @description Makes the send idempotent: the same id again answers with the original message.
+             * @example c-7f3a
+             */
+            client_id: string;
+            kind?: components["schemas"]["MessageKind"];
+            /** Format: int64 */
+            movie_id?: number | null;
+            /** Format: int64 */
+            room_id?: number | null;
+            sticker?: string | null;
+            text?: string | null;
+            /** Format: int64 */
+            upload_id?: number | null;
+        };
+        /** @description A stored notification, as listed and as pushed over the socket. */
+        Notification: {
+            actor?: components["schemas"]["NotificationActor"] | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int64 */
+            id: number;
+            kind: components["schemas"]["NotificationKind"];
+            /**
+             * @description Kind-specific details: `request_id`, `note`, `room_id`, `code`, `conversation_id`,
+             *     `excerpt`.
+             */
+            payload: Record<string, never>;
+            read: boolean;
+        };
+        /** @description Who caused a notification. */
+        NotificationActor: {
+            avatar_url?: string | null;
+            /** Format: int64 */
+            id: number;
+            /** @description Nickname or username; `已注销用户` for deleted accounts. */
+            name: string;
+        };
+        /**
+         * @description Why someone is told. Stored in `notifications.kind`.
+         * @enum {string}
+         */
+        NotificationKind: "friend_request" | "friend_accepted" | "room_invite" | "mention";
+        /** @description Newest first, with the caller's unread count (over all pages). */
+        NotificationPage: {
+            items: components["schemas"]["Notification"][];
+            next_cursor?: string | null;
+            /** Format: int64 */
+            unread_count: number;
+        };
+        OpenDirectRequest: {
+            /**
+             * Format: int64
+             * @description A friend's user id.
+             */
+            user_id: number;
         };
         PlaybackAction: {
             /** @enum {string} */
@@ -1355,6 +2377,19 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        ReadRequest: {
+            /**
+             * Format: int64
+             * @description The newest message read.
+             */
+            seq: number;
+        };
+        ReadResponse: {
+            /** Format: int64 */
+            last_read_seq: number;
+            /** Format: int64 */
+            unread_total: number;
+        };
         Readiness: {
             /** @description `ok` */
             database: string;
@@ -1383,6 +2418,11 @@ export interface components {
             username: string;
         };
         /**
+         * @description How the caller stands with another user.
+         * @enum {string}
+         */
+        Relationship: "none" | "friend" | "request_sent" | "request_received" | "blocked_by_me";
+        /**
          * @description Why the server took a member out of a room (`removed` on the socket).
          * @enum {string}
          */
@@ -1402,6 +2442,14 @@ export interface components {
         };
         RoleRequest: {
             role: components["schemas"]["AssignableRole"];
+        };
+        /** @description An invitation to a watch room, as it was when sent. */
+        RoomInvite: {
+            /** @description Opens the room at `/r/<invite_code>`. */
+            invite_code: string;
+            name: string;
+            /** Format: int64 */
+            room_id: number;
         };
         RoomPage: {
             items: components["schemas"]["RoomResponse"][];
@@ -1441,6 +2489,28 @@ export interface components {
          * @enum {string}
          */
         RoomRole: "member" | "moderator" | "owner";
+        SendFriendRequest: {
+            /** @description At most 200 characters. */
+            note?: string | null;
+            /** Format: int64 */
+            user_id: number;
+        };
+        /**
+         * @description What sending a request did: `request_sent` (with the request), or `friend` when they
+         *     had already asked the caller (both requests are then accepted).
+         */
+        SendFriendRequestResponse: {
+            relationship: components["schemas"]["Relationship"];
+            request?: components["schemas"]["FriendRequestView"] | null;
+        };
+        /**
+         * @description The answer to a send: the stored message (`duplicate` when the `client_id` was used
+         *     before and nothing new was stored).
+         */
+        SendMessageResponse: {
+            duplicate: boolean;
+            message: components["schemas"]["ConversationMessage"];
+        };
         /** @description What the server sends. */
         ServerMessage: {
             /**
@@ -1571,12 +2641,103 @@ export interface components {
         } | {
             /** @description Stable code: the same values as the REST problems' `code`. */
             code: components["schemas"]["ErrorCode"];
+            /** Format: int64 */
+            conversation_id?: number | null;
             message: string;
             req_id?: string | null;
             /** Format: int64 */
             room_id?: number | null;
             /** @enum {string} */
             type: "error";
+        } | {
+            message: components["schemas"]["ConversationMessage"];
+            /** @enum {string} */
+            type: "message";
+        } | {
+            client_id: string;
+            /** Format: int64 */
+            conversation_id: number;
+            duplicate: boolean;
+            message: components["schemas"]["ConversationMessage"];
+            /** Format: int64 */
+            seq: number;
+            /** @enum {string} */
+            type: "message_ack";
+        } | {
+            /** Format: int64 */
+            conversation_id: number;
+            /** Format: int64 */
+            seq: number;
+            /** @enum {string} */
+            type: "message_read";
+            /** Format: int64 */
+            user_id: number;
+        } | {
+            /** Format: int64 */
+            conversation_id: number;
+            name: string;
+            /** @enum {string} */
+            type: "typing";
+            /** Format: int64 */
+            user_id: number;
+        } | {
+            /** Format: int64 */
+            conversation_id: number;
+            /** Format: int64 */
+            seq: number;
+            /** @enum {string} */
+            type: "message_recalled";
+        } | {
+            /** Format: int64 */
+            conversation_id: number;
+            /** @enum {string} */
+            type: "conversation_changed";
+        } | {
+            /** Format: int64 */
+            conversation_id: number;
+            /** @enum {string} */
+            type: "conversation_removed";
+        } | {
+            notification: components["schemas"]["Notification"];
+            /** @enum {string} */
+            type: "notification";
+        } | {
+            /** Format: int64 */
+            id?: number | null;
+            /** @enum {string} */
+            type: "notifications_read";
+            /**
+             * Format: int64
+             * @description The user's unread notifications now.
+             */
+            unread_count: number;
+        } | {
+            /**
+             * Format: date-time
+             * @description When they went offline (absent while online, or never seen).
+             */
+            last_seen?: string | null;
+            online: boolean;
+            /** @enum {string} */
+            type: "friend_presence";
+            /** Format: int64 */
+            user_id: number;
+        };
+        SetAvatarRequest: {
+            /**
+             * Format: int64
+             * @description An upload of the caller's with purpose `avatar`.
+             */
+            upload_id: number;
+        };
+        StickerPack: {
+            id: string;
+            name_en: string;
+            name_zh: string;
+            stickers: components["schemas"]["BuiltinSticker"][];
+        };
+        StickerPacks: {
+            packs: components["schemas"]["StickerPack"][];
         };
         SubtitleInfo: {
             label: string;
@@ -1607,16 +2768,29 @@ export interface components {
             token_type: string;
         };
         TransferRequest: {
+            /** Format: int64 */
+            user_id: number;
+        };
+        UnreadResponse: {
             /**
              * Format: int64
-             * @description A member who becomes the owner; the old owner becomes a moderator.
+             * @description Unread messages over every conversation that is not muted.
              */
-            user_id: number;
+            total: number;
         };
         /** @description New text for one's own comment. */
         UpdateCommentRequest: {
             /** @description 1 to 2,000 characters of plain text. */
             body: string;
+        };
+        /** @description Fields left out stay as they are (owner and admins). */
+        UpdateGroupRequest: {
+            /**
+             * Format: int64
+             * @description An uploaded image (purpose `avatar`) to use as the group's avatar.
+             */
+            avatar_upload_id?: number | null;
+            name?: string | null;
         };
         /** @description Fields left out stay as they are. */
         UpdateMeRequest: {
@@ -1656,12 +2830,71 @@ export interface components {
             slow_mode_secs?: number | null;
             visibility?: components["schemas"]["Visibility"] | null;
         };
+        /** @description `POST /media` as `multipart/form-data`: `purpose` first, then `file`. */
+        UploadForm: {
+            /**
+             * Format: binary
+             * @description The file. Images: JPEG, PNG, WebP or GIF up to 10 MB and 40 megapixels; voice:
+             *     WebM/Opus, Ogg/Opus or M4A/AAC up to 2 MB and 60 s.
+             */
+            file: string;
+            /** @description What the file is for: decides how it is checked (also accepted as `?purpose=`). */
+            purpose: components["schemas"]["UploadKind"];
+        };
+        /**
+         * @description What an upload is for; it decides how the file is checked and processed.
+         * @enum {string}
+         */
+        UploadKind: "image" | "voice" | "avatar" | "sticker";
+        /** @description A stored upload. */
+        UploadResponse: components["schemas"]["UploadUrls"] & {
+            /** @description Avatars only: the public, stable URL `PUT /me/avatar` will set. */
+            avatar_url?: string | null;
+            /** Format: int64 */
+            bytes: number;
+            /** @description The type of the stored (re-encoded) file. */
+            content_type: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: int32
+             * @description Voice notes: measured from the file.
+             */
+            duration_ms?: number | null;
+            /** Format: int32 */
+            height?: number | null;
+            /** Format: int64 */
+            id: number;
+            kind: components["schemas"]["UploadKind"];
+            /** Format: int32 */
+            width?: number | null;
+        };
+        /** @description Short-lived signed URLs of an upload (`GET` them without a token). */
+        UploadUrls: {
+            /**
+             * Format: int64
+             * @description When the URLs stop working (Unix seconds).
+             */
+            expires_at: number;
+            /** @description Images only: the picture at most 320 px on its longest side. */
+            thumbnail_url?: string | null;
+            url: string;
+        };
+        /** @description A user found by search, and how the caller stands with them. */
+        UserHit: {
+            relationship: components["schemas"]["Relationship"];
+            user: components["schemas"]["PublicUser"];
+        };
         /**
          * @description What an account may do on the site (not in a room: room roles are the rooms'
          *     business). Stored as its snake_case name in `users.role` on every database.
          * @enum {string}
          */
         UserRole: "user" | "admin";
+        UserSearchPage: {
+            items: components["schemas"]["UserHit"][];
+            next_cursor?: string | null;
+        };
         /**
          * @description Who finds a room and how one gets in. Stored in `rooms.visibility`.
          * @enum {string}
@@ -1821,6 +3054,121 @@ export interface operations {
             415: components["responses"]["Problem"];
             /** @description Too many registrations from this address */
             429: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    get_avatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The last part of an `avatar_url` */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The picture */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": unknown;
+                };
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    list_blocks: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /** @description 1 to 100 (default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlockPage"];
+                };
+            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    block_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Blocked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    unblock_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unblocked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Not blocked. Also `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
             /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
             503: components["responses"]["Problem"];
         };
@@ -1999,6 +3347,719 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
+    preview_invite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupPreview"];
+                };
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    join_by_invite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationResponse"];
+                };
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `group_full` */
+            409: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    list_conversations: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /** @description 1 to 100 (default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationPage"];
+                };
+            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    open_direct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OpenDirectRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationResponse"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationResponse"];
+                };
+            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_friends` */
+            403: components["responses"]["Problem"];
+            /** @description Problem: `not_found` */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    create_group: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateGroupRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationResponse"];
+                };
+            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_friends`: someone is not the caller's friend */
+            403: components["responses"]["Problem"];
+            /** @description `group_full` */
+            409: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    unread_total: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadResponse"];
+                };
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    get_conversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationResponse"];
+                };
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    update_group: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateGroupRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationResponse"];
+                };
+            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned`, `not_friends` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    reset_invite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationResponse"];
+                };
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned`, `not_friends` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    list_members: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /** @description 1 to 100 (default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberPage"];
+                };
+            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    add_members: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddMembersRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned`, `not_friends` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `group_full` */
+            409: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    remove_member: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned`, `not_friends` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    set_member_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberRoleRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned`, `not_friends` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    list_messages: {
+        parameters: {
+            query?: {
+                /** @description Older messages: those before this `seq` (newest first, returned oldest first). */
+                before_seq?: number;
+                /** @description Newer messages: those after this `seq` (catching up after a reconnect). */
+                after_seq?: number;
+                /** @description 1 to 100 (default 50). */
+                limit?: number;
+                /** @description Search the conversation's text messages for this (newest first). */
+                q?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessagePage"];
+                };
+            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    send_message: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewMessage"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendMessageResponse"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendMessageResponse"];
+                };
+            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_friends` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    hide_message: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                seq: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    recall_message: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                seq: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationMessage"];
+                };
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned`, `not_friends` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `recall_expired` */
+            409: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    mute_conversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MuteRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    mark_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReadRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadResponse"];
+                };
+            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    transfer_group: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransferRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned`, `not_friends` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
     delete_danmaku: {
         parameters: {
             query?: never;
@@ -2021,9 +4082,253 @@ export interface operations {
             400: components["responses"]["Problem"];
             /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
             401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
+            /** @description Problem: `forbidden`, `banned`, `not_friends` */
             403: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    list_friends: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /** @description 1 to 100 (default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FriendPage"];
+                };
+            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    send_friend_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendFriendRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendFriendRequestResponse"];
+                };
+            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description No such user */
+            404: components["responses"]["Problem"];
+            /** @description `already_friends`, `user_blocked` (you block them), `friend_request_limit`, `friend_limit` */
+            409: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    incoming_requests: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /** @description 1 to 100 (default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FriendRequestPage"];
+                };
+            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    outgoing_requests: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /** @description 1 to 100 (default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FriendRequestPage"];
+                };
+            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    cancel_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    accept_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FriendView"];
+                };
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `friend_limit` */
+            409: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    decline_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Declined */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    remove_friend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Not a friend. Also `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
             /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
             503: components["responses"]["Problem"];
@@ -2141,6 +4446,68 @@ export interface operations {
             413: components["responses"]["Problem"];
             /** @description `unsupported_media_type`: send `Content-Type: application/json` */
             415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    set_avatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetAvatarRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeResponse"];
+                };
+            };
+            /** @description `validation_failed`: the upload is not an avatar. Also `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description No such upload of the caller's */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    delete_avatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeResponse"];
+                };
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
             /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
             503: components["responses"]["Problem"];
         };
@@ -2415,6 +4782,99 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
+    list_my_stickers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyStickers"];
+                };
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    add_my_sticker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddStickerRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MySticker"];
+                };
+            };
+            /** @description `validation_failed`: the upload is not a sticker. Also `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description No such upload of the caller's */
+            404: components["responses"]["Problem"];
+            /** @description `too_many_stickers` */
+            409: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    remove_my_sticker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The sticker's upload id */
+                upload_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Not in the caller's stickers. Also `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
     list_watchlist: {
         parameters: {
             query?: {
@@ -2496,6 +4956,117 @@ export interface operations {
             /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
             401: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    create_upload: {
+        parameters: {
+            query?: {
+                /** @description What the file is for, when the form has no `purpose` field before `file`. */
+                purpose?: components["schemas"]["UploadKind"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["UploadForm"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadResponse"];
+                };
+            };
+            /** @description `validation_failed` (`purpose` or `file` missing or wrong) or `invalid_body` (an unreadable form). Also `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `payload_too_large`: over the byte cap of the purpose */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: not a form, or the content is not an accepted format. Also `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `image_too_large` (pixels, frames), `voice_too_long`, or `invalid_media` (the content is damaged) */
+            422: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    get_upload: {
+        parameters: {
+            query?: {
+                /** @description Expiry (Unix seconds), as issued. */
+                exp?: number;
+                /** @description The signature, as issued. */
+                sig?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Upload id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file (`Range` requests get 206) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description No signature, a wrong one, or an expired one */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    get_thumbnail: {
+        parameters: {
+            query?: {
+                /** @description Expiry (Unix seconds), as issued. */
+                exp?: number;
+                /** @description The signature, as issued. */
+                sig?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Upload id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The thumbnail (JPEG, or PNG when see-through) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": unknown;
+                };
+            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description No signature, a wrong one, or an expired one */
+            403: components["responses"]["Problem"];
+            /** @description No such upload, or it has no thumbnail. Also `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
             /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
             503: components["responses"]["Problem"];
@@ -2635,7 +5206,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
             401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
+            /** @description Problem: `forbidden`, `banned`, `not_friends` */
             403: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
@@ -2672,7 +5243,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
             401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
+            /** @description Problem: `forbidden`, `banned`, `not_friends` */
             403: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
@@ -2970,6 +5541,88 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
+    list_notifications: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /** @description 1 to 100 (default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPage"];
+                };
+            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    read_all_notifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description All read */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    read_notification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Read */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Not one of the caller's. Also `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
     create_ticket: {
         parameters: {
             query?: never;
@@ -3152,7 +5805,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
             401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
+            /** @description Problem: `forbidden`, `banned`, `not_friends` */
             403: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
@@ -3188,7 +5841,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
             401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
+            /** @description Problem: `forbidden`, `banned`, `not_friends` */
             403: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
@@ -3223,7 +5876,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
             401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
+            /** @description Problem: `forbidden`, `banned`, `not_friends` */
             403: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
@@ -3289,7 +5942,7 @@ export interface operations {
             401: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
-            /** @description Problem: `username_taken`, `email_taken`, `conflict`, `room_full`, `owner_must_transfer` */
+            /** @description Problem: `username_taken`, `email_taken`, `conflict`, `room_full`, `owner_must_transfer`, `group_full`, `recall_expired`, `already_friends`, `friend_request_limit`, `friend_limit`, `user_blocked`, `too_many_stickers` */
             409: components["responses"]["Problem"];
             /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
             503: components["responses"]["Problem"];
@@ -3323,7 +5976,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
             401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
+            /** @description Problem: `forbidden`, `banned`, `not_friends` */
             403: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
@@ -3354,7 +6007,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
             401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
+            /** @description Problem: `forbidden`, `banned`, `not_friends` */
             403: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
@@ -3385,7 +6038,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
             401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
+            /** @description Problem: `forbidden`, `banned`, `not_friends` */
             403: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
@@ -3420,7 +6073,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
             401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
+            /** @description Problem: `forbidden`, `banned`, `not_friends` */
             403: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
@@ -3455,7 +6108,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
             401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
+            /** @description Problem: `forbidden`, `banned`, `not_friends` */
             403: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
@@ -3490,7 +6143,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
             401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
+            /** @description Problem: `forbidden`, `banned`, `not_friends` */
             403: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
@@ -3531,7 +6184,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
             401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
+            /** @description Problem: `forbidden`, `banned`, `not_friends` */
             403: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
@@ -3565,7 +6218,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
             401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
+            /** @description Problem: `forbidden`, `banned`, `not_friends` */
             403: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
@@ -3573,6 +6226,96 @@ export interface operations {
             413: components["responses"]["Problem"];
             /** @description `unsupported_media_type`: send `Content-Type: application/json` */
             415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    list_sticker_packs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StickerPacks"];
+                };
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    get_builtin_sticker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Pack id */
+                pack: string;
+                /** @description `{sticker id}.svg` */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sticker */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": unknown;
+                };
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    search_users: {
+        parameters: {
+            query: {
+                /**
+                 * @description The start of a username or nickname, 1 to 32 characters (case-insensitive where
+                 *     the database allows).
+                 */
+                q: string;
+                cursor?: string;
+                /** @description 1 to 100 (default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserSearchPage"];
+                };
+            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
             /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
             503: components["responses"]["Problem"];
         };
