@@ -15,7 +15,7 @@ use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
+    Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 
 use super::domain::*;
@@ -1354,7 +1354,7 @@ pub async fn transfer(
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("member"))?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     set_owner(&txn, id, to).await?;
     conversation_member::Entity::update_many()
         .col_expr(
