@@ -464,8 +464,13 @@ pub async fn messages(
             .filter(C::Kind.eq(MessageKind::Text))
             .filter(C::RecalledAt.is_null())
             .filter(
-                Expr::expr(Func::lower(Expr::col(C::Body)))
-                    .like(LikeExpr::new(crate::movies::domain::like_pattern(text)).escape('\\')),
+                Expr::expr(Func::lower(Expr::col(C::Body))).like(
+                    LikeExpr::new(format!(
+                        "%{}%",
+                        crate::db::escape_like(&text.to_lowercase())
+                    ))
+                    .escape('\\'),
+                ),
             );
     }
     let mut rows = select
