@@ -326,7 +326,7 @@ export interface paths {
             cookie?: never;
         };
         /** Members of a conversation. */
-        get: operations["list_members"];
+        get: operations["list_conversation_members"];
         put?: never;
         /** Add friends to a group (owner and admins). */
         post: operations["add_members"];
@@ -362,7 +362,7 @@ export interface paths {
         };
         get?: never;
         /** Make a member an admin, or a member again (owner). */
-        put: operations["set_member_role"];
+        put: operations["set_group_member_role"];
         post?: never;
         delete?: never;
         options?: never;
@@ -381,7 +381,7 @@ export interface paths {
          * A page of messages, oldest first: the newest (no cursor), older (`before_seq`), newer
          *     (`after_seq`, to catch up after a reconnect), or a search (`q`).
          */
-        get: operations["list_messages"];
+        get: operations["list_conversation_messages"];
         put?: never;
         /**
          * Send a message (for clients without the socket; the socket's `message_send` is the
@@ -1182,6 +1182,23 @@ export interface paths {
         patch: operations["update_room"];
         trace?: never;
     };
+    "/api/v1/rooms/{id}/bans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who is banned from the room (moderators), a page at a time. */
+        get: operations["list_bans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/rooms/{id}/bans/{user_id}": {
         parameters: {
             query?: never;
@@ -1511,6 +1528,23 @@ export interface components {
             tokens: components["schemas"]["TokenPair"];
             user: components["schemas"]["MeResponse"];
         };
+        BanPage: {
+            items: components["schemas"]["BanResponse"][];
+            next_cursor?: string | null;
+        };
+        /** @description A banned user, for the moderators' list. */
+        BanResponse: {
+            /**
+             * Format: int64
+             * @description The moderator who banned them.
+             */
+            banned_by: number;
+            /** Format: date-time */
+            created_at: string;
+            name: string;
+            /** Format: int64 */
+            user_id: number;
+        };
         BlockPage: {
             items: components["schemas"]["BlockedUser"][];
             next_cursor?: string | null;
@@ -1701,6 +1735,16 @@ export interface components {
          * @enum {string}
          */
         ConversationKind: "direct" | "group";
+        ConversationMember: {
+            /** Format: date-time */
+            joined_at: string;
+            role: components["schemas"]["MemberRole"];
+            user: components["schemas"]["ConversationUser"];
+        };
+        ConversationMemberPage: {
+            items: components["schemas"]["ConversationMember"][];
+            next_cursor?: string | null;
+        };
         /** @description A message as clients see it (REST and the socket's `message`). */
         ConversationMessage: {
             attachment?: components["schemas"]["Attachment"] | null;
@@ -1714,7 +1758,7 @@ export interface components {
              *     with the member it is about.
              */
             event?: string | null;
-            kind: components["schemas"]["MessageKind"];
+            kind: components["schemas"]["ConversationMessageKind"];
             movie?: components["schemas"]["MovieShare"] | null;
             /** @description Recalled by its sender: shown as "recalled" to everyone, content gone. */
             recalled: boolean;
@@ -1733,6 +1777,29 @@ export interface components {
             target_user_id?: number | null;
             /** @description The text of a `text` message; empty for other kinds and once recalled. */
             text: string;
+        };
+        /**
+         * @description What a message is. Stored in `conversation_messages.kind`.
+         * @enum {string}
+         */
+        ConversationMessageKind: "text" | "sticker" | "image" | "voice" | "room_invite" | "movie_share" | "system";
+        ConversationMessagePage: {
+            /**
+             * Format: int64
+             * @description The conversation's newest `seq` now: after catching up with `after_seq`, a client
+             *     is current up to here (messages it may not see leave gaps in the numbers).
+             */
+            last_seq: number;
+            /** @description Oldest first. */
+            messages: components["schemas"]["ConversationMessage"][];
+            /**
+             * @description Whether there are more in the direction asked (older for `before_seq` and the
+             *     first page, newer for `after_seq`).
+             */
+            more: boolean;
+        };
+        ConversationMuteRequest: {
+            muted: boolean;
         };
         ConversationPage: {
             items: components["schemas"]["ConversationResponse"][];
@@ -1979,6 +2046,10 @@ export interface components {
             member_count: number;
             name: string;
         };
+        GroupTransferRequest: {
+            /** Format: int64 */
+            user_id: number;
+        };
         Health: {
             /** @example ok */
             status: string;
@@ -2038,8 +2109,10 @@ export interface components {
             role: components["schemas"]["UserRole"];
             username: string;
         };
+        /** @description A page of members, by user id. */
         MemberPage: {
             items: components["schemas"]["MemberResponse"][];
+            /** @description Pass as `cursor` for the next page; absent on the last page. */
             next_cursor?: string | null;
         };
         MemberPresence: {
@@ -2053,8 +2126,12 @@ export interface components {
         MemberResponse: {
             /** Format: date-time */
             joined_at: string;
-            role: components["schemas"]["MemberRole"];
-            user: components["schemas"]["ConversationUser"];
+            /** Format: date-time */
+            muted_until?: string | null;
+            name: string;
+            role: components["schemas"]["RoomRole"];
+            /** Format: int64 */
+            user_id: number;
         };
         /**
          * @description A member's standing, ordered `member < admin < owner`. Stored in
@@ -2066,24 +2143,18 @@ export interface components {
             role: components["schemas"]["AssignableMemberRole"];
         };
         /**
-         * @description What a message is. Stored in `conversation_messages.kind`.
+         * @description What a chat message is. Stored in `room_messages.kind`.
          * @enum {string}
          */
-        MessageKind: "text" | "sticker" | "image" | "voice" | "room_invite" | "movie_share" | "system";
+        MessageKind: "text" | "system";
         MessagePage: {
+            /** @description Newest first. */
+            items: components["schemas"]["ChatMessage"][];
             /**
              * Format: int64
-             * @description The conversation's newest `seq` now: after catching up with `after_seq`, a client
-             *     is current up to here (messages it may not see leave gaps in the numbers).
+             * @description Pass as `before` for the next (older) page; absent at the beginning.
              */
-            last_seq: number;
-            /** @description Oldest first. */
-            messages: components["schemas"]["ConversationMessage"][];
-            /**
-             * @description Whether there are more in the direction asked (older for `before_seq` and the
-             *     first page, newer for `after_seq`).
-             */
-            more: boolean;
+            next_before?: number | null;
         };
         MovieDetail: components["schemas"]["MovieSummary"] & {
             backdrop_url?: string | null;
@@ -2173,7 +2244,11 @@ export interface components {
             year?: number | null;
         };
         MuteRequest: {
-            muted: boolean;
+            /**
+             * Format: int64
+             * @description 1 to 10080 (a week).
+             */
+            minutes: number;
         };
         /** @description A sticker of "my stickers"; a sticker message carries its `upload_id`. */
         MySticker: components["schemas"]["UploadUrls"] & {
@@ -2207,7 +2282,7 @@ export interface components {
              * @example c-7f3a
              */
             client_id: string;
-            kind?: components["schemas"]["MessageKind"];
+            kind?: components["schemas"]["ConversationMessageKind"];
             /** Format: int64 */
             movie_id?: number | null;
             /** Format: int64 */
@@ -2768,7 +2843,10 @@ export interface components {
             token_type: string;
         };
         TransferRequest: {
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description A member who becomes the owner; the old owner becomes a moderator.
+             */
             user_id: number;
         };
         UnreadResponse: {
@@ -3652,7 +3730,7 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
-    list_members: {
+    list_conversation_members: {
         parameters: {
             query?: {
                 cursor?: string;
@@ -3673,7 +3751,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MemberPage"];
+                    "application/json": components["schemas"]["ConversationMemberPage"];
                 };
             };
             /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
@@ -3757,7 +3835,7 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
-    set_member_role: {
+    set_group_member_role: {
         parameters: {
             query?: never;
             header?: never;
@@ -3796,7 +3874,7 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
-    list_messages: {
+    list_conversation_messages: {
         parameters: {
             query?: {
                 /** @description Older messages: those before this `seq` (newest first, returned oldest first). */
@@ -3822,7 +3900,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MessagePage"];
+                    "application/json": components["schemas"]["ConversationMessagePage"];
                 };
             };
             /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
@@ -3959,7 +4037,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["MuteRequest"];
+                "application/json": components["schemas"]["ConversationMuteRequest"];
             };
         };
         responses: {
@@ -4033,7 +4111,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["TransferRequest"];
+                "application/json": components["schemas"]["GroupTransferRequest"];
             };
         };
         responses: {
@@ -5849,6 +5927,42 @@ export interface operations {
             413: components["responses"]["Problem"];
             /** @description `unsupported_media_type`: send `Content-Type: application/json` */
             415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    list_bans: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /** @description 1 to 100 (default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BanPage"];
+                };
+            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned`, `not_friends` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
             /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
             503: components["responses"]["Problem"];
         };
