@@ -79,6 +79,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/blocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whom the caller blocks. */
+        get: operations["list_blocks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/blocks/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Block a user: the friendship and requests both ways end; they cannot request,
+         *     message, invite or see your presence, and are not told.
+         */
+        put: operations["block_user"];
+        post?: never;
+        /** Unblock a user. */
+        delete: operations["unblock_user"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/comments/{id}": {
         parameters: {
             query?: never;
@@ -148,6 +186,145 @@ export interface paths {
         post?: never;
         /** Delete a danmaku: your own within two minutes, or any as an admin. */
         delete: operations["delete_danmaku"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/friends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's friends by user id, with online state and last seen. */
+        get: operations["list_friends"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/friends/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask someone to be friends, with a note. If they already asked you, you are friends
+         *     at once (`relationship: friend`). Sending again changes the note.
+         */
+        post: operations["send_friend_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/friends/requests/incoming": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Requests to the caller, newest first. */
+        get: operations["incoming_requests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/friends/requests/outgoing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's requests waiting for an answer, newest first. */
+        get: operations["outgoing_requests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/friends/requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Withdraw one of the caller's requests. */
+        delete: operations["cancel_request"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/friends/requests/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept a request to the caller; the sender is notified. */
+        post: operations["accept_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/friends/requests/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decline a request to the caller (the sender is not told). */
+        post: operations["decline_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/friends/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End a friendship. */
+        delete: operations["remove_friend"];
         options?: never;
         head?: never;
         patch?: never;
@@ -456,6 +633,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's notifications, newest first, with the unread count. */
+        get: operations["list_notifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark every notification read; the caller's other devices get `notifications_read`. */
+        post: operations["read_all_notifications"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark one notification read; the caller's other devices get `notifications_read`. */
+        post: operations["read_notification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/realtime/ticket": {
         parameters: {
             query?: never;
@@ -707,6 +935,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find users by the start of their username or nickname. Never the caller, deleted
+         *     accounts, or anyone who blocks the caller.
+         */
+        get: operations["search_users"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/{id}": {
         parameters: {
             query?: never;
@@ -771,6 +1019,15 @@ export interface components {
         AuthResponse: {
             tokens: components["schemas"]["TokenPair"];
             user: components["schemas"]["MeResponse"];
+        };
+        BlockPage: {
+            items: components["schemas"]["BlockedUser"][];
+            next_cursor?: string | null;
+        };
+        BlockedUser: {
+            /** Format: date-time */
+            blocked_at: string;
+            user: components["schemas"]["PublicUser"];
         };
         ChangePasswordRequest: {
             /** Format: password */
@@ -1044,7 +1301,40 @@ export interface components {
          * @description Stable machine-readable error codes.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "invalid_body" | "invalid_query" | "control_character" | "unsupported_media_type" | "payload_too_large" | "validation_failed" | "password_too_long" | "unauthorized" | "invalid_token" | "token_expired" | "invalid_credentials" | "refresh_token_reused" | "forbidden" | "not_found" | "method_not_allowed" | "username_taken" | "email_taken" | "conflict" | "room_full" | "banned" | "owner_must_transfer" | "rate_limited" | "service_unavailable" | "internal_error" | "invalid_message" | "not_joined";
+        ErrorCode: "malformed_json" | "invalid_body" | "invalid_query" | "control_character" | "unsupported_media_type" | "payload_too_large" | "validation_failed" | "password_too_long" | "unauthorized" | "invalid_token" | "token_expired" | "invalid_credentials" | "refresh_token_reused" | "forbidden" | "not_found" | "method_not_allowed" | "username_taken" | "email_taken" | "conflict" | "room_full" | "banned" | "owner_must_transfer" | "rate_limited" | "service_unavailable" | "internal_error" | "invalid_message" | "not_joined" | "already_friends" | "friend_request_limit" | "friend_limit" | "user_blocked";
+        FriendPage: {
+            items: components["schemas"]["FriendView"][];
+            next_cursor?: string | null;
+        };
+        FriendRequestPage: {
+            items: components["schemas"]["FriendRequestView"][];
+            next_cursor?: string | null;
+        };
+        /** @description A friend request, seen from the caller's side. */
+        FriendRequestView: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int64 */
+            id: number;
+            note: string;
+            /** @description The other side: the sender of an incoming request, the recipient of an outgoing one. */
+            user: components["schemas"]["PublicUser"];
+        };
+        FriendView: {
+            /**
+             * Format: date-time
+             * @description When their last connection closed (absent while online or if never seen).
+             */
+            last_seen?: string | null;
+            /** @description Connected now, on any device. */
+            online: boolean;
+            /**
+             * Format: date-time
+             * @description Friends since.
+             */
+            since: string;
+            user: components["schemas"]["PublicUser"];
+        };
         GenreResponse: {
             /** @example Science Fiction */
             name_en: string;
@@ -1237,6 +1527,43 @@ export interface components {
              */
             minutes: number;
         };
+        /** @description A stored notification, as listed and as pushed over the socket. */
+        Notification: {
+            actor?: components["schemas"]["NotificationActor"] | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int64 */
+            id: number;
+            kind: components["schemas"]["NotificationKind"];
+            /**
+             * @description Kind-specific details: `request_id`, `note`, `room_id`, `code`, `conversation_id`,
+             *     `excerpt`.
+             */
+            payload: {
+                [key: string]: unknown;
+            };
+            read: boolean;
+        };
+        /** @description Who caused a notification. */
+        NotificationActor: {
+            avatar_url?: string | null;
+            /** Format: int64 */
+            id: number;
+            /** @description Nickname or username; `已注销用户` for deleted accounts. */
+            name: string;
+        };
+        /**
+         * @description Why someone is told. Stored in `notifications.kind`.
+         * @enum {string}
+         */
+        NotificationKind: "friend_request" | "friend_accepted" | "room_invite" | "mention";
+        /** @description Newest first, with the caller's unread count (over all pages). */
+        NotificationPage: {
+            items: components["schemas"]["Notification"][];
+            next_cursor?: string | null;
+            /** Format: int64 */
+            unread_count: number;
+        };
         PlaybackAction: {
             /** @enum {string} */
             action: "play";
@@ -1383,6 +1710,11 @@ export interface components {
             username: string;
         };
         /**
+         * @description How the caller stands with another user.
+         * @enum {string}
+         */
+        Relationship: "none" | "friend" | "request_sent" | "request_received" | "blocked_by_me";
+        /**
          * @description Why the server took a member out of a room (`removed` on the socket).
          * @enum {string}
          */
@@ -1441,6 +1773,20 @@ export interface components {
          * @enum {string}
          */
         RoomRole: "member" | "moderator" | "owner";
+        SendFriendRequest: {
+            /** @description At most 200 characters. */
+            note?: string | null;
+            /** Format: int64 */
+            user_id: number;
+        };
+        /**
+         * @description What sending a request did: `request_sent` (with the request), or `friend` when they
+         *     had already asked the caller (both requests are then accepted).
+         */
+        SendFriendRequestResponse: {
+            relationship: components["schemas"]["Relationship"];
+            request?: components["schemas"]["FriendRequestView"] | null;
+        };
         /** @description What the server sends. */
         ServerMessage: {
             /**
@@ -1577,6 +1923,31 @@ export interface components {
             room_id?: number | null;
             /** @enum {string} */
             type: "error";
+        } | {
+            notification: components["schemas"]["Notification"];
+            /** @enum {string} */
+            type: "notification";
+        } | {
+            /** Format: int64 */
+            id?: number | null;
+            /** @enum {string} */
+            type: "notifications_read";
+            /**
+             * Format: int64
+             * @description The user's unread notifications now.
+             */
+            unread_count: number;
+        } | {
+            /**
+             * Format: date-time
+             * @description When they went offline (absent while online, or never seen).
+             */
+            last_seen?: string | null;
+            online: boolean;
+            /** @enum {string} */
+            type: "friend_presence";
+            /** Format: int64 */
+            user_id: number;
         };
         SubtitleInfo: {
             label: string;
@@ -1656,12 +2027,21 @@ export interface components {
             slow_mode_secs?: number | null;
             visibility?: components["schemas"]["Visibility"] | null;
         };
+        /** @description A user found by search, and how the caller stands with them. */
+        UserHit: {
+            relationship: components["schemas"]["Relationship"];
+            user: components["schemas"]["PublicUser"];
+        };
         /**
          * @description What an account may do on the site (not in a room: room roles are the rooms'
          *     business). Stored as its snake_case name in `users.role` on every database.
          * @enum {string}
          */
         UserRole: "user" | "admin";
+        UserSearchPage: {
+            items: components["schemas"]["UserHit"][];
+            next_cursor?: string | null;
+        };
         /**
          * @description Who finds a room and how one gets in. Stored in `rooms.visibility`.
          * @enum {string}
@@ -1677,17 +2057,7 @@ export interface components {
             next_cursor?: string | null;
         };
     };
-    responses: {
-        /** @description A problem (RFC 9457) with a stable `code` */
-        Problem: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-    };
+    responses: never;
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -1717,18 +2087,24 @@ export interface operations {
                     "application/json": components["schemas"]["AuthResponse"];
                 };
             };
-            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
-            400: components["responses"]["Problem"];
             /** @description `invalid_credentials` */
-            401: components["responses"]["Problem"];
-            /** @description `payload_too_large`: the body is over the limit */
-            413: components["responses"]["Problem"];
-            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
-            415: components["responses"]["Problem"];
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many attempts for this address or account; see `Retry-After` */
-            429: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     logout: {
@@ -1747,12 +2123,15 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description Not logged in. Also `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            /** @description Not logged in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     refresh: {
@@ -1777,16 +2156,15 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
-            400: components["responses"]["Problem"];
             /** @description `invalid_token` or `refresh_token_reused` */
-            401: components["responses"]["Problem"];
-            /** @description `payload_too_large`: the body is over the limit */
-            413: components["responses"]["Problem"];
-            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
-            415: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     register: {
@@ -1811,18 +2189,129 @@ export interface operations {
                     "application/json": components["schemas"]["AuthResponse"];
                 };
             };
-            /** @description Invalid username, email or password (`validation_failed`, `password_too_long`). Also `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
-            400: components["responses"]["Problem"];
+            /** @description Invalid username, email or password (`validation_failed`, `password_too_long`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `username_taken` or `email_taken` */
-            409: components["responses"]["Problem"];
-            /** @description `payload_too_large`: the body is over the limit */
-            413: components["responses"]["Problem"];
-            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
-            415: components["responses"]["Problem"];
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many registrations from this address */
-            429: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_blocks: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /** @description 1 to 100 (default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlockPage"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    block_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Blocked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unblock_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unblocked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not blocked */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     delete_comment: {
@@ -1844,16 +2333,31 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Someone else's comment and not an administrator */
-            403: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     update_comment: {
@@ -1872,7 +2376,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1881,22 +2384,48 @@ export interface operations {
                     "application/json": components["schemas"]["CommentResponse"];
                 };
             };
-            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Someone else's comment */
-            403: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The comment was deleted */
-            409: components["responses"]["Problem"];
-            /** @description `payload_too_large`: the body is over the limit */
-            413: components["responses"]["Problem"];
-            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
-            415: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     like_comment: {
@@ -1911,7 +2440,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1920,16 +2448,31 @@ export interface operations {
                     "application/json": components["schemas"]["LikeResponse"];
                 };
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The comment was deleted */
-            409: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     unlike_comment: {
@@ -1944,7 +2487,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1953,14 +2495,22 @@ export interface operations {
                     "application/json": components["schemas"]["LikeResponse"];
                 };
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_replies: {
@@ -1980,7 +2530,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1989,14 +2538,23 @@ export interface operations {
                     "application/json": components["schemas"]["CommentPage"];
                 };
             };
-            /** @description `invalid_query` (bad limit or cursor). Also `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            /** @description `invalid_query` (bad limit or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     delete_danmaku: {
@@ -2010,23 +2568,293 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
-            403: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_friends: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /** @description 1 to 100 (default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FriendPage"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    send_friend_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendFriendRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendFriendRequestResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `already_friends`, `user_blocked` (you block them), `friend_request_limit`, `friend_limit` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    incoming_requests: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /** @description 1 to 100 (default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FriendRequestPage"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    outgoing_requests: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /** @description 1 to 100 (default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FriendRequestPage"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancel_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    accept_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FriendView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `friend_limit` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    decline_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Declined */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_friend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not a friend */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_genres: {
@@ -2038,7 +2866,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2047,10 +2874,6 @@ export interface operations {
                     "application/json": components["schemas"]["GenreResponse"][];
                 };
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
         };
     };
     get_me: {
@@ -2062,7 +2885,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2071,12 +2893,15 @@ export interface operations {
                     "application/json": components["schemas"]["MeResponse"];
                 };
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description Missing, invalid or expired token, or ended session. Also `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            /** @description Missing, invalid or expired token, or ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     delete_me: {
@@ -2099,16 +2924,15 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
-            400: components["responses"]["Problem"];
-            /** @description Wrong password or not logged in. Also `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `payload_too_large`: the body is over the limit */
-            413: components["responses"]["Problem"];
-            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
-            415: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            /** @description Wrong password or not logged in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     update_me: {
@@ -2124,7 +2948,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2133,16 +2956,23 @@ export interface operations {
                     "application/json": components["schemas"]["MeResponse"];
                 };
             };
-            /** @description `validation_failed` or unknown field (`invalid_body`). Also `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `payload_too_large`: the body is over the limit */
-            413: components["responses"]["Problem"];
-            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
-            415: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            /** @description `validation_failed` or unknown field (`invalid_body`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     continue_watching: {
@@ -2158,7 +2988,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2167,12 +2996,14 @@ export interface operations {
                     "application/json": components["schemas"]["HistoryPage"];
                 };
             };
-            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_history: {
@@ -2188,7 +3019,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2197,12 +3027,14 @@ export interface operations {
                     "application/json": components["schemas"]["HistoryPage"];
                 };
             };
-            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     clear_history: {
@@ -2214,19 +3046,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_history_settings: {
@@ -2238,7 +3071,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2247,12 +3079,14 @@ export interface operations {
                     "application/json": components["schemas"]["HistorySettings"];
                 };
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     set_history_settings: {
@@ -2268,7 +3102,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2277,16 +3110,14 @@ export interface operations {
                     "application/json": components["schemas"]["HistorySettings"];
                 };
             };
-            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `payload_too_large`: the body is over the limit */
-            413: components["responses"]["Problem"];
-            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
-            415: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     report_progress: {
@@ -2311,18 +3142,22 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `payload_too_large`: the body is over the limit */
-            413: components["responses"]["Problem"];
-            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
-            415: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     delete_history_entry: {
@@ -2336,21 +3171,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     change_password: {
@@ -2373,16 +3207,24 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description New password invalid. Also `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
-            400: components["responses"]["Problem"];
-            /** @description Current password wrong (`invalid_credentials`) or not logged in. Also `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `payload_too_large`: the body is over the limit */
-            413: components["responses"]["Problem"];
-            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
-            415: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            /** @description New password invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Current password wrong (`invalid_credentials`) or not logged in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     my_rooms: {
@@ -2398,7 +3240,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2407,12 +3248,14 @@ export interface operations {
                     "application/json": components["schemas"]["RoomPage"];
                 };
             };
-            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_watchlist: {
@@ -2428,7 +3271,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2437,12 +3279,14 @@ export interface operations {
                     "application/json": components["schemas"]["WatchlistPage"];
                 };
             };
-            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     add_to_watchlist: {
@@ -2456,21 +3300,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     remove_from_watchlist: {
@@ -2484,21 +3327,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_movies: {
@@ -2530,7 +3372,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2539,12 +3380,24 @@ export interface operations {
                     "application/json": components["schemas"]["MoviePage"];
                 };
             };
-            /** @description `invalid_query` (bad parameter or cursor) or `validation_failed` (unknown genre). Also `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
-            400: components["responses"]["Problem"];
+            /** @description `invalid_query` (bad parameter or cursor) or `validation_failed` (unknown genre) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `status` filter by a non-admin */
-            403: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     create_movie: {
@@ -2560,7 +3413,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -2569,18 +3421,31 @@ export interface operations {
                     "application/json": components["schemas"]["MovieDetail"];
                 };
             };
-            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not an administrator */
-            403: components["responses"]["Problem"];
-            /** @description `payload_too_large`: the body is over the limit */
-            413: components["responses"]["Problem"];
-            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
-            415: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_movie: {
@@ -2595,7 +3460,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2604,12 +3468,14 @@ export interface operations {
                     "application/json": components["schemas"]["MovieDetail"];
                 };
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     delete_movie: {
@@ -2631,16 +3497,22 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
-            403: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     update_movie: {
@@ -2659,7 +3531,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2668,20 +3539,30 @@ export interface operations {
                     "application/json": components["schemas"]["MovieDetail"];
                 };
             };
-            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
-            403: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `payload_too_large`: the body is over the limit */
-            413: components["responses"]["Problem"];
-            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
-            415: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_comments: {
@@ -2703,7 +3584,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2712,14 +3592,24 @@ export interface operations {
                     "application/json": components["schemas"]["CommentPage"];
                 };
             };
-            /** @description `invalid_query` (bad sort, limit or cursor). Also `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description No such movie, or not released. Also `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            /** @description `invalid_query` (bad sort, limit or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such movie, or not released */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     create_comment: {
@@ -2738,7 +3628,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -2747,18 +3636,32 @@ export interface operations {
                     "application/json": components["schemas"]["CommentResponse"];
                 };
             };
-            /** @description `validation_failed` on `body` or `parent_id` (unknown parent, other movie, or a reply). Also `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description No such movie, or not released. Also `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `payload_too_large`: the body is over the limit */
-            413: components["responses"]["Problem"];
-            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
-            415: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            /** @description `validation_failed` on `body` or `parent_id` (unknown parent, other movie, or a reply) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such movie, or not released */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_danmaku: {
@@ -2778,7 +3681,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2787,12 +3689,22 @@ export interface operations {
                     "application/json": components["schemas"]["DanmakuWindow"];
                 };
             };
-            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
-            400: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     create_danmaku: {
@@ -2811,7 +3723,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -2820,20 +3731,31 @@ export interface operations {
                     "application/json": components["schemas"]["DanmakuResponse"];
                 };
             };
-            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `payload_too_large`: the body is over the limit */
-            413: components["responses"]["Problem"];
-            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
-            415: components["responses"]["Problem"];
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Cooldown (3 s between sends) */
-            429: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_playback: {
@@ -2848,7 +3770,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2857,16 +3778,31 @@ export interface operations {
                     "application/json": components["schemas"]["PlaybackGrant"];
                 };
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not playable yet (admins only see such movies) */
-            409: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_my_rating: {
@@ -2881,7 +3817,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2890,14 +3825,23 @@ export interface operations {
                     "application/json": components["schemas"]["RatingResponse"];
                 };
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description No such movie, or the caller has not rated it. Also `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such movie, or the caller has not rated it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     rate_movie: {
@@ -2916,7 +3860,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2925,18 +3868,32 @@ export interface operations {
                     "application/json": components["schemas"]["RatingResponse"];
                 };
             };
-            /** @description `validation_failed` on `score`. Also `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description No such movie, or not released. Also `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `payload_too_large`: the body is over the limit */
-            413: components["responses"]["Problem"];
-            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
-            415: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            /** @description `validation_failed` on `score` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such movie, or not released */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     delete_my_rating: {
@@ -2951,7 +3908,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2960,14 +3916,125 @@ export interface operations {
                     "application/json": components["schemas"]["MovieRatingStats"];
                 };
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description No such movie, or not released. Also `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such movie, or not released */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_notifications: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /** @description 1 to 100 (default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPage"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_all_notifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description All read */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_notification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Read */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not one of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     create_ticket: {
@@ -2979,7 +4046,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2988,12 +4054,14 @@ export interface operations {
                     "application/json": components["schemas"]["TicketResponse"];
                 };
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_rooms: {
@@ -3009,7 +4077,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3018,12 +4085,14 @@ export interface operations {
                     "application/json": components["schemas"]["RoomPage"];
                 };
             };
-            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     create_room: {
@@ -3039,7 +4108,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -3048,16 +4116,22 @@ export interface operations {
                     "application/json": components["schemas"]["RoomResponse"];
                 };
             };
-            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `payload_too_large`: the body is over the limit */
-            413: components["responses"]["Problem"];
-            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
-            415: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     join_by_code: {
@@ -3073,7 +4147,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3082,22 +4155,32 @@ export interface operations {
                     "application/json": components["schemas"]["RoomResponse"];
                 };
             };
-            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
             /** @description `banned` */
-            403: components["responses"]["Problem"];
-            /** @description Problem: `not_found` */
-            404: components["responses"]["Problem"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `room_full` */
-            409: components["responses"]["Problem"];
-            /** @description `payload_too_large`: the body is over the limit */
-            413: components["responses"]["Problem"];
-            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
-            415: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_room: {
@@ -3111,7 +4194,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3120,14 +4202,14 @@ export interface operations {
                     "application/json": components["schemas"]["RoomResponse"];
                 };
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     delete_room: {
@@ -3141,23 +4223,28 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
-            403: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     update_room: {
@@ -3175,7 +4262,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3184,20 +4270,22 @@ export interface operations {
                     "application/json": components["schemas"]["RoomResponse"];
                 };
             };
-            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
-            403: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `payload_too_large`: the body is over the limit */
-            413: components["responses"]["Problem"];
-            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
-            415: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     unban_member: {
@@ -3212,23 +4300,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
-            403: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     join_room: {
@@ -3242,7 +4327,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3251,18 +4335,24 @@ export interface operations {
                     "application/json": components["schemas"]["RoomResponse"];
                 };
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
             /** @description `banned` */
-            403: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `room_full` */
-            409: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     leave_room: {
@@ -3276,23 +4366,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description Problem: `username_taken`, `email_taken`, `conflict`, `room_full`, `owner_must_transfer` */
-            409: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_members: {
@@ -3310,7 +4397,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3319,16 +4405,14 @@ export interface operations {
                     "application/json": components["schemas"]["MemberPage"];
                 };
             };
-            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
-            403: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     ban_member: {
@@ -3343,23 +4427,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
-            403: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     kick_member: {
@@ -3374,23 +4455,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
-            403: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     mute_member: {
@@ -3409,27 +4487,20 @@ export interface operations {
             };
         };
         responses: {
-            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
-            403: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `payload_too_large`: the body is over the limit */
-            413: components["responses"]["Problem"];
-            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
-            415: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     unmute_member: {
@@ -3444,23 +4515,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
-            403: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     set_member_role: {
@@ -3479,27 +4547,20 @@ export interface operations {
             };
         };
         responses: {
-            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
-            403: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `payload_too_large`: the body is over the limit */
-            413: components["responses"]["Problem"];
-            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
-            415: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_messages: {
@@ -3518,7 +4579,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3527,16 +4587,14 @@ export interface operations {
                     "application/json": components["schemas"]["MessagePage"];
                 };
             };
-            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
-            403: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     transfer_room: {
@@ -3554,27 +4612,72 @@ export interface operations {
             };
         };
         responses: {
-            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
-            400: components["responses"]["Problem"];
-            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
-            401: components["responses"]["Problem"];
-            /** @description Problem: `forbidden`, `banned` */
-            403: components["responses"]["Problem"];
-            /** @description `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `payload_too_large`: the body is over the limit */
-            413: components["responses"]["Problem"];
-            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
-            415: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    search_users: {
+        parameters: {
+            query: {
+                /**
+                 * @description The start of a username or nickname, 1 to 32 characters (case-insensitive where
+                 *     the database allows).
+                 */
+                q: string;
+                cursor?: string;
+                /** @description 1 to 100 (default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserSearchPage"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     get_user: {
@@ -3589,7 +4692,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3598,12 +4700,15 @@ export interface operations {
                     "application/json": components["schemas"]["PublicUser"];
                 };
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description No such user, or deleted. Also `not_found`: no such resource (or the id does not parse) */
-            404: components["responses"]["Problem"];
-            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            /** @description No such user, or deleted */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     healthz: {
@@ -3615,7 +4720,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3624,8 +4728,6 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
         };
     };
     readyz: {
@@ -3637,7 +4739,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3646,10 +4747,15 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description `control_character` (in the path or query string) */
-            400: components["responses"]["Problem"];
-            /** @description A dependency is down. Also `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
-            503: components["responses"]["Problem"];
+            /** @description A dependency is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
 }
