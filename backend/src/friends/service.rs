@@ -12,7 +12,7 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    Order, PaginatorTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+    Order, PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
 
 use super::domain::{self, MAX_FRIENDS, MAX_PENDING_OUT, Relationship};
@@ -20,7 +20,7 @@ use super::dto::*;
 use super::presence::Presence;
 use crate::entities::{friend_request, friendship, user, user_block, user_presence};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::notifications::domain::{NewNotification, NotificationKind};
+use crate::notifications::domain::{NewNotification, NotificationKind, NotificationPayload};
 use crate::paging::{Keyset, Page, PageQuery};
 use crate::realtime::Realtime;
 use crate::users::dto::PublicUser;
@@ -287,7 +287,7 @@ pub async fn send_request(
         ));
     }
     let target = active_user(db, to).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if blocks(&txn, me, to).await? {
         return Err(AppError::new(
             ErrorCode::UserBlocked,
@@ -362,7 +362,11 @@ pub async fn send_request(
             NewNotification {
                 kind: NotificationKind::FriendRequest,
                 actor_id: Some(me),
-                payload: serde_json::json!({"request_id": row.id, "note": row.note}),
+                payload: NotificationPayload {
+                    request_id: Some(row.id),
+                    note: Some(row.note.clone()),
+                    ..Default::default()
+                },
             },
         )
         .await?;
@@ -387,7 +391,7 @@ async fn accepted(
         NewNotification {
             kind: NotificationKind::FriendAccepted,
             actor_id: Some(accepter),
-            payload: serde_json::json!({"user_id": accepter}),
+            payload: NotificationPayload::default(),
         },
     )
     .await
@@ -411,7 +415,7 @@ pub async fn accept(
     me: i64,
     id: i64,
 ) -> AppResult<FriendView> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let r = incoming(&txn, me, id).await?;
     befriend(&txn, me, r.from_id).await?;
     txn.commit().await?;
@@ -588,7 +592,7 @@ pub async fn block(db: &DatabaseConnection, me: i64, other: i64) -> AppResult<()
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("user"))?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     user_block::Entity::insert(user_block::ActiveModel {
         blocker_id: Set(me),
         blocked_id: Set(other),
@@ -617,7 +621,7 @@ pub async fn block(db: &DatabaseConnection, me: i64, other: i64) -> AppResult<()
 
 /// Unblock `other`; the requests they sent while blocked go (as if declined).
 pub async fn unblock(db: &DatabaseConnection, me: i64, other: i64) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let done = user_block::Entity::delete_by_id((me, other))
         .exec(&txn)
         .await?;

@@ -1535,13 +1535,7 @@ export interface components {
             /** Format: int64 */
             id: number;
             kind: components["schemas"]["NotificationKind"];
-            /**
-             * @description Kind-specific details: `request_id`, `note`, `room_id`, `code`, `conversation_id`,
-             *     `excerpt`.
-             */
-            payload: {
-                [key: string]: unknown;
-            };
+            payload: components["schemas"]["NotificationPayload"];
             read: boolean;
         };
         /** @description Who caused a notification. */
@@ -1563,6 +1557,30 @@ export interface components {
             next_cursor?: string | null;
             /** Format: int64 */
             unread_count: number;
+        };
+        /** @description Kind-specific details; the fields that do not apply are absent. */
+        NotificationPayload: {
+            /** @description `room_invite`: the room's invite code (opens `/r/<code>`). */
+            code?: string | null;
+            /**
+             * Format: int64
+             * @description `mention` in a conversation (opens `/messages/<id>`).
+             */
+            conversation_id?: number | null;
+            /** @description `mention`: a short excerpt of the message. */
+            excerpt?: string | null;
+            /** @description `friend_request`: the note that came with it. */
+            note?: string | null;
+            /**
+             * Format: int64
+             * @description `friend_request`: the request, to accept or decline.
+             */
+            request_id?: number | null;
+            /**
+             * Format: int64
+             * @description `room_invite`, `mention` in a room.
+             */
+            room_id?: number | null;
         };
         PlaybackAction: {
             /** @enum {string} */
@@ -2057,7 +2075,17 @@ export interface components {
             next_cursor?: string | null;
         };
     };
-    responses: never;
+    responses: {
+        /** @description A problem (RFC 9457) with a stable `code` */
+        Problem: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -2087,24 +2115,18 @@ export interface operations {
                     "application/json": components["schemas"]["AuthResponse"];
                 };
             };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
             /** @description `invalid_credentials` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
             /** @description Too many attempts for this address or account; see `Retry-After` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            429: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     logout: {
@@ -2123,15 +2145,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not logged in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description Not logged in. Also `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     refresh: {
@@ -2156,15 +2175,16 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
             /** @description `invalid_token` or `refresh_token_reused` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     register: {
@@ -2189,33 +2209,18 @@ export interface operations {
                     "application/json": components["schemas"]["AuthResponse"];
                 };
             };
-            /** @description Invalid username, email or password (`validation_failed`, `password_too_long`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description Invalid username, email or password (`validation_failed`, `password_too_long`). Also `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
             /** @description `username_taken` or `email_taken` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            409: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
             /** @description Too many registrations from this address */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            429: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     list_blocks: {
@@ -2231,6 +2236,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2239,14 +2245,12 @@ export interface operations {
                     "application/json": components["schemas"]["BlockPage"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     block_user: {
@@ -2267,22 +2271,14 @@ export interface operations {
                 };
                 content?: never;
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     unblock_user: {
@@ -2303,15 +2299,14 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not blocked */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Not blocked. Also `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     delete_comment: {
@@ -2333,31 +2328,16 @@ export interface operations {
                 };
                 content?: never;
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
             /** @description Someone else's comment and not an administrator */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     update_comment: {
@@ -2376,6 +2356,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2384,48 +2365,22 @@ export interface operations {
                     "application/json": components["schemas"]["CommentResponse"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
             /** @description Someone else's comment */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
             /** @description The comment was deleted */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            409: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     like_comment: {
@@ -2440,6 +2395,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2448,31 +2404,16 @@ export interface operations {
                     "application/json": components["schemas"]["LikeResponse"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
             /** @description The comment was deleted */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            409: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     unlike_comment: {
@@ -2487,6 +2428,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2495,22 +2437,14 @@ export interface operations {
                     "application/json": components["schemas"]["LikeResponse"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     list_replies: {
@@ -2530,6 +2464,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2538,23 +2473,14 @@ export interface operations {
                     "application/json": components["schemas"]["CommentPage"];
                 };
             };
-            /** @description `invalid_query` (bad limit or cursor) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `invalid_query` (bad limit or cursor). Also `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     delete_danmaku: {
@@ -2568,28 +2494,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     list_friends: {
@@ -2605,6 +2526,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2613,14 +2535,12 @@ export interface operations {
                     "application/json": components["schemas"]["FriendPage"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     send_friend_request: {
@@ -2636,6 +2556,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -2644,32 +2565,20 @@ export interface operations {
                     "application/json": components["schemas"]["SendFriendRequestResponse"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
             /** @description No such user */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            404: components["responses"]["Problem"];
             /** @description `already_friends`, `user_blocked` (you block them), `friend_request_limit`, `friend_limit` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            409: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     incoming_requests: {
@@ -2685,6 +2594,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2693,14 +2603,12 @@ export interface operations {
                     "application/json": components["schemas"]["FriendRequestPage"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     outgoing_requests: {
@@ -2716,6 +2624,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2724,14 +2633,12 @@ export interface operations {
                     "application/json": components["schemas"]["FriendRequestPage"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     cancel_request: {
@@ -2752,14 +2659,14 @@ export interface operations {
                 };
                 content?: never;
             };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     accept_request: {
@@ -2773,6 +2680,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2781,23 +2689,16 @@ export interface operations {
                     "application/json": components["schemas"]["FriendView"];
                 };
             };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
             /** @description `friend_limit` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            409: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     decline_request: {
@@ -2818,14 +2719,14 @@ export interface operations {
                 };
                 content?: never;
             };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     remove_friend: {
@@ -2846,15 +2747,14 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not a friend */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Not a friend. Also `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     list_genres: {
@@ -2866,6 +2766,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2874,6 +2775,10 @@ export interface operations {
                     "application/json": components["schemas"]["GenreResponse"][];
                 };
             };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     get_me: {
@@ -2885,6 +2790,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2893,15 +2799,12 @@ export interface operations {
                     "application/json": components["schemas"]["MeResponse"];
                 };
             };
-            /** @description Missing, invalid or expired token, or ended session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description Missing, invalid or expired token, or ended session. Also `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     delete_me: {
@@ -2924,15 +2827,16 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Wrong password or not logged in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description Wrong password or not logged in. Also `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     update_me: {
@@ -2948,6 +2852,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2956,23 +2861,16 @@ export interface operations {
                     "application/json": components["schemas"]["MeResponse"];
                 };
             };
-            /** @description `validation_failed` or unknown field (`invalid_body`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `validation_failed` or unknown field (`invalid_body`). Also `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     continue_watching: {
@@ -2988,6 +2886,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2996,14 +2895,12 @@ export interface operations {
                     "application/json": components["schemas"]["HistoryPage"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     list_history: {
@@ -3019,6 +2916,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3027,14 +2925,12 @@ export interface operations {
                     "application/json": components["schemas"]["HistoryPage"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     clear_history: {
@@ -3046,20 +2942,19 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     get_history_settings: {
@@ -3071,6 +2966,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3079,14 +2975,12 @@ export interface operations {
                     "application/json": components["schemas"]["HistorySettings"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     set_history_settings: {
@@ -3102,6 +2996,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3110,14 +3005,16 @@ export interface operations {
                     "application/json": components["schemas"]["HistorySettings"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     report_progress: {
@@ -3142,22 +3039,18 @@ export interface operations {
                 };
                 content?: never;
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     delete_history_entry: {
@@ -3171,20 +3064,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     change_password: {
@@ -3207,24 +3101,16 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description New password invalid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Current password wrong (`invalid_credentials`) or not logged in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description New password invalid. Also `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description Current password wrong (`invalid_credentials`) or not logged in. Also `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     my_rooms: {
@@ -3240,6 +3126,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3248,14 +3135,12 @@ export interface operations {
                     "application/json": components["schemas"]["RoomPage"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     list_watchlist: {
@@ -3271,6 +3156,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3279,14 +3165,12 @@ export interface operations {
                     "application/json": components["schemas"]["WatchlistPage"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     add_to_watchlist: {
@@ -3300,20 +3184,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     remove_from_watchlist: {
@@ -3327,20 +3212,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     list_movies: {
@@ -3372,6 +3258,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3380,24 +3267,12 @@ export interface operations {
                     "application/json": components["schemas"]["MoviePage"];
                 };
             };
-            /** @description `invalid_query` (bad parameter or cursor) or `validation_failed` (unknown genre) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `invalid_query` (bad parameter or cursor) or `validation_failed` (unknown genre). Also `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
             /** @description `status` filter by a non-admin */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            403: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     create_movie: {
@@ -3413,6 +3288,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -3421,31 +3297,18 @@ export interface operations {
                     "application/json": components["schemas"]["MovieDetail"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
             /** @description Not an administrator */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            403: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     get_movie: {
@@ -3460,6 +3323,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3468,14 +3332,12 @@ export interface operations {
                     "application/json": components["schemas"]["MovieDetail"];
                 };
             };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     delete_movie: {
@@ -3497,22 +3359,16 @@ export interface operations {
                 };
                 content?: never;
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     update_movie: {
@@ -3531,6 +3387,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3539,30 +3396,20 @@ export interface operations {
                     "application/json": components["schemas"]["MovieDetail"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     list_comments: {
@@ -3584,6 +3431,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3592,24 +3440,14 @@ export interface operations {
                     "application/json": components["schemas"]["CommentPage"];
                 };
             };
-            /** @description `invalid_query` (bad sort, limit or cursor) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such movie, or not released */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `invalid_query` (bad sort, limit or cursor). Also `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description No such movie, or not released. Also `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     create_comment: {
@@ -3628,6 +3466,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -3636,32 +3475,18 @@ export interface operations {
                     "application/json": components["schemas"]["CommentResponse"];
                 };
             };
-            /** @description `validation_failed` on `body` or `parent_id` (unknown parent, other movie, or a reply) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such movie, or not released */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `validation_failed` on `body` or `parent_id` (unknown parent, other movie, or a reply). Also `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description No such movie, or not released. Also `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     list_danmaku: {
@@ -3681,6 +3506,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3689,22 +3515,12 @@ export interface operations {
                     "application/json": components["schemas"]["DanmakuWindow"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     create_danmaku: {
@@ -3723,6 +3539,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -3731,31 +3548,20 @@ export interface operations {
                     "application/json": components["schemas"]["DanmakuResponse"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
             /** @description Cooldown (3 s between sends) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            429: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     get_playback: {
@@ -3770,6 +3576,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3778,31 +3585,16 @@ export interface operations {
                     "application/json": components["schemas"]["PlaybackGrant"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
             /** @description Not playable yet (admins only see such movies) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            409: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     get_my_rating: {
@@ -3817,6 +3609,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3825,23 +3618,14 @@ export interface operations {
                     "application/json": components["schemas"]["RatingResponse"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such movie, or the caller has not rated it */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description No such movie, or the caller has not rated it. Also `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     rate_movie: {
@@ -3860,6 +3644,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3868,32 +3653,18 @@ export interface operations {
                     "application/json": components["schemas"]["RatingResponse"];
                 };
             };
-            /** @description `validation_failed` on `score` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such movie, or not released */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `validation_failed` on `score`. Also `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description No such movie, or not released. Also `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     delete_my_rating: {
@@ -3908,6 +3679,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3916,23 +3688,14 @@ export interface operations {
                     "application/json": components["schemas"]["MovieRatingStats"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such movie, or not released */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description No such movie, or not released. Also `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     list_notifications: {
@@ -3948,6 +3711,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3956,22 +3720,12 @@ export interface operations {
                     "application/json": components["schemas"]["NotificationPage"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     read_all_notifications: {
@@ -3990,14 +3744,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     read_notification: {
@@ -4018,23 +3770,14 @@ export interface operations {
                 };
                 content?: never;
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not one of the caller's */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Not one of the caller's. Also `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     create_ticket: {
@@ -4046,6 +3789,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4054,14 +3798,12 @@ export interface operations {
                     "application/json": components["schemas"]["TicketResponse"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     list_rooms: {
@@ -4077,6 +3819,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4085,14 +3828,12 @@ export interface operations {
                     "application/json": components["schemas"]["RoomPage"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     create_room: {
@@ -4108,6 +3849,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -4116,22 +3858,16 @@ export interface operations {
                     "application/json": components["schemas"]["RoomResponse"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     join_by_code: {
@@ -4147,6 +3883,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4155,32 +3892,22 @@ export interface operations {
                     "application/json": components["schemas"]["RoomResponse"];
                 };
             };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
             /** @description `banned` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            403: components["responses"]["Problem"];
+            /** @description Problem: `not_found` */
+            404: components["responses"]["Problem"];
             /** @description `room_full` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            409: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     get_room: {
@@ -4194,6 +3921,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4202,14 +3930,14 @@ export interface operations {
                     "application/json": components["schemas"]["RoomResponse"];
                 };
             };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     delete_room: {
@@ -4223,28 +3951,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     update_room: {
@@ -4262,6 +3985,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4270,22 +3994,20 @@ export interface operations {
                     "application/json": components["schemas"]["RoomResponse"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     unban_member: {
@@ -4300,20 +4022,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     join_room: {
@@ -4327,6 +4052,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4335,24 +4061,18 @@ export interface operations {
                     "application/json": components["schemas"]["RoomResponse"];
                 };
             };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
             /** @description `banned` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
             /** @description `room_full` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            409: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     leave_room: {
@@ -4366,20 +4086,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description Problem: `username_taken`, `email_taken`, `conflict`, `room_full`, `owner_must_transfer`, `already_friends`, `friend_request_limit`, `friend_limit`, `user_blocked` */
+            409: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     list_members: {
@@ -4397,6 +4120,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4405,14 +4129,16 @@ export interface operations {
                     "application/json": components["schemas"]["MemberPage"];
                 };
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     ban_member: {
@@ -4427,20 +4153,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     kick_member: {
@@ -4455,20 +4184,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     mute_member: {
@@ -4487,20 +4219,27 @@ export interface operations {
             };
         };
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     unmute_member: {
@@ -4515,20 +4254,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     set_member_role: {
@@ -4547,20 +4289,27 @@ export interface operations {
             };
         };
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     list_messages: {
@@ -4579,6 +4328,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4587,14 +4337,16 @@ export interface operations {
                     "application/json": components["schemas"]["MessagePage"];
                 };
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     transfer_room: {
@@ -4612,28 +4364,27 @@ export interface operations {
             };
         };
         responses: {
+            /** @description No Content */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     search_users: {
@@ -4654,6 +4405,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4662,22 +4414,12 @@ export interface operations {
                     "application/json": components["schemas"]["UserSearchPage"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     get_user: {
@@ -4692,6 +4434,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4700,15 +4443,12 @@ export interface operations {
                     "application/json": components["schemas"]["PublicUser"];
                 };
             };
-            /** @description No such user, or deleted */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description No such user, or deleted. Also `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
     healthz: {
@@ -4720,6 +4460,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4728,6 +4469,8 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
         };
     };
     readyz: {
@@ -4739,6 +4482,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4747,15 +4491,10 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description A dependency is down */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description A dependency is down. Also `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
         };
     };
 }

@@ -11,6 +11,8 @@
 //! * `bare`  — the same client and fan-out against a minimal in-process WebSocket server that
 //!   broadcasts pre-serialized frames with `tokio::sync::broadcast`: the baseline.
 //! * `sync`  — N members; one sends `seek` commands; measures send → `playback_state` receipt.
+//! * `presence` — a user with F friends (O of them connected) connects and disconnects:
+//!   the `friend_presence` frames and bytes each friend connection receives each way.
 //! * `idle`  — opens N authenticated idle connections and reports the server's RSS growth per
 //!   connection (VmRSS of `--server-pid` before and after).
 //!
@@ -31,6 +33,7 @@ mod chat;
 mod cli;
 mod idle;
 mod member;
+mod presence;
 mod rest;
 mod retry;
 mod room;
@@ -53,6 +56,7 @@ async fn main() -> Result<()> {
         Cmd::BareServer(a) => bare::cmd_bare_server(a).await?,
         Cmd::Idle(a) => idle::cmd_idle(a).await?,
         Cmd::Room(a) => room::cmd_room(a).await?,
+        Cmd::Presence(a) => presence::cmd_presence(a).await?,
     };
     println!("{out}");
     Ok(())
