@@ -79,6 +79,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/avatars/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A public avatar (users' and groups'), by the name in its `avatar_url`. Names never
+         *     change content, so it is cached for a year.
+         */
+        get: operations["get_avatar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/comments/{id}": {
         parameters: {
             query?: never;
@@ -189,6 +209,24 @@ export interface paths {
         patch: operations["update_me"];
         trace?: never;
     };
+    "/api/v1/me/avatar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set the caller's avatar to one of their uploads with purpose `avatar`. */
+        put: operations["set_avatar"];
+        post?: never;
+        /** Remove the caller's avatar. */
+        delete: operations["delete_avatar"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/continue-watching": {
         parameters: {
             query?: never;
@@ -297,6 +335,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/stickers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's stickers ("my stickers"), newest first, with signed URLs. */
+        get: operations["list_my_stickers"];
+        put?: never;
+        /**
+         * Add one of the caller's uploads with purpose `sticker` to their stickers (at most 200;
+         *     adding one already there changes nothing).
+         */
+        post: operations["add_my_sticker"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/stickers/{upload_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a sticker from the caller's stickers (messages that showed it still do). */
+        delete: operations["remove_my_sticker"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/watchlist": {
         parameters: {
             query?: never;
@@ -327,6 +403,66 @@ export interface paths {
         post?: never;
         /** Remove a movie from the watchlist (idempotent). */
         delete: operations["remove_from_watchlist"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a picture, voice note, avatar or sticker.
+         * @description `multipart/form-data` with `purpose` (`image`, `voice`, `avatar`, `sticker`; or
+         *     `?purpose=`) and `file`. The file is checked by its content: pictures are JPEG, PNG,
+         *     WebP or GIF (up to 10 MB and 40 megapixels), decoded and re-encoded (metadata such as
+         *     GPS is gone), with a thumbnail; avatars are cropped square to 256 px; an animated GIF
+         *     keeps its frames; voice notes are WebM/Opus, Ogg/Opus or M4A/AAC up to 2 MB and 60 s
+         *     (measured). A refused file leaves nothing stored. The answer has signed URLs valid for
+         *     10 minutes.
+         */
+        post: operations["create_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An upload's file, through a signed URL (no token: the signature is the permission). */
+        get: operations["get_upload"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/{id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An image upload's thumbnail (longest side 320), through a signed URL. */
+        get: operations["get_thumbnail"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -707,6 +843,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stickers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The built-in sticker packs. */
+        get: operations["list_sticker_packs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stickers/{pack}/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A built-in sticker's picture (public, cached for a day). */
+        get: operations["get_builtin_sticker"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/{id}": {
         parameters: {
             query?: never;
@@ -762,6 +932,13 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AddStickerRequest: {
+            /**
+             * Format: int64
+             * @description An upload of the caller's with purpose `sticker`.
+             */
+            upload_id: number;
+        };
         /**
          * @description The roles one can be given with `PUT /rooms/{id}/members/{user_id}/role` (ownership
          *     moves only by transfer).
@@ -771,6 +948,15 @@ export interface components {
         AuthResponse: {
             tokens: components["schemas"]["TokenPair"];
             user: components["schemas"]["MeResponse"];
+        };
+        BuiltinSticker: {
+            id: string;
+            name_en: string;
+            name_zh: string;
+            /** @description What a sticker message carries: `builtin:<pack>/<id>`. */
+            ref: string;
+            /** @description Public, cacheable. */
+            url: string;
         };
         ChangePasswordRequest: {
             /** Format: password */
@@ -1044,7 +1230,7 @@ export interface components {
          * @description Stable machine-readable error codes.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "invalid_body" | "invalid_query" | "control_character" | "unsupported_media_type" | "payload_too_large" | "validation_failed" | "password_too_long" | "unauthorized" | "invalid_token" | "token_expired" | "invalid_credentials" | "refresh_token_reused" | "forbidden" | "not_found" | "method_not_allowed" | "username_taken" | "email_taken" | "conflict" | "room_full" | "banned" | "owner_must_transfer" | "rate_limited" | "service_unavailable" | "internal_error" | "invalid_message" | "not_joined";
+        ErrorCode: "malformed_json" | "invalid_body" | "invalid_query" | "control_character" | "unsupported_media_type" | "payload_too_large" | "validation_failed" | "password_too_long" | "unauthorized" | "invalid_token" | "token_expired" | "invalid_credentials" | "refresh_token_reused" | "forbidden" | "not_found" | "method_not_allowed" | "username_taken" | "email_taken" | "conflict" | "room_full" | "banned" | "owner_must_transfer" | "rate_limited" | "service_unavailable" | "internal_error" | "invalid_message" | "not_joined" | "invalid_media" | "image_too_large" | "voice_too_long" | "too_many_stickers";
         GenreResponse: {
             /** @example Science Fiction */
             name_en: string;
@@ -1236,6 +1422,27 @@ export interface components {
              * @description 1 to 10080 (a week).
              */
             minutes: number;
+        };
+        /** @description A sticker of "my stickers"; a sticker message carries its `upload_id`. */
+        MySticker: components["schemas"]["UploadUrls"] & {
+            /** Format: date-time */
+            added_at: string;
+            content_type: string;
+            /** Format: int32 */
+            height?: number | null;
+            /** Format: int64 */
+            upload_id: number;
+            /** Format: int32 */
+            width?: number | null;
+        };
+        /** @description The caller's stickers, newest first (at most 200, so one page). */
+        MyStickers: {
+            items: components["schemas"]["MySticker"][];
+            /**
+             * Format: int64
+             * @description How many more may be added.
+             */
+            remaining: number;
         };
         PlaybackAction: {
             /** @enum {string} */
@@ -1578,6 +1785,22 @@ export interface components {
             /** @enum {string} */
             type: "error";
         };
+        SetAvatarRequest: {
+            /**
+             * Format: int64
+             * @description An upload of the caller's with purpose `avatar`.
+             */
+            upload_id: number;
+        };
+        StickerPack: {
+            id: string;
+            name_en: string;
+            name_zh: string;
+            stickers: components["schemas"]["BuiltinSticker"][];
+        };
+        StickerPacks: {
+            packs: components["schemas"]["StickerPack"][];
+        };
         SubtitleInfo: {
             label: string;
             /** @description BCP 47 language tag, e.g. `zh-CN`. */
@@ -1655,6 +1878,56 @@ export interface components {
              */
             slow_mode_secs?: number | null;
             visibility?: components["schemas"]["Visibility"] | null;
+        };
+        /** @description `POST /media` as `multipart/form-data`: `purpose` first, then `file`. */
+        UploadForm: {
+            /**
+             * Format: binary
+             * @description The file. Images: JPEG, PNG, WebP or GIF up to 10 MB and 40 megapixels; voice:
+             *     WebM/Opus, Ogg/Opus or M4A/AAC up to 2 MB and 60 s.
+             */
+            file: string;
+            /** @description What the file is for: decides how it is checked (also accepted as `?purpose=`). */
+            purpose: components["schemas"]["UploadKind"];
+        };
+        /**
+         * @description What an upload is for; it decides how the file is checked and processed.
+         * @enum {string}
+         */
+        UploadKind: "image" | "voice" | "avatar" | "sticker";
+        /** @description A stored upload. */
+        UploadResponse: components["schemas"]["UploadUrls"] & {
+            /** @description Avatars only: the public, stable URL `PUT /me/avatar` will set. */
+            avatar_url?: string | null;
+            /** Format: int64 */
+            bytes: number;
+            /** @description The type of the stored (re-encoded) file. */
+            content_type: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: int32
+             * @description Voice notes: measured from the file.
+             */
+            duration_ms?: number | null;
+            /** Format: int32 */
+            height?: number | null;
+            /** Format: int64 */
+            id: number;
+            kind: components["schemas"]["UploadKind"];
+            /** Format: int32 */
+            width?: number | null;
+        };
+        /** @description Short-lived signed URLs of an upload (`GET` them without a token). */
+        UploadUrls: {
+            /**
+             * Format: int64
+             * @description When the URLs stop working (Unix seconds).
+             */
+            expires_at: number;
+            /** @description Images only: the picture at most 320 px on its longest side. */
+            thumbnail_url?: string | null;
+            url: string;
         };
         /**
          * @description What an account may do on the site (not in a room: room roles are the rooms'
@@ -1821,6 +2094,35 @@ export interface operations {
             415: components["responses"]["Problem"];
             /** @description Too many registrations from this address */
             429: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    get_avatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The last part of an `avatar_url` */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The picture */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": unknown;
+                };
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
             /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
             503: components["responses"]["Problem"];
         };
@@ -2145,6 +2447,68 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
+    set_avatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetAvatarRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeResponse"];
+                };
+            };
+            /** @description `validation_failed`: the upload is not an avatar. Also `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description No such upload of the caller's */
+            404: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    delete_avatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeResponse"];
+                };
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
     continue_watching: {
         parameters: {
             query?: {
@@ -2415,6 +2779,99 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
+    list_my_stickers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyStickers"];
+                };
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    add_my_sticker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddStickerRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MySticker"];
+                };
+            };
+            /** @description `validation_failed`: the upload is not a sticker. Also `control_character` (in the path or query string); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description No such upload of the caller's */
+            404: components["responses"]["Problem"];
+            /** @description `too_many_stickers` */
+            409: components["responses"]["Problem"];
+            /** @description `payload_too_large`: the body is over the limit */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    remove_my_sticker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The sticker's upload id */
+                upload_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Not in the caller's stickers. Also `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
     list_watchlist: {
         parameters: {
             query?: {
@@ -2496,6 +2953,117 @@ export interface operations {
             /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
             401: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    create_upload: {
+        parameters: {
+            query?: {
+                /** @description What the file is for, when the form has no `purpose` field before `file`. */
+                purpose?: components["schemas"]["UploadKind"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["UploadForm"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadResponse"];
+                };
+            };
+            /** @description `validation_failed` (`purpose` or `file` missing or wrong) or `invalid_body` (an unreadable form). Also `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type); `malformed_json`, `invalid_body`, `control_character` (in the body), `validation_failed` (a value breaks a rule) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description `payload_too_large`: over the byte cap of the purpose */
+            413: components["responses"]["Problem"];
+            /** @description `unsupported_media_type`: not a form, or the content is not an accepted format. Also `unsupported_media_type`: send `Content-Type: application/json` */
+            415: components["responses"]["Problem"];
+            /** @description `image_too_large` (pixels, frames), `voice_too_long`, or `invalid_media` (the content is damaged) */
+            422: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    get_upload: {
+        parameters: {
+            query?: {
+                /** @description Expiry (Unix seconds), as issued. */
+                exp?: number;
+                /** @description The signature, as issued. */
+                sig?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Upload id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file (`Range` requests get 206) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description No signature, a wrong one, or an expired one */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    get_thumbnail: {
+        parameters: {
+            query?: {
+                /** @description Expiry (Unix seconds), as issued. */
+                exp?: number;
+                /** @description The signature, as issued. */
+                sig?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Upload id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The thumbnail (JPEG, or PNG when see-through) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": unknown;
+                };
+            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description No signature, a wrong one, or an expired one */
+            403: components["responses"]["Problem"];
+            /** @description No such upload, or it has no thumbnail. Also `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
             /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
             503: components["responses"]["Problem"];
@@ -3289,7 +3857,7 @@ export interface operations {
             401: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
-            /** @description Problem: `username_taken`, `email_taken`, `conflict`, `room_full`, `owner_must_transfer` */
+            /** @description Problem: `username_taken`, `email_taken`, `conflict`, `room_full`, `owner_must_transfer`, `too_many_stickers` */
             409: components["responses"]["Problem"];
             /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
             503: components["responses"]["Problem"];
@@ -3573,6 +4141,61 @@ export interface operations {
             413: components["responses"]["Problem"];
             /** @description `unsupported_media_type`: send `Content-Type: application/json` */
             415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    list_sticker_packs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StickerPacks"];
+                };
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    get_builtin_sticker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Pack id */
+                pack: string;
+                /** @description `{sticker id}.svg` */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sticker */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": unknown;
+                };
+            };
+            /** @description `control_character` (in the path or query string) */
+            400: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
             /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
             503: components["responses"]["Problem"];
         };
