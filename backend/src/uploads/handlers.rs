@@ -134,6 +134,7 @@ async fn serve_signed(
         (status = 200, description = "The file (`Range` requests get 206)", content_type = "application/octet-stream"),
         (status = 403, description = "No signature, a wrong one, or an expired one", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 416, description = "`range_not_satisfiable`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/media/{id}")]

@@ -454,6 +454,19 @@ async fn voice_notes_are_measured_and_capped(b: Backend) {
                 .starts_with("bytes 0-99/")
         );
         assert_eq!(res.bytes().await.expect("bytes").len(), 100);
+        let res = app
+            .client
+            .get(app.url(body["url"].as_str().expect("url")))
+            .header("range", "bytes=99999999-")
+            .send()
+            .await
+            .expect("range");
+        expect_problem(
+            res,
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            "range_not_satisfiable",
+        )
+        .await;
     }
     let files_before = stored_files(&app).len();
     let rows_before = upload_rows(&app).await;

@@ -1230,7 +1230,7 @@ export interface components {
          * @description Stable machine-readable error codes.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "invalid_body" | "invalid_query" | "control_character" | "unsupported_media_type" | "payload_too_large" | "validation_failed" | "password_too_long" | "unauthorized" | "invalid_token" | "token_expired" | "invalid_credentials" | "refresh_token_reused" | "forbidden" | "not_found" | "method_not_allowed" | "username_taken" | "email_taken" | "conflict" | "room_full" | "banned" | "owner_must_transfer" | "rate_limited" | "service_unavailable" | "internal_error" | "invalid_message" | "not_joined" | "invalid_media" | "image_too_large" | "voice_too_long" | "too_many_stickers";
+        ErrorCode: "malformed_json" | "invalid_body" | "invalid_query" | "control_character" | "unsupported_media_type" | "payload_too_large" | "validation_failed" | "password_too_long" | "unauthorized" | "invalid_token" | "token_expired" | "invalid_credentials" | "refresh_token_reused" | "forbidden" | "not_found" | "method_not_allowed" | "username_taken" | "email_taken" | "conflict" | "room_full" | "banned" | "owner_must_transfer" | "rate_limited" | "service_unavailable" | "internal_error" | "invalid_message" | "not_joined" | "invalid_media" | "image_too_large" | "voice_too_long" | "too_many_stickers" | "range_not_satisfiable";
         GenreResponse: {
             /** @example Science Fiction */
             name_en: string;
@@ -3029,6 +3029,8 @@ export interface operations {
             403: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
+            /** @description `range_not_satisfiable` */
+            416: components["responses"]["Problem"];
             /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
             503: components["responses"]["Problem"];
         };
