@@ -2993,6 +2993,8 @@ export interface operations {
             415: components["responses"]["Problem"];
             /** @description `image_too_large` (pixels, frames), `voice_too_long`, or `invalid_media` (the content is damaged) */
             422: components["responses"]["Problem"];
+            /** @description `rate_limited`: too many uploads this hour (300 by default) */
+            429: components["responses"]["Problem"];
             /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
             503: components["responses"]["Problem"];
         };
