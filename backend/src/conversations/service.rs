@@ -302,7 +302,9 @@ pub async fn content(db: &impl ConnectionTrait, me: i64, m: &NewMessage) -> AppR
         ConversationMessageKind::Sticker => {
             only("sticker", &["sticker", "upload_id"])?;
             match (&m.sticker, m.upload_id) {
-                (Some(s), None) if is_builtin_sticker(s) => payload.sticker = Some(s.clone()),
+                (Some(s), None) if crate::uploads::stickers::builtin(s).is_some() => {
+                    payload.sticker = Some(s.clone())
+                }
                 (None, Some(id)) => {
                     payload.upload_id = Some(
                         attachable(db, me, id, &[UploadKind::Sticker, UploadKind::Image]).await?,
@@ -942,7 +944,9 @@ async fn system_message(
     conversation::Entity::update_many()
         .col_expr(
             conversation::Column::LastSeq,
-            Expr::col(conversation::Column::LastSeq).add(1),
+            // i64 like the writer's `+ k`: the two render the same SQL, and PostgreSQL's
+            // cached statement must get the same parameter type from both.
+            Expr::col(conversation::Column::LastSeq).add(1i64),
         )
         .col_expr(conversation::Column::LastActivityAt, Expr::value(now))
         .filter(conversation::Column::Id.eq(id))

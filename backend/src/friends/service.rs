@@ -272,6 +272,23 @@ fn between<C: ColumnTrait>(x: C, y: C, a: i64, b: i64) -> Condition {
 /// Ask `to` to be friends. If they already asked the caller, both are accepted. A
 /// request to someone who blocks the caller is answered the same way and kept, but never
 /// shown to them.
+/// Serialize what two people do to each other: lock both user rows, lower id first (so
+/// two transactions cannot deadlock). Without it, A → B and B → A sent at the same moment
+/// on MariaDB or PostgreSQL each missed the other's request and both stayed pending
+/// instead of making them friends. (SQLite's write transactions are serial already.)
+async fn lock_pair(txn: &impl ConnectionTrait, a: i64, b: i64) -> AppResult<()> {
+    use sea_orm::QueryOrder;
+    if txn.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
+        user::Entity::find()
+            .filter(user::Column::Id.is_in([a, b]))
+            .order_by(user::Column::Id, sea_orm::Order::Asc)
+            .lock_exclusive()
+            .all(txn)
+            .await?;
+    }
+    Ok(())
+}
+
 pub async fn send_request(
     db: &DatabaseConnection,
     rt: &Realtime,
@@ -288,6 +305,7 @@ pub async fn send_request(
     }
     let target = active_user(db, to).await?;
     let txn = crate::db::begin_write(db).await?;
+    lock_pair(&txn, me, to).await?;
     if blocks(&txn, me, to).await? {
         return Err(AppError::new(
             ErrorCode::UserBlocked,

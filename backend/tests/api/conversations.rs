@@ -681,6 +681,7 @@ async fn kinds_room_invite_movie_share_and_sticker(b: Backend) {
     assert_eq!(s["message"]["sticker"], "builtin:luojia/haha");
     for bad in [
         json!({"client_id": "b1", "kind": "sticker", "sticker": "https://evil/x.gif"}),
+        json!({"client_id": "b0", "kind": "sticker", "sticker": "builtin:luojia/no-such"}),
         json!({"client_id": "b2", "kind": "text", "text": "hi", "movie_id": movie}),
         json!({"client_id": "b3", "kind": "system"}),
         json!({"client_id": "b4", "kind": "text", "text": "   "}),
