@@ -1065,6 +1065,19 @@ pub async fn create_group(
         .ok_or_else(not_found)
 }
 
+/// The caller's membership of group `id`, with at least `role`.
+async fn group_member(
+    db: &impl ConnectionTrait,
+    id: i64,
+    me: i64,
+    role: MemberRole,
+) -> AppResult<(Conv, Member)> {
+    let (conv, member) = membership(db, id, me).await?;
+    group_only(&conv)?;
+    at_least(&member, role)?;
+    Ok((conv, member))
+}
+
 fn group_only(conv: &Conv) -> AppResult<()> {
     if conv.kind != ConversationKind::Group {
         return Err(AppError::new(
@@ -1093,9 +1106,7 @@ pub async fn update_group(
     id: i64,
     req: UpdateGroupRequest,
 ) -> AppResult<()> {
-    let (conv, member) = membership(db, id, me).await?;
-    group_only(&conv)?;
-    at_least(&member, MemberRole::Admin)?;
+    let (conv, _) = group_member(db, id, me, MemberRole::Admin).await?;
     let name = req.name.as_deref().map(group_name).transpose()?;
     let avatar = match req.avatar_upload_id {
         Some(upload) => Some(group_avatar(db, me, upload).await?),
@@ -1135,9 +1146,7 @@ pub async fn add_members(
     id: i64,
     ids: &[i64],
 ) -> AppResult<()> {
-    let (conv, member) = membership(db, id, me).await?;
-    group_only(&conv)?;
-    at_least(&member, MemberRole::Admin)?;
+    group_member(db, id, me, MemberRole::Admin).await?;
     let current: HashSet<i64> = member_ids(db, id).await?.into_iter().collect();
     let new: Vec<i64> = distinct_others(me, ids)
         .into_iter()
@@ -1321,9 +1330,7 @@ pub async fn set_role(
     target: i64,
     role: AssignableMemberRole,
 ) -> AppResult<()> {
-    let (conv, member) = membership(db, id, me).await?;
-    group_only(&conv)?;
-    at_least(&member, MemberRole::Owner)?;
+    group_member(db, id, me, MemberRole::Owner).await?;
     if target == me {
         return Err(AppError::new(
             ErrorCode::OwnerMustTransfer,
@@ -1353,9 +1360,7 @@ pub async fn transfer(
     id: i64,
     to: i64,
 ) -> AppResult<()> {
-    let (conv, member) = membership(db, id, me).await?;
-    group_only(&conv)?;
-    at_least(&member, MemberRole::Owner)?;
+    group_member(db, id, me, MemberRole::Owner).await?;
     if to == me {
         return Ok(());
     }
@@ -1381,9 +1386,7 @@ pub async fn transfer(
 
 /// A new invite link (owner): the old one stops working.
 pub async fn reset_invite(db: &impl ConnectionTrait, me: i64, id: i64) -> AppResult<String> {
-    let (conv, member) = membership(db, id, me).await?;
-    group_only(&conv)?;
-    at_least(&member, MemberRole::Owner)?;
+    group_member(db, id, me, MemberRole::Owner).await?;
     let code = invite_code();
     conversation::Entity::update_many()
         .col_expr(conversation::Column::InviteCode, Expr::value(code.clone()))
