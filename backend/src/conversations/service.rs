@@ -393,6 +393,7 @@ async fn attachable(
 /// the stored message and whether it is a duplicate of an earlier send.
 pub async fn send(
     db: &DatabaseConnection,
+    rt: &Realtime,
     writer: &super::pipeline::MessageWriter,
     me: i64,
     id: i64,
@@ -401,9 +402,70 @@ pub async fn send(
     let (conv, _) = membership(db, id, me).await?;
     may_send(db, &conv, me).await?;
     let c = content(db, me, m).await?;
-    writer
+    let (stored, duplicate) = writer
         .submit(super::pipeline::Job::new(id, me, m.client_id.trim(), c))
-        .await
+        .await?;
+    if !duplicate {
+        notify_about(db, rt, me, &conv, &stored).await;
+    }
+    Ok((stored, duplicate))
+}
+
+/// The notifications a new message causes: a room invite in a direct conversation tells
+/// the invited friend; an `@name` in a group tells each member named. A failure is only
+/// logged: the message is stored and delivered already.
+async fn notify_about(
+    db: &DatabaseConnection,
+    rt: &Realtime,
+    me: i64,
+    conv: &Conv,
+    m: &ConversationMessage,
+) {
+    use crate::notifications::domain::{NewNotification, NotificationKind, NotificationPayload};
+    let result = async {
+        let mut to: Vec<(i64, NewNotification)> = Vec::new();
+        if let (Some(room), Some(peer)) = (&m.room, peer_of(db, conv, me).await?) {
+            to.push((
+                peer,
+                NewNotification {
+                    kind: NotificationKind::RoomInvite,
+                    actor_id: Some(me),
+                    payload: NotificationPayload {
+                        room_id: Some(room.room_id),
+                        code: Some(room.invite_code.clone()),
+                        ..Default::default()
+                    },
+                },
+            ));
+        }
+        if conv.kind == ConversationKind::Group && m.text.contains('@') {
+            let members: HashSet<i64> = member_ids(db, conv.id).await?.into_iter().collect();
+            for u in crate::notifications::service::mentioned_users(db, me, &m.text).await? {
+                if members.contains(&u) {
+                    to.push((
+                        u,
+                        NewNotification {
+                            kind: NotificationKind::Mention,
+                            actor_id: Some(me),
+                            payload: NotificationPayload {
+                                conversation_id: Some(conv.id),
+                                excerpt: Some(m.text.chars().take(80).collect()),
+                                ..Default::default()
+                            },
+                        },
+                    ));
+                }
+            }
+        }
+        for (user, n) in to {
+            crate::notifications::service::notify(db, rt, user, n).await?;
+        }
+        Ok::<(), AppError>(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e.detail, conversation = conv.id, "notifications for a message");
+    }
 }
 
 // ---------------------------------------------------------------- reading
