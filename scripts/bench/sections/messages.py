@@ -50,7 +50,7 @@ def markdown(data, png_rel):
     meta = data.get("meta", {})
     s = data["summary"]
     table = md_table(
-        ["setup", "messages acknowledged", "delivered", "lost", "duplicated", "p50", "p99", "max", "server CPU"],
+        ["setup", "messages acknowledged", "delivered", "lost", "duplicated", "p50", "p99", "max", "server CPU (whole run)"],
         [[r["setup"], f"{r['acknowledged']:,}", f"{r['delivered']:,}", r["lost"], r["duplicated"],
           f"{r['p50_ms']:.1f} ms", f"{r['p99_ms']:.1f} ms", f"{r['max_ms']:.1f} ms",
           f"{r['server_cpu_cores']:.2f} cores"] for r in s["rows"]],
@@ -65,6 +65,8 @@ def markdown(data, png_rel):
         "never received; duplicated: a message a connection received twice. On two instances the "
         "two people of each pair are on different instances, so every message crosses Redis. "
         f"Embedded SQLite ({meta.get('server_binary', 'release')} build), bcrypt cost "
-        f"{meta.get('bcrypt_cost')} for the set-up only, load generator on the same 2 cores.\n\n"
+        f"{meta.get('bcrypt_cost')} for the set-up only, load generator on the same 2 cores. "
+        "Server CPU is averaged over the whole run, set-up (registering, befriending, "
+        "connecting) included.\n\n"
         + table + "\n"
     )
