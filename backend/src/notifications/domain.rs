@@ -40,7 +40,7 @@ pub struct Notification {
     pub actor: Option<NotificationActor>,
     /// Kind-specific details: `request_id`, `note`, `room_id`, `code`, `conversation_id`,
     /// `excerpt`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     pub payload: serde_json::Value,
     pub read: bool,
     pub created_at: DateTime<Utc>,

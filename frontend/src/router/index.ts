@@ -28,6 +28,7 @@ export interface RouteNamedMap {
   rooms: Info<'rooms', '/rooms'>;
   room: Info<'room', '/rooms/:id', IdParam>;
   invite: RouteRecordInfo<'invite', '/r/:code', { code: string }, { code: string }>;
+  friends: Info<'friends', '/friends'>;
   'me-history': Info<'me-history', '/me/history'>;
   'me-watchlist': Info<'me-watchlist', '/me/watchlist'>;
   'me-profile': Info<'me-profile', '/me/profile'>;
@@ -69,6 +70,7 @@ export const routes: RouteRecordRaw[] = [
   { path: '/rooms', name: 'rooms', component: () => import('@/views/RoomsView.vue'), meta: { auth: true, title: 'room.rooms' } },
   { path: '/rooms/:id', name: 'room', component: () => import('@/views/RoomView.vue'), meta: { auth: true, title: 'room.rooms' } },
   { path: '/r/:code', name: 'invite', component: () => import('@/views/InviteView.vue'), meta: { auth: true, title: 'room.rooms' } },
+  { path: '/friends', name: 'friends', component: () => import('@/views/FriendsView.vue'), meta: { auth: true, title: 'friends.title' } },
   { path: '/me/history', name: 'me-history', component: () => import('@/views/me/HistoryView.vue'), meta: { auth: true, title: 'me.history' } },
   { path: '/me/watchlist', name: 'me-watchlist', component: () => import('@/views/me/WatchlistView.vue'), meta: { auth: true, title: 'me.watchlist' } },
   { path: '/me/profile', name: 'me-profile', component: () => import('@/views/me/ProfileView.vue'), meta: { auth: true, title: 'me.profile' } },
