@@ -37,7 +37,14 @@ pub async fn upload(
             .mime_str(mime)
             .expect("mime"),
     );
-    app.client
+    // A fresh connection for each upload: the test decodes and encodes pictures between
+    // requests, and on a busy machine a pooled connection can sit idle past the server's
+    // keep-alive and be closed just as the next (not retried) POST goes out on it.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client");
+    client
         .post(app.url("/api/v1/media"))
         .bearer_auth(token)
         .multipart(form)

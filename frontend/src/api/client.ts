@@ -147,6 +147,8 @@ export function createApiClient(options: ApiClientOptions = {}) {
     /** `fetch` with the token and refresh logic, for requests outside the typed client. */
     authFetch,
     refreshOnce,
+    /** The current access token, for requests the typed client cannot make (uploads with progress). */
+    accessToken: () => hooks.accessToken(),
     setSession(h: SessionHooks) {
       hooks = h;
     },

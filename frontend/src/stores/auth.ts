@@ -118,6 +118,14 @@ export const useAuthStore = defineStore('auth', () => {
     me.value = await unwrap(api.PATCH('/api/v1/me', { body }));
   }
 
+  /** Make an upload with purpose `avatar` the avatar, or remove it (`null`). */
+  async function setAvatar(uploadId: number | null) {
+    me.value =
+      uploadId === null
+        ? await unwrap(api.DELETE('/api/v1/me/avatar'))
+        : await unwrap(api.PUT('/api/v1/me/avatar', { body: { upload_id: uploadId } }));
+  }
+
   async function changePassword(current_password: string, new_password: string) {
     await unwrap(api.PUT('/api/v1/me/password', { body: { current_password, new_password } }));
   }
@@ -139,6 +147,7 @@ export const useAuthStore = defineStore('auth', () => {
     fetchMe,
     ensureMe,
     updateProfile,
+    setAvatar,
     changePassword,
     deleteAccount,
     whenSessionEnds,
