@@ -2229,7 +2229,9 @@ export interface components {
              * @description Kind-specific details: `request_id`, `note`, `room_id`, `code`, `conversation_id`,
              *     `excerpt`.
              */
-            payload: Record<string, never>;
+            payload: {
+                [key: string]: unknown;
+            };
             read: boolean;
         };
         /** @description Who caused a notification. */
