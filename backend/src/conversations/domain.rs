@@ -43,6 +43,7 @@ crate::db::stored_enum! {
 
 crate::db::stored_enum! {
     /// What a message is. Stored in `conversation_messages.kind`.
+    #[schema(as = ConversationMessageKind)]
     pub enum MessageKind {
         /// Up to 4,000 characters; emoji are text.
         Text,

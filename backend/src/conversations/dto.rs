@@ -89,6 +89,7 @@ pub struct UpdateGroupRequest {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ConversationMuteRequest)]
 pub struct MuteRequest {
     pub muted: bool,
 }
@@ -108,11 +109,13 @@ pub struct MemberRoleRequest {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ConversationTransferRequest)]
 pub struct TransferRequest {
     pub user_id: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ConversationMemberResponse)]
 pub struct MemberResponse {
     pub user: ConversationUser,
     pub role: MemberRole,
@@ -120,6 +123,7 @@ pub struct MemberResponse {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ConversationMemberPage)]
 pub struct MemberPage {
     pub items: Vec<MemberResponse>,
     pub next_cursor: Option<String>,
@@ -159,6 +163,7 @@ pub struct MessagesQuery {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ConversationMessagePage)]
 pub struct MessagePage {
     /// Oldest first.
     pub messages: Vec<ConversationMessage>,

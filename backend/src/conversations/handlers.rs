@@ -147,7 +147,7 @@ pub async fn mute_conversation(
 }
 
 /// Members of a conversation.
-#[utoipa::path(tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path), PageQuery),
+#[utoipa::path(operation_id = "list_conversation_members", tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path), PageQuery),
     responses((status = 200, body = MemberPage), (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/conversations/{id}/members")]
 pub async fn list_members(
@@ -193,7 +193,7 @@ pub async fn remove_member(
 }
 
 /// Make a member an admin, or a member again (owner).
-#[utoipa::path(tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path), ("user_id" = i64, Path)), request_body = MemberRoleRequest,
+#[utoipa::path(operation_id = "set_conversation_member_role", tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path), ("user_id" = i64, Path)), request_body = MemberRoleRequest,
     responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[put("/conversations/{id}/members/{user_id}/role")]
@@ -239,7 +239,7 @@ pub async fn reset_invite(
 
 /// A page of messages, oldest first: the newest (no cursor), older (`before_seq`), newer
 /// (`after_seq`, to catch up after a reconnect), or a search (`q`).
-#[utoipa::path(tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path), MessagesQuery),
+#[utoipa::path(operation_id = "list_conversation_messages", tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path), MessagesQuery),
     responses((status = 200, body = MessagePage), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/conversations/{id}/messages")]

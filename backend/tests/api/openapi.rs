@@ -230,3 +230,22 @@ fn concepts_are_enums_in_the_schema() {
         .expect("the removed message");
     assert!(is_enum(&removed["properties"]["reason"]), "removed.reason");
 }
+
+/// Two handlers with the same function name (rooms' and conversations' `list_messages`)
+/// would share an operationId, and the generated TypeScript keeps only one of them.
+#[test]
+fn operation_ids_are_unique() {
+    let json = serde_json::to_value(luojia::openapi::spec()).expect("json");
+    let mut seen = std::collections::HashSet::new();
+    for (path, item) in json["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            if let Some(id) = op["operationId"].as_str() {
+                assert!(
+                    seen.insert(id.to_owned()),
+                    "{method} {path}: operationId {id} used twice"
+                );
+            }
+        }
+    }
+    assert!(seen.len() > 50, "only {} operations", seen.len());
+}

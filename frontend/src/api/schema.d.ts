@@ -326,7 +326,7 @@ export interface paths {
             cookie?: never;
         };
         /** Members of a conversation. */
-        get: operations["list_members"];
+        get: operations["list_conversation_members"];
         put?: never;
         /** Add friends to a group (owner and admins). */
         post: operations["add_members"];
@@ -362,7 +362,7 @@ export interface paths {
         };
         get?: never;
         /** Make a member an admin, or a member again (owner). */
-        put: operations["set_member_role"];
+        put: operations["set_conversation_member_role"];
         post?: never;
         delete?: never;
         options?: never;
@@ -381,7 +381,7 @@ export interface paths {
          * A page of messages, oldest first: the newest (no cursor), older (`before_seq`), newer
          *     (`after_seq`, to catch up after a reconnect), or a search (`q`).
          */
-        get: operations["list_messages"];
+        get: operations["list_conversation_messages"];
         put?: never;
         /**
          * Send a message (for clients without the socket; the socket's `message_send` is the
@@ -1701,6 +1701,16 @@ export interface components {
          * @enum {string}
          */
         ConversationKind: "direct" | "group";
+        ConversationMemberPage: {
+            items: components["schemas"]["ConversationMemberResponse"][];
+            next_cursor?: string | null;
+        };
+        ConversationMemberResponse: {
+            /** Format: date-time */
+            joined_at: string;
+            role: components["schemas"]["MemberRole"];
+            user: components["schemas"]["ConversationUser"];
+        };
         /** @description A message as clients see it (REST and the socket's `message`). */
         ConversationMessage: {
             attachment?: components["schemas"]["Attachment"] | null;
@@ -1714,7 +1724,7 @@ export interface components {
              *     with the member it is about.
              */
             event?: string | null;
-            kind: components["schemas"]["MessageKind"];
+            kind: components["schemas"]["ConversationMessageKind"];
             movie?: components["schemas"]["MovieShare"] | null;
             /** @description Recalled by its sender: shown as "recalled" to everyone, content gone. */
             recalled: boolean;
@@ -1733,6 +1743,29 @@ export interface components {
             target_user_id?: number | null;
             /** @description The text of a `text` message; empty for other kinds and once recalled. */
             text: string;
+        };
+        /**
+         * @description What a message is. Stored in `conversation_messages.kind`.
+         * @enum {string}
+         */
+        ConversationMessageKind: "text" | "sticker" | "image" | "voice" | "room_invite" | "movie_share" | "system";
+        ConversationMessagePage: {
+            /**
+             * Format: int64
+             * @description The conversation's newest `seq` now: after catching up with `after_seq`, a client
+             *     is current up to here (messages it may not see leave gaps in the numbers).
+             */
+            last_seq: number;
+            /** @description Oldest first. */
+            messages: components["schemas"]["ConversationMessage"][];
+            /**
+             * @description Whether there are more in the direction asked (older for `before_seq` and the
+             *     first page, newer for `after_seq`).
+             */
+            more: boolean;
+        };
+        ConversationMuteRequest: {
+            muted: boolean;
         };
         ConversationPage: {
             items: components["schemas"]["ConversationResponse"][];
@@ -1785,6 +1818,10 @@ export interface components {
              * @description Messages after `last_read_seq` (the caller's own count as read).
              */
             unread: number;
+        };
+        ConversationTransferRequest: {
+            /** Format: int64 */
+            user_id: number;
         };
         /** @description A person as a conversation shows them. */
         ConversationUser: {
@@ -2038,8 +2075,10 @@ export interface components {
             role: components["schemas"]["UserRole"];
             username: string;
         };
+        /** @description A page of members, by user id. */
         MemberPage: {
             items: components["schemas"]["MemberResponse"][];
+            /** @description Pass as `cursor` for the next page; absent on the last page. */
             next_cursor?: string | null;
         };
         MemberPresence: {
@@ -2053,8 +2092,12 @@ export interface components {
         MemberResponse: {
             /** Format: date-time */
             joined_at: string;
-            role: components["schemas"]["MemberRole"];
-            user: components["schemas"]["ConversationUser"];
+            /** Format: date-time */
+            muted_until?: string | null;
+            name: string;
+            role: components["schemas"]["RoomRole"];
+            /** Format: int64 */
+            user_id: number;
         };
         /**
          * @description A member's standing, ordered `member < admin < owner`. Stored in
@@ -2066,24 +2109,18 @@ export interface components {
             role: components["schemas"]["AssignableMemberRole"];
         };
         /**
-         * @description What a message is. Stored in `conversation_messages.kind`.
+         * @description What a chat message is. Stored in `room_messages.kind`.
          * @enum {string}
          */
-        MessageKind: "text" | "sticker" | "image" | "voice" | "room_invite" | "movie_share" | "system";
+        MessageKind: "text" | "system";
         MessagePage: {
+            /** @description Newest first. */
+            items: components["schemas"]["ChatMessage"][];
             /**
              * Format: int64
-             * @description The conversation's newest `seq` now: after catching up with `after_seq`, a client
-             *     is current up to here (messages it may not see leave gaps in the numbers).
+             * @description Pass as `before` for the next (older) page; absent at the beginning.
              */
-            last_seq: number;
-            /** @description Oldest first. */
-            messages: components["schemas"]["ConversationMessage"][];
-            /**
-             * @description Whether there are more in the direction asked (older for `before_seq` and the
-             *     first page, newer for `after_seq`).
-             */
-            more: boolean;
+            next_before?: number | null;
         };
         MovieDetail: components["schemas"]["MovieSummary"] & {
             backdrop_url?: string | null;
@@ -2173,7 +2210,11 @@ export interface components {
             year?: number | null;
         };
         MuteRequest: {
-            muted: boolean;
+            /**
+             * Format: int64
+             * @description 1 to 10080 (a week).
+             */
+            minutes: number;
         };
         /** @description A sticker of "my stickers"; a sticker message carries its `upload_id`. */
         MySticker: components["schemas"]["UploadUrls"] & {
@@ -2207,7 +2248,7 @@ export interface components {
              * @example c-7f3a
              */
             client_id: string;
-            kind?: components["schemas"]["MessageKind"];
+            kind?: components["schemas"]["ConversationMessageKind"];
             /** Format: int64 */
             movie_id?: number | null;
             /** Format: int64 */
@@ -2770,7 +2811,10 @@ export interface components {
             token_type: string;
         };
         TransferRequest: {
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description A member who becomes the owner; the old owner becomes a moderator.
+             */
             user_id: number;
         };
         UnreadResponse: {
@@ -3654,7 +3698,7 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
-    list_members: {
+    list_conversation_members: {
         parameters: {
             query?: {
                 cursor?: string;
@@ -3675,7 +3719,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MemberPage"];
+                    "application/json": components["schemas"]["ConversationMemberPage"];
                 };
             };
             /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
@@ -3759,7 +3803,7 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
-    set_member_role: {
+    set_conversation_member_role: {
         parameters: {
             query?: never;
             header?: never;
@@ -3798,7 +3842,7 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
-    list_messages: {
+    list_conversation_messages: {
         parameters: {
             query?: {
                 /** @description Older messages: those before this `seq` (newest first, returned oldest first). */
@@ -3824,7 +3868,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MessagePage"];
+                    "application/json": components["schemas"]["ConversationMessagePage"];
                 };
             };
             /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
@@ -3961,7 +4005,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["MuteRequest"];
+                "application/json": components["schemas"]["ConversationMuteRequest"];
             };
         };
         responses: {
@@ -4035,7 +4079,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["TransferRequest"];
+                "application/json": components["schemas"]["ConversationTransferRequest"];
             };
         };
         responses: {
