@@ -19,7 +19,7 @@ let server;
 let browser;
 
 before(async () => {
-  server = await startAppServer();
+  server = await startAppServer(process.env.E2E_LOG ? { APP_LOG__LEVEL: process.env.E2E_LOG } : {});
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -215,7 +215,7 @@ test('a group: created with a friend from "new group", a message recalled shows 
   await a.page.waitForURL(/\/messages\/\d+$/);
   const id = Number(new URL(a.page.url()).pathname.split('/').pop());
   await a.page.getByTestId('conversation-name').getByText('周末观影小组').waitFor();
-  await a.page.getByText('你 创建了群聊').waitFor();
+  await a.page.getByTestId('message-list').getByText('你 创建了群聊').waitFor();
 
   // Bob's list gets the group live.
   const row = b.page.getByTestId(`conversation-${id}`);
@@ -246,6 +246,11 @@ test('a group: created with a friend from "new group", a message recalled shows 
   await panel.getByTestId('group-invite-link').getByText('/g/').waitFor();
   await a.page.waitForTimeout(400); // the drawer's slide-in
   await screenshot(a.page, 'messages-group-settings-desktop');
+  // Bob's composer with the emoji grid open (phone).
+  await b.page.getByTestId('tool-emoji').click();
+  await b.page.getByTestId('panel-emoji').getByRole('button', { name: '🍿' }).click();
+  assert.equal(await b.page.getByTestId('composer-input').locator('textarea').inputValue(), '🍿');
+  await screenshot(b.page, 'messages-emoji-phone');
   await b.page.getByTestId('conversation-settings').click();
   await b.page.getByTestId('conversation-settings-panel').getByTestId('group-members').waitFor();
   await b.page.waitForTimeout(400);

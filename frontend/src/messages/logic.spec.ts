@@ -3,6 +3,7 @@ import {
   applyMessage,
   applyRead,
   canRecall,
+  fresherRow,
   isAhead,
   mergeMessages,
   previewKind,
@@ -122,6 +123,16 @@ describe('applyRead', () => {
   it('an older read changes nothing', () => {
     const c0 = conv({ last_read_seq: 5, last_seq: 5 });
     expect(applyRead(c0, ME, 4, ME)).toBe(c0);
+  });
+});
+
+describe('fresherRow', () => {
+  it('an answer older than a live message does not take it back', () => {
+    const live = applyMessage(conv(), msg(4), ME);
+    expect(fresherRow(live, conv())).toBe(live);
+    const renamed = conv({ last_seq: 4, name: 'new' });
+    expect(fresherRow(live, renamed)).toBe(renamed);
+    expect(fresherRow(undefined, renamed)).toBe(renamed);
   });
 });
 

@@ -35,6 +35,14 @@ export function newestSeq(messages: readonly Message[], fallback = 0): number {
   return last ? Math.max(last.seq, fallback) : fallback;
 }
 
+/**
+ * A conversation read from the server, against the row we hold: an answer that left before
+ * a live message arrived (a lower `last_seq`) must not take that message back out.
+ */
+export function fresherRow(held: Conversation | undefined, read: Conversation): Conversation {
+  return held && held.last_seq > read.last_seq ? held : read;
+}
+
 /** Most recently active first; ties by id so the order is stable. */
 export function sortConversations(list: readonly Conversation[]): Conversation[] {
   return [...list].sort(

@@ -9,6 +9,7 @@ import { clientId } from '@/composables/useDanmaku';
 import {
   applyMessage,
   applyRead,
+  fresherRow,
   isAhead,
   mergeMessages,
   newestSeq,
@@ -50,7 +51,9 @@ interface Typist {
 
 export const useConversationsStore = defineStore('conversations', () => {
   const auth = useAuthStore();
-  const myId = computed(() => auth.me?.id ?? realtime().userId ?? null);
+  /** The signed-in user's id: from the profile, or from the socket's `welcome` until that loads. */
+  const socketUserId = ref<number | null>(null);
+  const myId = computed(() => auth.me?.id ?? socketUserId.value);
 
   const list = ref<Conversation[]>([]);
   const nextCursor = ref<string | null>(null);
@@ -90,6 +93,11 @@ export const useConversationsStore = defineStore('conversations', () => {
     list.value = sortConversations([c, ...list.value.filter((x) => x.id !== c.id)]);
   }
 
+  /** A row read from the server (never older than the one we hold). */
+  function upsertRead(c: Conversation) {
+    upsert(fresherRow(byId(c.id), c));
+  }
+
   function patch(id: number, f: (c: Conversation) => Conversation | null) {
     const c = byId(id);
     if (!c) return;
@@ -120,7 +128,7 @@ export const useConversationsStore = defineStore('conversations', () => {
         unwrap(api.GET('/api/v1/conversations', { params: { query: { limit: 50 } } })),
         unwrap(api.GET('/api/v1/conversations/unread')),
       ]);
-      list.value = sortConversations(page.items);
+      list.value = sortConversations(page.items.map((c) => fresherRow(byId(c.id), c)));
       nextCursor.value = page.next_cursor ?? null;
       offList.value = nextCursor.value ? unread.total - totalUnread(list.value) : 0;
       loaded.value = true;
@@ -152,8 +160,8 @@ export const useConversationsStore = defineStore('conversations', () => {
   async function refreshOne(id: number): Promise<Conversation | null> {
     try {
       const c = await unwrap(api.GET('/api/v1/conversations/{id}', { params: { path: { id } } }));
-      upsert(c);
-      return c;
+      upsertRead(c);
+      return byId(id) ?? c;
     } catch {
       return null;
     }
@@ -297,6 +305,8 @@ export const useConversationsStore = defineStore('conversations', () => {
     if (!wired) {
       wired = true;
       const rt = realtime();
+      socketUserId.value = rt.userId;
+      rt.on('welcome', (f) => (socketUserId.value = f.user_id));
       rt.on('message', (f) => receive(f.message));
       rt.on('message_ack', (f) => {
         outbox.ack(f.client_id);
@@ -335,6 +345,7 @@ export const useConversationsStore = defineStore('conversations', () => {
         outbox.reconnected();
       });
     }
+    void auth.ensureMe().catch(() => {});
     return loadList();
   }
 
