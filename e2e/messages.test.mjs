@@ -262,3 +262,31 @@ test('a group: created with a friend from "new group", a message recalled shows 
   await a.context.close();
   await b.context.close();
 });
+
+test('a message written offline shows "sending…", goes out once the browser is back online, and arrives once', async () => {
+  const suffix = Math.random().toString(36).slice(2, 7);
+  const alice = await register(server, `erin${suffix}`);
+  const bob = await register(server, `frank${suffix}`);
+  const req = await api(server, 'POST', '/api/v1/friends/requests', { token: alice.token, body: { user_id: bob.user.id } });
+  await api(server, 'POST', `/api/v1/friends/requests/${req.request.id}/accept`, { token: bob.token });
+  const conv = await api(server, 'POST', '/api/v1/conversations/direct', { token: alice.token, body: { user_id: bob.user.id } });
+  const a = await contextFor(alice, PHONE);
+  await a.page.goto(`${server.base}/messages/${conv.id}`);
+  await a.page.getByTestId('composer-input').waitFor();
+  await a.page.waitForFunction(() => document.querySelector('[data-testid="message-list"]'));
+
+  await a.context.setOffline(true);
+  const input = a.page.getByTestId('composer-input').locator('textarea');
+  await input.fill('离线时写的');
+  await input.press('Enter');
+  await a.page.getByTestId('pending-message').getByText('发送中').waitFor();
+  await a.page.waitForTimeout(1000);
+  await a.context.setOffline(false);
+  await a.page.getByTestId('pending-message').waitFor({ state: 'detached', timeout: 15_000 });
+  await lastMessage(a.page).getByText('离线时写的').waitFor();
+
+  const page = await api(server, 'GET', `/api/v1/conversations/${conv.id}/messages`, { token: bob.token });
+  assert.equal(page.messages.filter((m) => m.text === '离线时写的').length, 1);
+  assert.equal(await a.page.getByTestId('message-list').getByText('离线时写的').count(), 1);
+  await a.context.close();
+});
