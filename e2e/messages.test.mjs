@@ -263,17 +263,28 @@ test('a group: created with a friend from "new group", a message recalled shows 
   await b.context.close();
 });
 
-test('a message written offline shows "sending…", goes out once the browser is back online, and arrives once', async () => {
+test('history loads upward; a message written offline shows "sending…", goes out once the browser is back online, and arrives once', async () => {
   const suffix = Math.random().toString(36).slice(2, 7);
   const alice = await register(server, `erin${suffix}`);
   const bob = await register(server, `frank${suffix}`);
   const req = await api(server, 'POST', '/api/v1/friends/requests', { token: alice.token, body: { user_id: bob.user.id } });
   await api(server, 'POST', `/api/v1/friends/requests/${req.request.id}/accept`, { token: bob.token });
   const conv = await api(server, 'POST', '/api/v1/conversations/direct', { token: alice.token, body: { user_id: bob.user.id } });
+  // 45 older messages: the page shows the newest 30, scrolling up loads the rest.
+  for (let i = 1; i <= 45; i++) {
+    await api(server, 'POST', `/api/v1/conversations/${conv.id}/messages`, {
+      token: bob.token,
+      body: { client_id: `seed-${i}`, kind: 'text', text: `第 ${i} 条` },
+    });
+  }
   const a = await contextFor(alice, PHONE);
   await a.page.goto(`${server.base}/messages/${conv.id}`);
-  await a.page.getByTestId('composer-input').waitFor();
-  await a.page.waitForFunction(() => document.querySelector('[data-testid="message-list"]'));
+  await lastMessage(a.page).getByText('第 45 条').waitFor();
+  assert.equal(await a.page.getByTestId('message-list').getByText('第 1 条', { exact: true }).count(), 0);
+  await a.page.getByTestId('message-list').evaluate((el) => (el.scrollTop = 0));
+  await a.page.getByTestId('message-list').getByText('第 1 条', { exact: true }).waitFor({ timeout: 10_000 });
+  await a.page.getByTestId('message-list').getByText('没有更早的消息了').waitFor();
+  assert.equal(await a.page.getByTestId('message-list').getByTestId('message').count(), 45);
 
   await a.context.setOffline(true);
   const input = a.page.getByTestId('composer-input').locator('textarea');
