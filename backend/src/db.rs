@@ -109,6 +109,7 @@ pub fn escape_like(s: &str) -> String {
 /// usual.
 macro_rules! stored_enum {
     ($(#[$meta:meta])* $vis:vis enum $name:ident { $($body:tt)* }) => {
+        $(#[$meta])*
         #[derive(
             Debug,
             Clone,
@@ -127,8 +128,6 @@ macro_rules! stored_enum {
             db_type = "String(sea_orm::sea_query::StringLen::N(16))",
             rename_all = "snake_case"
         )]
-        // After the derives, so that a `#[schema(...)]` helper may be among them.
-        $(#[$meta])*
         $vis enum $name { $($body)* }
     };
 }

@@ -113,55 +113,6 @@ BCRYPT_COST=4
 command -v curl >/dev/null 2>&1 || bench_die "curl is required"
 command -v python3 >/dev/null 2>&1 || bench_die "python3 is required"
 
-# redis_do COMMAND [ARG..]: one Redis command at $REDIS_URL, reply on stdout (an array one
-# element a line); `redis_do purge PREFIX` deletes the keys under PREFIX and prints how many.
-# Plain RESP over a socket, so that redis-cli is not needed.
-redis_do() {
-    python3 - "$REDIS_URL" "$@" <<'PY'
-import socket, sys
-from urllib.parse import urlparse
-
-u = urlparse(sys.argv[1])
-sock = socket.create_connection((u.hostname or "127.0.0.1", u.port or 6379), timeout=5)
-f = sock.makefile("rb")
-
-def read():
-    line = f.readline().rstrip(b"\r\n")
-    kind, rest = line[:1], line[1:].decode()
-    if kind == b"-":
-        raise SystemExit(f"redis: {rest}")
-    if kind in (b"+", b":"):
-        return rest
-    if kind == b"$":
-        return None if int(rest) < 0 else f.read(int(rest) + 2)[:-2].decode()
-    if kind == b"*":
-        return None if int(rest) < 0 else [read() for _ in range(int(rest))]
-    raise SystemExit(f"redis: unexpected reply {line!r}")
-
-def call(*args):
-    sock.sendall(f"*{len(args)}\r\n".encode()
-                 + b"".join(b"$%d\r\n%s\r\n" % (len(a.encode()), a.encode()) for a in args))
-    return read()
-
-if u.password:
-    call(*(["AUTH", u.username, u.password] if u.username else ["AUTH", u.password]))
-if u.path.strip("/"):
-    call("SELECT", u.path.strip("/"))
-args = sys.argv[2:]
-if args[0] == "purge":
-    cursor, n = "0", 0
-    while True:
-        cursor, keys = call("SCAN", cursor, "MATCH", args[1] + "*", "COUNT", "1000")
-        if keys:
-            n += int(call("DEL", *keys))
-        if cursor == "0":
-            break
-    print(n)
-else:
-    r = call(*args)
-    print("\n".join(r) if isinstance(r, list) else r)
-PY
-}
 
 if [[ "$SKIP" != *" redis "* ]]; then
     # Fail now rather than after the long parts.

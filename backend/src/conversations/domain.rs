@@ -43,8 +43,7 @@ crate::db::stored_enum! {
 
 crate::db::stored_enum! {
     /// What a message is. Stored in `conversation_messages.kind`.
-    #[schema(as = ConversationMessageKind)]
-    pub enum MessageKind {
+    pub enum ConversationMessageKind {
         /// Up to 4,000 characters; emoji are text.
         Text,
         /// A sticker: built-in (`builtin:<pack>/<id>`) or an uploaded GIF/image.
@@ -134,7 +133,7 @@ pub struct ConversationMessage {
     pub sender_id: Option<i64>,
     pub sender_name: Option<String>,
     pub client_id: Option<String>,
-    pub kind: MessageKind,
+    pub kind: ConversationMessageKind,
     /// The text of a `text` message; empty for other kinds and once recalled.
     pub text: String,
     /// A built-in sticker (`builtin:<pack>/<id>`).
@@ -205,7 +204,7 @@ pub struct NewMessage {
     #[schema(example = "c-7f3a", min_length = 1, max_length = 64)]
     pub client_id: String,
     #[serde(default = "text_kind")]
-    pub kind: MessageKind,
+    pub kind: ConversationMessageKind,
     #[serde(default)]
     #[schema(max_length = 4000)]
     pub text: Option<String>,
@@ -219,8 +218,8 @@ pub struct NewMessage {
     pub movie_id: Option<i64>,
 }
 
-fn text_kind() -> MessageKind {
-    MessageKind::Text
+fn text_kind() -> ConversationMessageKind {
+    ConversationMessageKind::Text
 }
 
 #[cfg(test)]

@@ -89,8 +89,7 @@ pub struct UpdateGroupRequest {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(as = ConversationMuteRequest)]
-pub struct MuteRequest {
+pub struct ConversationMuteRequest {
     pub muted: bool,
 }
 
@@ -109,23 +108,20 @@ pub struct MemberRoleRequest {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(as = ConversationTransferRequest)]
-pub struct TransferRequest {
+pub struct GroupTransferRequest {
     pub user_id: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(as = ConversationMemberResponse)]
-pub struct MemberResponse {
+pub struct ConversationMember {
     pub user: ConversationUser,
     pub role: MemberRole,
     pub joined_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(as = ConversationMemberPage)]
-pub struct MemberPage {
-    pub items: Vec<MemberResponse>,
+pub struct ConversationMemberPage {
+    pub items: Vec<ConversationMember>,
     pub next_cursor: Option<String>,
 }
 
@@ -163,8 +159,7 @@ pub struct MessagesQuery {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(as = ConversationMessagePage)]
-pub struct MessagePage {
+pub struct ConversationMessagePage {
     /// Oldest first.
     pub messages: Vec<ConversationMessage>,
     /// Whether there are more in the direction asked (older for `before_seq` and the

@@ -133,29 +133,29 @@ pub async fn update_group(
 }
 
 /// Mute or unmute a conversation for the caller (it leaves the total unread count).
-#[utoipa::path(tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path)), request_body = MuteRequest,
+#[utoipa::path(tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path)), request_body = ConversationMuteRequest,
     responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[put("/conversations/{id}/mute")]
 pub async fn mute_conversation(
     state: web::Data<AppState>,
     me: AuthUser,
     id: Id,
-    body: web::Json<MuteRequest>,
+    body: web::Json<ConversationMuteRequest>,
 ) -> AppResult<HttpResponse> {
     service::mute(&state.db, me.id, *id, body.muted).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// Members of a conversation.
-#[utoipa::path(operation_id = "list_conversation_members", tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path), PageQuery),
-    responses((status = 200, body = MemberPage), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path), PageQuery),
+    responses((status = 200, body = ConversationMemberPage), (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/conversations/{id}/members")]
-pub async fn list_members(
+pub async fn list_conversation_members(
     state: web::Data<AppState>,
     me: AuthUser,
     id: Id,
     q: web::Query<PageQuery>,
-) -> AppResult<web::Json<MemberPage>> {
+) -> AppResult<web::Json<ConversationMemberPage>> {
     Ok(web::Json(
         service::members(&state.db, me.id, *id, q.into_inner()).await?,
     ))
@@ -193,11 +193,11 @@ pub async fn remove_member(
 }
 
 /// Make a member an admin, or a member again (owner).
-#[utoipa::path(operation_id = "set_conversation_member_role", tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path), ("user_id" = i64, Path)), request_body = MemberRoleRequest,
+#[utoipa::path(tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path), ("user_id" = i64, Path)), request_body = MemberRoleRequest,
     responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[put("/conversations/{id}/members/{user_id}/role")]
-pub async fn set_member_role(
+pub async fn set_group_member_role(
     state: web::Data<AppState>,
     me: AuthUser,
     path: MessagePath,
@@ -209,7 +209,7 @@ pub async fn set_member_role(
 }
 
 /// Hand the group to another member (owner); the caller becomes an admin.
-#[utoipa::path(tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path)), request_body = TransferRequest,
+#[utoipa::path(tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path)), request_body = GroupTransferRequest,
     responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[post("/conversations/{id}/transfer")]
@@ -217,7 +217,7 @@ pub async fn transfer_group(
     state: web::Data<AppState>,
     me: AuthUser,
     id: Id,
-    body: web::Json<TransferRequest>,
+    body: web::Json<GroupTransferRequest>,
 ) -> AppResult<HttpResponse> {
     service::transfer(&state.db, &state.realtime, me.id, *id, body.user_id).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -239,16 +239,16 @@ pub async fn reset_invite(
 
 /// A page of messages, oldest first: the newest (no cursor), older (`before_seq`), newer
 /// (`after_seq`, to catch up after a reconnect), or a search (`q`).
-#[utoipa::path(operation_id = "list_conversation_messages", tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path), MessagesQuery),
-    responses((status = 200, body = MessagePage), (status = 400, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path), MessagesQuery),
+    responses((status = 200, body = ConversationMessagePage), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/conversations/{id}/messages")]
-pub async fn list_messages(
+pub async fn list_conversation_messages(
     state: web::Data<AppState>,
     me: AuthUser,
     id: Id,
     q: web::Query<MessagesQuery>,
-) -> AppResult<web::Json<MessagePage>> {
+) -> AppResult<web::Json<ConversationMessagePage>> {
     Ok(web::Json(
         service::messages(&state.db, &state.uploads.signer, me.id, *id, q.into_inner()).await?,
     ))

@@ -15,7 +15,7 @@ use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
+    Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 
 use super::domain::*;
@@ -252,7 +252,7 @@ fn render_one(
 
 /// A message checked and ready for the writer: its kind, text and payload.
 pub struct Content {
-    pub kind: MessageKind,
+    pub kind: ConversationMessageKind,
     pub body: Option<String>,
     pub payload: Option<Payload>,
 }
@@ -287,7 +287,7 @@ pub async fn content(db: &impl ConnectionTrait, me: i64, m: &NewMessage) -> AppR
     let mut payload = Payload::default();
     let kind = m.kind;
     let body = match kind {
-        MessageKind::Text => {
+        ConversationMessageKind::Text => {
             only("text", &["text"])?;
             let text = m.text.as_deref().unwrap_or("");
             let n = text.chars().count();
@@ -299,7 +299,7 @@ pub async fn content(db: &impl ConnectionTrait, me: i64, m: &NewMessage) -> AppR
             }
             Some(text.to_owned())
         }
-        MessageKind::Sticker => {
+        ConversationMessageKind::Sticker => {
             only("sticker", &["sticker", "upload_id"])?;
             match (&m.sticker, m.upload_id) {
                 (Some(s), None) if is_builtin_sticker(s) => payload.sticker = Some(s.clone()),
@@ -317,12 +317,12 @@ pub async fn content(db: &impl ConnectionTrait, me: i64, m: &NewMessage) -> AppR
             }
             None
         }
-        MessageKind::Image | MessageKind::Voice => {
+        ConversationMessageKind::Image | ConversationMessageKind::Voice => {
             only("attachment", &["upload_id"])?;
             let id = m.upload_id.ok_or_else(|| {
                 AppError::validation("upload_id", "upload the file first (POST /api/v1/media)")
             })?;
-            let fits = if kind == MessageKind::Image {
+            let fits = if kind == ConversationMessageKind::Image {
                 UploadKind::Image
             } else {
                 UploadKind::Voice
@@ -330,7 +330,7 @@ pub async fn content(db: &impl ConnectionTrait, me: i64, m: &NewMessage) -> AppR
             payload.upload_id = Some(attachable(db, me, id, &[fits]).await?);
             None
         }
-        MessageKind::RoomInvite => {
+        ConversationMessageKind::RoomInvite => {
             only("room invite", &["room_id"])?;
             let room_id = m
                 .room_id
@@ -343,7 +343,7 @@ pub async fn content(db: &impl ConnectionTrait, me: i64, m: &NewMessage) -> AppR
             payload.invite_code = Some(room.invite_code);
             None
         }
-        MessageKind::MovieShare => {
+        ConversationMessageKind::MovieShare => {
             only("movie share", &["movie_id"])?;
             let movie_id = m
                 .movie_id
@@ -355,7 +355,7 @@ pub async fn content(db: &impl ConnectionTrait, me: i64, m: &NewMessage) -> AppR
             payload.movie_title = Some(movie.title);
             None
         }
-        MessageKind::System => {
+        ConversationMessageKind::System => {
             return Err(AppError::validation(
                 "kind",
                 "system messages are written by the server",
@@ -414,7 +414,7 @@ pub async fn messages(
     me: i64,
     id: i64,
     q: MessagesQuery,
-) -> AppResult<MessagePage> {
+) -> AppResult<ConversationMessagePage> {
     let (conv, member) = membership(db, id, me).await?;
     let limit = crate::paging::limit(q.limit, 50)?;
     use conversation_message::Column as C;
@@ -461,11 +461,16 @@ pub async fn messages(
             .with_field("q"));
         }
         select = select
-            .filter(C::Kind.eq(MessageKind::Text))
+            .filter(C::Kind.eq(ConversationMessageKind::Text))
             .filter(C::RecalledAt.is_null())
             .filter(
-                Expr::expr(Func::lower(Expr::col(C::Body)))
-                    .like(LikeExpr::new(crate::movies::domain::like_pattern(text)).escape('\\')),
+                Expr::expr(Func::lower(Expr::col(C::Body))).like(
+                    LikeExpr::new(format!(
+                        "%{}%",
+                        crate::db::escape_like(&text.to_lowercase())
+                    ))
+                    .escape('\\'),
+                ),
             );
     }
     let mut rows = select
@@ -478,7 +483,7 @@ pub async fn messages(
     if !ascending {
         rows.reverse();
     }
-    Ok(MessagePage {
+    Ok(ConversationMessagePage {
         messages: render(db, Some(signer), rows).await?,
         more,
         last_seq: conv.last_seq,
@@ -957,7 +962,7 @@ async fn system_message(
         seq: Set(conv.last_seq),
         sender_id: Set(Some(actor)),
         client_id: Set(None),
-        kind: Set(MessageKind::System),
+        kind: Set(ConversationMessageKind::System),
         body: Set(None),
         payload: Set(serde_json::to_string(&payload).ok()),
         recalled_at: Set(None),
@@ -1354,7 +1359,7 @@ pub async fn transfer(
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("member"))?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     set_owner(&txn, id, to).await?;
     conversation_member::Entity::update_many()
         .col_expr(
@@ -1436,7 +1441,7 @@ pub async fn members(
     me: i64,
     id: i64,
     page: PageQuery,
-) -> AppResult<MemberPage> {
+) -> AppResult<ConversationMemberPage> {
     membership(db, id, me).await?;
     let p = Keyset::by_id(
         "conversation-members",
@@ -1451,12 +1456,12 @@ pub async fn members(
     )
     .await?;
     let who = users(db, &p.rows.iter().map(|m| m.user_id).collect::<Vec<_>>()).await?;
-    Ok(MemberPage {
+    Ok(ConversationMemberPage {
         items: p
             .rows
             .into_iter()
             .filter_map(|m| {
-                Some(MemberResponse {
+                Some(ConversationMember {
                     user: who.get(&m.user_id)?.clone(),
                     role: m.role,
                     joined_at: m.joined_at,

@@ -9,7 +9,7 @@ pub struct Model {
     pub seq: i64,
     pub sender_id: Option<i64>,
     pub client_id: Option<String>,
-    pub kind: crate::conversations::domain::MessageKind,
+    pub kind: crate::conversations::domain::ConversationMessageKind,
     pub body: Option<String>,
     /// What the kind refers to, as JSON (`conversations::domain::Payload`).
     pub payload: Option<String>,

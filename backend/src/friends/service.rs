@@ -12,7 +12,7 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    Order, PaginatorTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+    Order, PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
 
 use super::domain::{self, MAX_FRIENDS, MAX_PENDING_OUT, Relationship};
@@ -287,7 +287,7 @@ pub async fn send_request(
         ));
     }
     let target = active_user(db, to).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if blocks(&txn, me, to).await? {
         return Err(AppError::new(
             ErrorCode::UserBlocked,
@@ -411,7 +411,7 @@ pub async fn accept(
     me: i64,
     id: i64,
 ) -> AppResult<FriendView> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let r = incoming(&txn, me, id).await?;
     befriend(&txn, me, r.from_id).await?;
     txn.commit().await?;
@@ -588,7 +588,7 @@ pub async fn block(db: &DatabaseConnection, me: i64, other: i64) -> AppResult<()
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("user"))?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     user_block::Entity::insert(user_block::ActiveModel {
         blocker_id: Set(me),
         blocked_id: Set(other),
@@ -617,7 +617,7 @@ pub async fn block(db: &DatabaseConnection, me: i64, other: i64) -> AppResult<()
 
 /// Unblock `other`; the requests they sent while blocked go (as if declined).
 pub async fn unblock(db: &DatabaseConnection, me: i64, other: i64) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let done = user_block::Entity::delete_by_id((me, other))
         .exec(&txn)
         .await?;

@@ -77,6 +77,22 @@ pub struct JoinRequest {
     pub invite_code: String,
 }
 
+/// A banned user, for the moderators' list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BanResponse {
+    pub user_id: i64,
+    pub name: String,
+    /// The moderator who banned them.
+    pub banned_by: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BanPage {
+    pub items: Vec<BanResponse>,
+    pub next_cursor: Option<String>,
+}
+
 /// A page of members, by user id.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberPage {

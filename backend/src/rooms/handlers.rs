@@ -224,6 +224,22 @@ pub async fn ban_member(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Who is banned from the room (moderators), a page at a time.
+#[utoipa::path(tag = "rooms", security(("bearer" = [])), params(("id" = i64, Path), PageQuery),
+    responses((status = 200, body = BanPage), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[get("/rooms/{id}/bans")]
+pub async fn list_bans(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    id: Id,
+    q: web::Query<PageQuery>,
+) -> AppResult<web::Json<BanPage>> {
+    Ok(web::Json(
+        service::bans(&state.db, *id, me.id, q.into_inner()).await?,
+    ))
+}
+
 /// Lift a ban.
 #[utoipa::path(tag = "rooms", security(("bearer" = [])), params(("id" = i64, Path), ("user_id" = i64, Path)),
     responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json")))]

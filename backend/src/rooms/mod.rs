@@ -23,6 +23,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(list_members)
         .service(kick_member)
         .service(ban_member)
+        .service(list_bans)
         .service(unban_member)
         .service(mute_member)
         .service(unmute_member)

@@ -502,6 +502,36 @@ pub async fn ban(db: &DatabaseConnection, room_id: i64, actor: i64, target: i64)
     Ok(())
 }
 
+/// Who is banned (moderators), by user id, a page at a time.
+pub async fn bans(
+    db: &impl ConnectionTrait,
+    room_id: i64,
+    actor: i64,
+    q: PageQuery,
+) -> AppResult<BanPage> {
+    let pager = Keyset::by_id("bans", room_ban::Column::UserId, Order::Asc).page(
+        q.cursor.as_deref(),
+        q.limit,
+        50,
+    )?;
+    let r = find_room(db, room_id).await?;
+    let me = require_member(db, &r, actor).await?;
+    require_role(&me, RoomRole::Moderator)?;
+    let select = room_ban::Entity::find().filter(room_ban::Column::RoomId.eq(room_id));
+    let Page { rows, next_cursor } = pager.fetch(db, select).await?;
+    let names = display_names(db, rows.iter().map(|b| b.user_id)).await?;
+    let items = rows
+        .into_iter()
+        .map(|b| BanResponse {
+            name: names.get(&b.user_id).cloned().unwrap_or_default(),
+            user_id: b.user_id,
+            banned_by: b.banned_by,
+            created_at: b.created_at,
+        })
+        .collect();
+    Ok(BanPage { items, next_cursor })
+}
+
 pub async fn unban(
     db: &impl ConnectionTrait,
     room_id: i64,

@@ -24,6 +24,7 @@ on_all_backends!(
     kinds_room_invite_movie_share_and_sticker,
     strangers_and_the_blocked_cannot_message,
     pictures_reach_members_with_urls_only_they_get,
+    many_pairs_befriend_open_and_send_at_once,
 );
 on_shared_backends!(two_instances_deliver_each_message_once_to_every_device);
 
@@ -879,4 +880,49 @@ async fn pictures_reach_members_with_urls_only_they_get(b: Backend) {
             / 100,
         4
     );
+}
+
+/// Twelve pairs at once: friend requests both ways, opening the conversation and sending
+/// over REST all run concurrently, and every call succeeds (on SQLite a deferred
+/// transaction that reads and then writes used to fail with "database is locked").
+async fn many_pairs_befriend_open_and_send_at_once(b: Backend) {
+    let app = spawn_app(b).await;
+    let mut users = Vec::new();
+    for i in 0..24 {
+        users.push(app.register(&format!("mp{i}")).await);
+    }
+    let app = &app;
+    let runs = users.chunks(2).map(|p| async move {
+        let (a, b) = (&p[0], &p[1]);
+        let (to_b, to_a) = (json!({"user_id": b.id}), json!({"user_id": a.id}));
+        let (x, y) = futures_util::join!(
+            app.post("/api/v1/friends/requests", &to_b, Some(&a.access)),
+            app.post("/api/v1/friends/requests", &to_a, Some(&b.access)),
+        );
+        assert!(
+            x.status().is_success() && y.status().is_success(),
+            "{} {}",
+            x.status(),
+            y.status()
+        );
+        let res = app
+            .post("/api/v1/conversations/direct", &to_b, Some(&a.access))
+            .await;
+        let c = expect_status(res, StatusCode::CREATED).await["id"]
+            .as_i64()
+            .expect("id");
+        let path = format!("/api/v1/conversations/{c}/messages");
+        let bodies: Vec<Value> = (0..5)
+            .map(|k| json!({"client_id": k.to_string(), "text": "hi"}))
+            .collect();
+        let sends = bodies.iter().enumerate().map(|(k, body)| {
+            let who = if k % 2 == 0 { a } else { b };
+            app.post(&path, body, Some(&who.access))
+        });
+        for res in futures_util::future::join_all(sends).await {
+            assert_eq!(res.status(), StatusCode::CREATED);
+        }
+        assert_eq!(seqs(&page(app, a, c, "").await), [1, 2, 3, 4, 5]);
+    });
+    futures_util::future::join_all(runs).await;
 }

@@ -231,21 +231,80 @@ fn concepts_are_enums_in_the_schema() {
     assert!(is_enum(&removed["properties"]["reason"]), "removed.reason");
 }
 
-/// Two handlers with the same function name (rooms' and conversations' `list_messages`)
-/// would share an operationId, and the generated TypeScript keeps only one of them.
+/// Every documented type has a name of its own: utoipa keys the document's schemas by the
+/// type's bare name, so two features' `MemberPage`s would silently become one (the second
+/// registered wins and the first feature's clients get the wrong type). Reads the source:
+/// each `pub struct`/`pub enum` that derives `ToSchema` or is declared by `stored_enum!`.
 #[test]
-fn operation_ids_are_unique() {
-    let json = serde_json::to_value(luojia::openapi::spec()).expect("json");
-    let mut seen = std::collections::HashSet::new();
-    for (path, item) in json["paths"].as_object().expect("paths") {
-        for (method, op) in item.as_object().expect("path item") {
-            if let Some(id) = op["operationId"].as_str() {
-                assert!(
-                    seen.insert(id.to_owned()),
-                    "{method} {path}: operationId {id} used twice"
-                );
+fn schema_names_are_unique() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).expect("src dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
             }
         }
     }
-    assert!(seen.len() > 50, "only {} operations", seen.len());
+    let mut files = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut clashes = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).expect("read");
+        let mut documented = false;
+        for line in text.lines() {
+            let l = line.trim();
+            if (l.starts_with("#[derive(") && l.contains("ToSchema")) || l.contains("stored_enum!")
+            {
+                documented = true;
+                continue;
+            }
+            if !documented {
+                continue;
+            }
+            let name = ["pub struct ", "pub enum "]
+                .iter()
+                .find_map(|k| l.strip_prefix(k))
+                .map(|rest| {
+                    rest.split(|c: char| !c.is_alphanumeric() && c != '_')
+                        .next()
+                        .unwrap_or("")
+                });
+            match name {
+                Some(n) if !n.is_empty() => {
+                    let here = f.display().to_string();
+                    if let Some(first) = seen.insert(n.to_owned(), here.clone()) {
+                        clashes.push(format!("{n}: {first} and {here}"));
+                    }
+                    documented = false;
+                }
+                _ if l.starts_with("#[")
+                    || l.starts_with("///")
+                    || l.starts_with("//")
+                    || l.is_empty() => {}
+                _ => documented = false,
+            }
+        }
+    }
+    assert!(clashes.is_empty(), "schema names used twice: {clashes:#?}");
+}
+
+/// Every operation has an id of its own (handler names are the ids; two features'
+/// `list_messages` would make the generated client mix up their types).
+#[test]
+fn operation_ids_are_unique() {
+    let doc = luojia::openapi::yaml().expect("yaml");
+    let mut ids: Vec<&str> = doc
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("operationId: "))
+        .collect();
+    let n = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "an operationId is used twice");
 }

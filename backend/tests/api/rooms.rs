@@ -252,6 +252,25 @@ async fn visibility_capacity_and_bans(b: Backend) {
         "banned",
     )
     .await;
+    // The moderators' list of bans (others may not read it; this private room is not
+    // even visible to an outsider).
+    let bans = expect_status(
+        app.get(&format!("/api/v1/rooms/{id}/bans"), Some(&owner.access))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(bans["items"].as_array().map(Vec::len), Some(1), "{bans}");
+    assert_eq!(bans["items"][0]["user_id"], a.id);
+    assert_eq!(bans["items"][0]["banned_by"], owner.id);
+    assert_eq!(bans["items"][0]["name"], a.username.as_str());
+    expect_problem(
+        app.get(&format!("/api/v1/rooms/{id}/bans"), Some(&c.access))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
     expect_status(
         app.send(
             Method::DELETE,

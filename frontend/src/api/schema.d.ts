@@ -362,7 +362,7 @@ export interface paths {
         };
         get?: never;
         /** Make a member an admin, or a member again (owner). */
-        put: operations["set_conversation_member_role"];
+        put: operations["set_group_member_role"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1182,6 +1182,23 @@ export interface paths {
         patch: operations["update_room"];
         trace?: never;
     };
+    "/api/v1/rooms/{id}/bans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who is banned from the room (moderators), a page at a time. */
+        get: operations["list_bans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/rooms/{id}/bans/{user_id}": {
         parameters: {
             query?: never;
@@ -1511,6 +1528,23 @@ export interface components {
             tokens: components["schemas"]["TokenPair"];
             user: components["schemas"]["MeResponse"];
         };
+        BanPage: {
+            items: components["schemas"]["BanResponse"][];
+            next_cursor?: string | null;
+        };
+        /** @description A banned user, for the moderators' list. */
+        BanResponse: {
+            /**
+             * Format: int64
+             * @description The moderator who banned them.
+             */
+            banned_by: number;
+            /** Format: date-time */
+            created_at: string;
+            name: string;
+            /** Format: int64 */
+            user_id: number;
+        };
         BlockPage: {
             items: components["schemas"]["BlockedUser"][];
             next_cursor?: string | null;
@@ -1701,15 +1735,15 @@ export interface components {
          * @enum {string}
          */
         ConversationKind: "direct" | "group";
-        ConversationMemberPage: {
-            items: components["schemas"]["ConversationMemberResponse"][];
-            next_cursor?: string | null;
-        };
-        ConversationMemberResponse: {
+        ConversationMember: {
             /** Format: date-time */
             joined_at: string;
             role: components["schemas"]["MemberRole"];
             user: components["schemas"]["ConversationUser"];
+        };
+        ConversationMemberPage: {
+            items: components["schemas"]["ConversationMember"][];
+            next_cursor?: string | null;
         };
         /** @description A message as clients see it (REST and the socket's `message`). */
         ConversationMessage: {
@@ -1818,10 +1852,6 @@ export interface components {
              * @description Messages after `last_read_seq` (the caller's own count as read).
              */
             unread: number;
-        };
-        ConversationTransferRequest: {
-            /** Format: int64 */
-            user_id: number;
         };
         /** @description A person as a conversation shows them. */
         ConversationUser: {
@@ -2015,6 +2045,10 @@ export interface components {
             /** Format: int32 */
             member_count: number;
             name: string;
+        };
+        GroupTransferRequest: {
+            /** Format: int64 */
+            user_id: number;
         };
         Health: {
             /** @example ok */
@@ -2270,9 +2304,7 @@ export interface components {
              * @description Kind-specific details: `request_id`, `note`, `room_id`, `code`, `conversation_id`,
              *     `excerpt`.
              */
-            payload: {
-                [key: string]: unknown;
-            };
+            payload: Record<string, never>;
             read: boolean;
         };
         /** @description Who caused a notification. */
@@ -3803,7 +3835,7 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
-    set_conversation_member_role: {
+    set_group_member_role: {
         parameters: {
             query?: never;
             header?: never;
@@ -4079,7 +4111,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ConversationTransferRequest"];
+                "application/json": components["schemas"]["GroupTransferRequest"];
             };
         };
         responses: {
@@ -5895,6 +5927,42 @@ export interface operations {
             413: components["responses"]["Problem"];
             /** @description `unsupported_media_type`: send `Content-Type: application/json` */
             415: components["responses"]["Problem"];
+            /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
+            503: components["responses"]["Problem"];
+        };
+    };
+    list_bans: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /** @description 1 to 100 (default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BanPage"];
+                };
+            };
+            /** @description `control_character` (in the path or query string); `invalid_query` (a parameter out of range or of the wrong type) */
+            400: components["responses"]["Problem"];
+            /** @description `unauthorized` (no token), `invalid_token` or `token_expired`: log in or refresh */
+            401: components["responses"]["Problem"];
+            /** @description Problem: `forbidden`, `banned`, `not_friends` */
+            403: components["responses"]["Problem"];
+            /** @description `not_found`: no such resource (or the id does not parse) */
+            404: components["responses"]["Problem"];
             /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
             503: components["responses"]["Problem"];
         };

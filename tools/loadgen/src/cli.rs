@@ -30,6 +30,33 @@ pub(crate) enum Cmd {
     /// Members joining one room: join time, and server memory per member before, while
     /// and after they are in the room (VmRSS of --server-pid).
     Room(RoomArgs),
+    /// Direct messages: --pairs pairs of friends chat at once, each person sending at
+    /// --rate messages/s; send → delivery latency at the other person, lost and
+    /// duplicated messages. With --ws-urls the two people of a pair are on different
+    /// instances (through Redis).
+    Dm(DmArgs),
+}
+
+#[derive(Args, Clone)]
+pub(crate) struct DmArgs {
+    #[command(flatten)]
+    pub(crate) common: Common,
+    /// Pairs of friends (2 × this many users and connections).
+    #[arg(long, default_value_t = 1000)]
+    pub(crate) pairs: usize,
+    /// Messages per second each person sends.
+    #[arg(long, default_value_t = 0.5)]
+    pub(crate) rate: f64,
+    /// Seconds of sending.
+    #[arg(long, default_value_t = 20.0)]
+    pub(crate) duration: f64,
+    /// Seconds to wait for the last deliveries after the senders stop.
+    #[arg(long, default_value_t = 5.0)]
+    pub(crate) drain: f64,
+    /// The second person of each pair connects here (a second instance); REST set-up
+    /// uses --url.
+    #[arg(long)]
+    pub(crate) peer_url: Option<String>,
 }
 
 #[derive(Args, Clone)]

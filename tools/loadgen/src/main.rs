@@ -11,6 +11,8 @@
 //! * `bare`  — the same client and fan-out against a minimal in-process WebSocket server that
 //!   broadcasts pre-serialized frames with `tokio::sync::broadcast`: the baseline.
 //! * `sync`  — N members; one sends `seek` commands; measures send → `playback_state` receipt.
+//! * `dm`    — pairs of friends send direct messages at once; send → delivery latency at
+//!   the other person, lost and duplicated messages, on one instance or two (`--peer-url`).
 //! * `idle`  — opens N authenticated idle connections and reports the server's RSS growth per
 //!   connection (VmRSS of `--server-pid` before and after).
 //!
@@ -29,6 +31,7 @@
 mod bare;
 mod chat;
 mod cli;
+mod dm;
 mod idle;
 mod member;
 mod rest;
@@ -53,6 +56,7 @@ async fn main() -> Result<()> {
         Cmd::BareServer(a) => bare::cmd_bare_server(a).await?,
         Cmd::Idle(a) => idle::cmd_idle(a).await?,
         Cmd::Room(a) => room::cmd_room(a).await?,
+        Cmd::Dm(a) => dm::cmd_dm(a).await?,
     };
     println!("{out}");
     Ok(())

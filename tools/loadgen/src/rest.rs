@@ -14,6 +14,7 @@ use crate::stats::now_micros;
 
 pub(crate) struct User {
     pub(crate) token: String,
+    pub(crate) id: i64,
 }
 
 pub(crate) const PASSWORD: &str = "loadgenpassword1";
@@ -43,6 +44,7 @@ pub(crate) async fn access_token(resp: reqwest::Response) -> Result<User, StepEr
         .ok_or_else(|| StepError::Fatal(anyhow!("no access token in {body}")))?;
     Ok(User {
         token: token.to_owned(),
+        id: body["user"]["id"].as_i64().unwrap_or(0),
     })
 }
 
