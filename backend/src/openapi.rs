@@ -82,23 +82,6 @@ fn is_string(schema: &serde_json::Value) -> bool {
 
 /// Give every free-text string under `schema` the control-character pattern. (Only
 /// `get_mut` below: indexing a `Value` mutably inserts the keys it looks for.)
-/// `additionalProperties: {}` (a map of any values) does not read back into utoipa's types;
-/// `true` says the same in JSON Schema.
-fn any_value_as_true(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(map) => {
-            if let Some(ap) = map.get_mut("additionalProperties")
-                && ap.as_object().is_some_and(|o| o.is_empty())
-            {
-                *ap = true.into();
-            }
-            map.values_mut().for_each(any_value_as_true);
-        }
-        serde_json::Value::Array(list) => list.iter_mut().for_each(any_value_as_true),
-        _ => {}
-    }
-}
-
 fn add_text_patterns(schema: &mut serde_json::Value, pattern: &str) {
     if is_string(schema) && schema.get("pattern").is_none() && schema.get("enum").is_none() {
         schema["pattern"] = pattern.into();
@@ -272,7 +255,6 @@ pub fn complete(api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             }
         }
     }
-    any_value_as_true(&mut doc);
     match serde_json::from_value(doc) {
         Ok(done) => done,
         Err(e) => {

@@ -20,7 +20,7 @@ use super::dto::*;
 use super::presence::Presence;
 use crate::entities::{friend_request, friendship, user, user_block, user_presence};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::notifications::domain::{NewNotification, NotificationKind};
+use crate::notifications::domain::{NewNotification, NotificationKind, NotificationPayload};
 use crate::paging::{Keyset, Page, PageQuery};
 use crate::realtime::Realtime;
 use crate::users::dto::PublicUser;
@@ -362,7 +362,11 @@ pub async fn send_request(
             NewNotification {
                 kind: NotificationKind::FriendRequest,
                 actor_id: Some(me),
-                payload: serde_json::json!({"request_id": row.id, "note": row.note}),
+                payload: NotificationPayload {
+                    request_id: Some(row.id),
+                    note: Some(row.note.clone()),
+                    ..Default::default()
+                },
             },
         )
         .await?;
@@ -387,7 +391,7 @@ async fn accepted(
         NewNotification {
             kind: NotificationKind::FriendAccepted,
             actor_id: Some(accepter),
-            payload: serde_json::json!({"user_id": accepter}),
+            payload: NotificationPayload::default(),
         },
     )
     .await

@@ -38,12 +38,32 @@ pub struct Notification {
     pub id: i64,
     pub kind: NotificationKind,
     pub actor: Option<NotificationActor>,
-    /// Kind-specific details: `request_id`, `note`, `room_id`, `code`, `conversation_id`,
-    /// `excerpt`.
-    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
-    pub payload: serde_json::Value,
+    pub payload: NotificationPayload,
     pub read: bool,
     pub created_at: DateTime<Utc>,
+}
+
+/// Kind-specific details; the fields that do not apply are absent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct NotificationPayload {
+    /// `friend_request`: the request, to accept or decline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<i64>,
+    /// `friend_request`: the note that came with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// `room_invite`, `mention` in a room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room_id: Option<i64>,
+    /// `room_invite`: the room's invite code (opens `/r/<code>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// `mention` in a conversation (opens `/messages/<id>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<i64>,
+    /// `mention`: a short excerpt of the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excerpt: Option<String>,
 }
 
 /// What a feature hands to `notifications::service::notify`.
@@ -51,6 +71,6 @@ pub struct Notification {
 pub struct NewNotification {
     pub kind: NotificationKind,
     pub actor_id: Option<i64>,
-    /// A small JSON object (at most [`MAX_PAYLOAD`] bytes once serialized).
-    pub payload: serde_json::Value,
+    /// At most [`MAX_PAYLOAD`] bytes once serialized (keep excerpts short).
+    pub payload: NotificationPayload,
 }

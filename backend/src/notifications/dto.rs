@@ -3,7 +3,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-pub use super::domain::{Notification, NotificationActor, NotificationKind};
+pub use super::domain::{Notification, NotificationActor, NotificationKind, NotificationPayload};
 
 /// Newest first, with the caller's unread count (over all pages).
 #[derive(Debug, Serialize, ToSchema)]

@@ -54,6 +54,16 @@ async fn act(app: &TestApp, method: Method, path: &str, who: &TestUser) -> reqwe
     app.send(method, path, &json!({}), &who.access).await
 }
 
+/// `PUT` (block) or `DELETE` (unblock) `/blocks/{target}` as `who`.
+async fn blocks(
+    app: &TestApp,
+    method: Method,
+    who: &TestUser,
+    target: &TestUser,
+) -> reqwest::Response {
+    act(app, method, &format!("/api/v1/blocks/{}", target.id), who).await
+}
+
 /// How `viewer`'s friends list shows `friend`.
 async fn friend_row(app: &TestApp, viewer: &TestUser, friend: &TestUser) -> Value {
     let list = get_ok(app, "/api/v1/friends", viewer).await;
@@ -423,21 +433,9 @@ async fn blocks_are_silent(b: Backend) {
         .await;
 
     // Alice blocks Mallory: the friendship goes (both sides).
-    let res = act(
-        &app,
-        Method::PUT,
-        &format!("/api/v1/blocks/{}", mallory.id),
-        &alice,
-    )
-    .await;
+    let res = blocks(&app, Method::PUT, &alice, &mallory).await;
     expect_status(res, StatusCode::NO_CONTENT).await;
-    let res = act(
-        &app,
-        Method::PUT,
-        &format!("/api/v1/blocks/{}", mallory.id),
-        &alice,
-    )
-    .await;
+    let res = blocks(&app, Method::PUT, &alice, &mallory).await;
     expect_status(res, StatusCode::NO_CONTENT).await;
     assert_eq!(
         ids(&get_ok(&app, "/api/v1/friends", &alice).await, "/user/id"),
@@ -538,21 +536,9 @@ async fn blocks_are_silent(b: Backend) {
     assert!(presence_of(&frames, alice.id).is_empty(), "{frames:?}");
 
     // Unblock: the request sent meanwhile goes, as if declined; unblocking again is 404.
-    let res = act(
-        &app,
-        Method::DELETE,
-        &format!("/api/v1/blocks/{}", mallory.id),
-        &alice,
-    )
-    .await;
+    let res = blocks(&app, Method::DELETE, &alice, &mallory).await;
     expect_status(res, StatusCode::NO_CONTENT).await;
-    let res = act(
-        &app,
-        Method::DELETE,
-        &format!("/api/v1/blocks/{}", mallory.id),
-        &alice,
-    )
-    .await;
+    let res = blocks(&app, Method::DELETE, &alice, &mallory).await;
     expect_problem(res, StatusCode::NOT_FOUND, "not_found").await;
     let out = get_ok(&app, "/api/v1/friends/requests/outgoing", &mallory).await;
     assert_eq!(ids(&out, "/user/id"), vec![bob.id]);
@@ -560,13 +546,7 @@ async fn blocks_are_silent(b: Backend) {
         ids(&search(&app, &mallory, &alice.username).await, "/user/id"),
         vec![alice.id]
     );
-    let res = act(
-        &app,
-        Method::PUT,
-        &format!("/api/v1/blocks/{}", alice.id),
-        &alice,
-    )
-    .await;
+    let res = blocks(&app, Method::PUT, &alice, &alice).await;
     expect_problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
     let res = act(&app, Method::PUT, "/api/v1/blocks/999999999", &alice).await;
     expect_problem(res, StatusCode::NOT_FOUND, "not_found").await;

@@ -2300,11 +2300,7 @@ export interface components {
             /** Format: int64 */
             id: number;
             kind: components["schemas"]["NotificationKind"];
-            /**
-             * @description Kind-specific details: `request_id`, `note`, `room_id`, `code`, `conversation_id`,
-             *     `excerpt`.
-             */
-            payload: Record<string, never>;
+            payload: components["schemas"]["NotificationPayload"];
             read: boolean;
         };
         /** @description Who caused a notification. */
@@ -2326,6 +2322,30 @@ export interface components {
             next_cursor?: string | null;
             /** Format: int64 */
             unread_count: number;
+        };
+        /** @description Kind-specific details; the fields that do not apply are absent. */
+        NotificationPayload: {
+            /** @description `room_invite`: the room's invite code (opens `/r/<code>`). */
+            code?: string | null;
+            /**
+             * Format: int64
+             * @description `mention` in a conversation (opens `/messages/<id>`).
+             */
+            conversation_id?: number | null;
+            /** @description `mention`: a short excerpt of the message. */
+            excerpt?: string | null;
+            /** @description `friend_request`: the note that came with it. */
+            note?: string | null;
+            /**
+             * Format: int64
+             * @description `friend_request`: the request, to accept or decline.
+             */
+            request_id?: number | null;
+            /**
+             * Format: int64
+             * @description `room_invite`, `mention` in a room.
+             */
+            room_id?: number | null;
         };
         OpenDirectRequest: {
             /**

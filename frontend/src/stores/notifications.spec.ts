@@ -28,7 +28,8 @@ describe('the bell', () => {
     expect(all.unread).toBe(0);
   });
   it('opens the right page', () => {
-    expect(targetOf(n(1, 'friend_request'))).toBe('/friends');
+    expect(targetOf(n(1, 'friend_request'))).toBe('/friends?tab=requests');
+    expect(targetOf(n(1, 'friend_accepted'))).toBe('/friends');
     expect(targetOf(n(1, 'room_invite', { room_id: 4, code: 'ab c' }))).toBe('/r/ab%20c');
     expect(targetOf(n(1, 'room_invite', { room_id: 4 }))).toBe('/rooms/4');
     expect(targetOf(n(1, 'mention', { conversation_id: 9 }))).toBe('/messages/9');

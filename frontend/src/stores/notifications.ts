@@ -36,7 +36,7 @@ export function targetOf(n: Notification): string {
   switch (n.kind) {
     case 'friend_request':
     case 'friend_accepted':
-      return '/friends';
+      return n.kind === 'friend_request' ? '/friends?tab=requests' : '/friends';
     case 'room_invite':
       if (typeof p.code === 'string') return `/r/${encodeURIComponent(p.code)}`;
       return typeof p.room_id === 'number' ? `/rooms/${p.room_id}` : '/rooms';

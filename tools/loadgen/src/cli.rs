@@ -35,6 +35,10 @@ pub(crate) enum Cmd {
     /// duplicated messages. With --ws-urls the two people of a pair are on different
     /// instances (through Redis).
     Dm(DmArgs),
+    /// Friends' presence cost: a user with --friends friends (--online of them connected)
+    /// connects and disconnects; counts the `friend_presence` frames and bytes the friends
+    /// receive each way.
+    Presence(PresenceArgs),
 }
 
 #[derive(Args, Clone)]
@@ -57,6 +61,21 @@ pub(crate) struct DmArgs {
     /// uses --url.
     #[arg(long)]
     pub(crate) peer_url: Option<String>,
+}
+
+#[derive(Args, Clone)]
+pub(crate) struct PresenceArgs {
+    #[command(flatten)]
+    pub(crate) common: Common,
+    /// Friends of the measured user.
+    #[arg(long, default_value_t = 200)]
+    pub(crate) friends: usize,
+    /// How many of them are connected (one connection each) while it connects.
+    #[arg(long, default_value_t = 50)]
+    pub(crate) online: usize,
+    /// Seconds to keep listening after the expected frames (to catch extra ones).
+    #[arg(long, default_value_t = 1.0)]
+    pub(crate) settle: f64,
 }
 
 #[derive(Args, Clone)]

@@ -13,6 +13,8 @@
 //! * `sync`  — N members; one sends `seek` commands; measures send → `playback_state` receipt.
 //! * `dm`    — pairs of friends send direct messages at once; send → delivery latency at
 //!   the other person, lost and duplicated messages, on one instance or two (`--peer-url`).
+//! * `presence` — a user with F friends (O of them connected) connects and disconnects:
+//!   the `friend_presence` frames and bytes each friend connection receives each way.
 //! * `idle`  — opens N authenticated idle connections and reports the server's RSS growth per
 //!   connection (VmRSS of `--server-pid` before and after).
 //!
@@ -34,6 +36,7 @@ mod cli;
 mod dm;
 mod idle;
 mod member;
+mod presence;
 mod rest;
 mod retry;
 mod room;
@@ -57,6 +60,7 @@ async fn main() -> Result<()> {
         Cmd::Idle(a) => idle::cmd_idle(a).await?,
         Cmd::Room(a) => room::cmd_room(a).await?,
         Cmd::Dm(a) => dm::cmd_dm(a).await?,
+        Cmd::Presence(a) => presence::cmd_presence(a).await?,
     };
     println!("{out}");
     Ok(())

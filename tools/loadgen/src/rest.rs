@@ -13,6 +13,7 @@ use crate::stats::now_micros;
 // REST set-up
 
 pub(crate) struct User {
+    pub(crate) id: i64,
     pub(crate) token: String,
     pub(crate) id: i64,
 }
@@ -43,6 +44,7 @@ pub(crate) async fn access_token(resp: reqwest::Response) -> Result<User, StepEr
         .as_str()
         .ok_or_else(|| StepError::Fatal(anyhow!("no access token in {body}")))?;
     Ok(User {
+        id: body["user"]["id"].as_i64().unwrap_or_default(),
         token: token.to_owned(),
         id: body["user"]["id"].as_i64().unwrap_or(0),
     })
