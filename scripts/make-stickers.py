@@ -40,7 +40,7 @@ PROPS = {
     "popcorn": '<path d="M92 60 h24 l-3 28 h-18z" fill="#fff" stroke="#e74c3c" stroke-width="2"/><path d="M97 60 v28 M104 60 v28 M111 60 v28" stroke="#e74c3c" stroke-width="3"/><circle cx="96" cy="56" r="5" fill="#fff3c4"/><circle cx="104" cy="53" r="6" fill="#fff3c4"/><circle cx="112" cy="56" r="5" fill="#fff3c4"/>',
     "tv": '<rect x="88" y="14" width="30" height="22" rx="4" fill="#4a4a6a"/><rect x="92" y="18" width="22" height="14" rx="2" fill="#8fd3ff"/><path d="M96 14 l-4 -6 M110 14 l4 -6" stroke="#4a4a6a" stroke-width="2.5" stroke-linecap="round"/>',
     "bolt": '<path d="M104 8 l-12 22 h10 l-6 18 l16 -26 h-10z" fill="#ffd400" stroke="#e0a800" stroke-width="2"/>',
-    "clap": '<text x="88" y="40" font-size="26" font-family="sans-serif">🎬</text>',
+    "clap": '<rect x="88" y="22" width="30" height="20" rx="2" fill="#333"/><path d="M88 16 l28 -6 2 7 -28 6z" fill="#fff" stroke="#333" stroke-width="2"/><path d="M95 14 l4 5 M103 12 l4 5 M111 10 l4 5" stroke="#333" stroke-width="2.5"/><path d="M93 29 h20 M93 35 h14" stroke="#fff" stroke-width="2"/>',
     "ghost": '<path d="M92 40 v-14 a10 10 0 0 1 20 0 v14 l-4 -3 -3 3 -3 -3 -3 3 -3 -3z" fill="#fff" stroke="#888" stroke-width="2"/><circle cx="98" cy="26" r="2" fill="#333"/><circle cx="106" cy="26" r="2" fill="#333"/>',
     "thumb": '<path d="M96 62 v20 h16 a4 4 0 0 0 4 -4 l2 -10 a4 4 0 0 0 -4 -5 h-7 l1 -7 a4 4 0 0 0 -7 -2z" fill="#ffc7d1" stroke="#d9667f" stroke-width="2.5"/>',
     "plus1": '<text x="90" y="38" font-size="22" font-weight="900" fill="#2ecc71" font-family="sans-serif">+1</text>',

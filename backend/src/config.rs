@@ -102,6 +102,8 @@ pub struct UploadsSettings {
     pub processing_concurrency: usize,
     /// Most stickers in one user's collection.
     pub max_stickers: u64,
+    /// Uploads one user may make per hour (refused ones count too).
+    pub per_user_per_hour: u32,
     pub s3: S3Settings,
 }
 
@@ -271,6 +273,7 @@ max_voice_bytes = 2097152
 max_voice_secs = 60
 processing_concurrency = 2
 max_stickers = 200
+per_user_per_hour = 300
 
 [uploads.s3]
 bucket = ""

@@ -70,6 +70,8 @@ pub enum ErrorCode {
     VoiceTooLong,
     /// The sticker collection is full.
     TooManyStickers,
+    /// A `Range` outside the file.
+    RangeNotSatisfiable,
 }
 
 impl ErrorCode {
@@ -113,6 +115,7 @@ impl ErrorCode {
         Self::ImageTooLarge,
         Self::VoiceTooLong,
         Self::TooManyStickers,
+        Self::RangeNotSatisfiable,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -122,6 +125,7 @@ impl ErrorCode {
             | PasswordTooLong | InvalidMessage | NotJoined => StatusCode::BAD_REQUEST,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             InvalidMedia | ImageTooLarge | VoiceTooLong => StatusCode::UNPROCESSABLE_ENTITY,
+            RangeNotSatisfiable => StatusCode::RANGE_NOT_SATISFIABLE,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Unauthorized | InvalidToken | TokenExpired | InvalidCredentials
             | RefreshTokenReused => StatusCode::UNAUTHORIZED,

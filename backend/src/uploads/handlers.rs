@@ -39,6 +39,7 @@ fn now() -> i64 {
         (status = 413, description = "`payload_too_large`: over the byte cap of the purpose", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`: not a form, or the content is not an accepted format", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`image_too_large` (pixels, frames), `voice_too_long`, or `invalid_media` (the content is damaged)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many uploads this hour (300 by default)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/media")]
@@ -48,6 +49,14 @@ pub async fn create_upload(
     query: web::Query<UploadQuery>,
     form: Multipart,
 ) -> AppResult<HttpResponse> {
+    let per_hour = crate::ratelimit::Limit {
+        max: state.uploads.settings.per_user_per_hour,
+        window_secs: 3600,
+    };
+    state
+        .limiter
+        .hit("upload", &user.id.to_string(), per_hour)
+        .await?;
     let received = super::receive::receive(&state.uploads, form, query.purpose).await?;
     let info = service::create(
         &state.db,
@@ -134,6 +143,7 @@ async fn serve_signed(
         (status = 200, description = "The file (`Range` requests get 206)", content_type = "application/octet-stream"),
         (status = 403, description = "No signature, a wrong one, or an expired one", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 416, description = "`range_not_satisfiable`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/media/{id}")]

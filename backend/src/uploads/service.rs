@@ -260,11 +260,18 @@ async fn get(store: &Store, key: &str, range: Option<GetRange>) -> AppResult<Get
     match store.get_opts(&ObjectPath::from(key), opts).await {
         Ok(r) => Ok(r),
         Err(object_store::Error::NotFound { .. }) => Err(AppError::not_found("file")),
-        Err(e @ object_store::Error::Generic { .. }) if e.to_string().contains("range") => Err(
-            AppError::new(ErrorCode::InvalidQuery, "range not satisfiable"),
-        ),
+        Err(e) if range_error(&e) => Err(AppError::new(
+            ErrorCode::RangeNotSatisfiable,
+            "the range is outside the file",
+        )),
         Err(e) => Err(AppError::internal(e)),
     }
+}
+
+/// A range the object does not have (the local store says so in words; S3 answers 416).
+fn range_error(e: &object_store::Error) -> bool {
+    let text = e.to_string().to_lowercase();
+    text.contains("range") || text.contains("416")
 }
 
 /// The public avatar named `name` (the last part of its URL).

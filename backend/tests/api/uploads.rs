@@ -20,6 +20,7 @@ on_all_backends!(
     media_urls_need_a_valid_signature,
     avatars_are_set_served_and_cleared,
     stickers_are_listed_and_collected,
+    uploads_are_rate_limited_per_user,
 );
 
 pub async fn upload(
@@ -454,6 +455,19 @@ async fn voice_notes_are_measured_and_capped(b: Backend) {
                 .starts_with("bytes 0-99/")
         );
         assert_eq!(res.bytes().await.expect("bytes").len(), 100);
+        let res = app
+            .client
+            .get(app.url(body["url"].as_str().expect("url")))
+            .header("range", "bytes=99999999-")
+            .send()
+            .await
+            .expect("range");
+        expect_problem(
+            res,
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            "range_not_satisfiable",
+        )
+        .await;
     }
     let files_before = stored_files(&app).len();
     let rows_before = upload_rows(&app).await;
@@ -778,24 +792,11 @@ async fn stickers_are_listed_and_collected(b: Backend) {
     assert_eq!(listed.len(), 2);
     assert!(listed.contains(&ids[0]) && listed.contains(&ids[1]));
     assert_eq!(mine["remaining"], 0);
-    let res = app
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/api/v1/me/stickers/{}", ids[0]),
-            &json!({}),
-            &u.access,
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let res = app
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/api/v1/me/stickers/{}", ids[0]),
-            &json!({}),
-            &u.access,
-        )
-        .await;
-    expect_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    let path = format!("/api/v1/me/stickers/{}", ids[0]);
+    let empty = json!({});
+    let remove = || app.send(reqwest::Method::DELETE, &path, &empty, &u.access);
+    assert_eq!(remove().await.status(), StatusCode::NO_CONTENT);
+    expect_problem(remove().await, StatusCode::NOT_FOUND, "not_found").await;
     expect_status(add(ids[2], u.access.clone()).await, StatusCode::CREATED).await;
     let theirs = expect_status(
         app.get("/api/v1/me/stickers", Some(&v.access)).await,
@@ -803,4 +804,21 @@ async fn stickers_are_listed_and_collected(b: Backend) {
     )
     .await;
     assert_eq!(theirs["items"].as_array().expect("items").len(), 0);
+}
+
+async fn uploads_are_rate_limited_per_user(b: Backend) {
+    let app = spawn_app_with(b, &[("APP_UPLOADS__PER_USER_PER_HOUR", "2")]).await;
+    let u = app.register("rl").await;
+    let v = app.register("rl2").await;
+    let png = encode(&DynamicImage::ImageRgb8(picture(20, 20)), ImageFormat::Png);
+    for _ in 0..2 {
+        let res = upload(&app, &u.access, "image", "a.png", "image/png", png.clone()).await;
+        expect_status(res, StatusCode::CREATED).await;
+    }
+    let res = upload(&app, &u.access, "image", "a.png", "image/png", png.clone()).await;
+    assert!(res.headers().contains_key("retry-after"));
+    expect_problem(res, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    // Someone else still may.
+    let res = upload(&app, &v.access, "image", "a.png", "image/png", png).await;
+    expect_status(res, StatusCode::CREATED).await;
 }

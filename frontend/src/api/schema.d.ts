@@ -1993,7 +1993,7 @@ export interface components {
          * @description Stable machine-readable error codes.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "invalid_body" | "invalid_query" | "control_character" | "unsupported_media_type" | "payload_too_large" | "validation_failed" | "password_too_long" | "unauthorized" | "invalid_token" | "token_expired" | "invalid_credentials" | "refresh_token_reused" | "forbidden" | "not_found" | "method_not_allowed" | "username_taken" | "email_taken" | "conflict" | "room_full" | "banned" | "owner_must_transfer" | "rate_limited" | "service_unavailable" | "internal_error" | "invalid_message" | "not_joined" | "not_friends" | "group_full" | "recall_expired" | "already_friends" | "friend_request_limit" | "friend_limit" | "user_blocked" | "invalid_media" | "image_too_large" | "voice_too_long" | "too_many_stickers";
+        ErrorCode: "malformed_json" | "invalid_body" | "invalid_query" | "control_character" | "unsupported_media_type" | "payload_too_large" | "validation_failed" | "password_too_long" | "unauthorized" | "invalid_token" | "token_expired" | "invalid_credentials" | "refresh_token_reused" | "forbidden" | "not_found" | "method_not_allowed" | "username_taken" | "email_taken" | "conflict" | "room_full" | "banned" | "owner_must_transfer" | "rate_limited" | "service_unavailable" | "internal_error" | "invalid_message" | "not_joined" | "not_friends" | "group_full" | "recall_expired" | "already_friends" | "friend_request_limit" | "friend_limit" | "user_blocked" | "invalid_media" | "image_too_large" | "voice_too_long" | "too_many_stickers" | "range_not_satisfiable";
         FriendPage: {
             items: components["schemas"]["FriendView"][];
             next_cursor?: string | null;
@@ -5094,6 +5094,8 @@ export interface operations {
             415: components["responses"]["Problem"];
             /** @description `image_too_large` (pixels, frames), `voice_too_long`, or `invalid_media` (the content is damaged) */
             422: components["responses"]["Problem"];
+            /** @description `rate_limited`: too many uploads this hour (300 by default) */
+            429: components["responses"]["Problem"];
             /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
             503: components["responses"]["Problem"];
         };
@@ -5130,6 +5132,8 @@ export interface operations {
             403: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
+            /** @description `range_not_satisfiable` */
+            416: components["responses"]["Problem"];
             /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
             503: components["responses"]["Problem"];
         };
