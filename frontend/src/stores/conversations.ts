@@ -42,7 +42,12 @@ export interface Thread {
   loading: boolean;
   loadingOlder: boolean;
   error: unknown;
+  /** When the attachments' signed URLs were last issued (they last 10 minutes). */
+  fetchedAt: number;
 }
+
+/** Attachment URLs older than this are asked for again. */
+export const URL_REFRESH_MS = 8 * 60_000;
 
 interface Typist {
   name: string;
@@ -175,8 +180,11 @@ export const useConversationsStore = defineStore('conversations', () => {
   /** Open a conversation: its newest page of messages (once; later frames keep it current). */
   async function open(id: number) {
     const t = thread(id);
-    if (t && !t.error) return;
-    setThread(id, { messages: [], current: 0, more: false, loading: true, loadingOlder: false, error: null });
+    if (t && !t.error) {
+      void refreshUrls(id).catch(() => {});
+      return;
+    }
+    setThread(id, { messages: [], current: 0, more: false, loading: true, loadingOlder: false, error: null, fetchedAt: Date.now() });
     try {
       const page = await unwrap(
         api.GET('/api/v1/conversations/{id}/messages', { params: { path: { id }, query: { limit: 30 } } }),
@@ -189,10 +197,33 @@ export const useConversationsStore = defineStore('conversations', () => {
         loading: false,
         loadingOlder: false,
         error: null,
+        fetchedAt: Date.now(),
       });
     } catch (e) {
       editThread(id, () => ({ loading: false, error: e }));
     }
+  }
+
+  /**
+   * The held messages again, for fresh signed URLs of their pictures and voice notes (they
+   * last 10 minutes): when a conversation is opened again later, and every few minutes
+   * while it is open.
+   */
+  async function refreshUrls(id: number, olderThanMs = URL_REFRESH_MS) {
+    const t = thread(id);
+    if (!t || t.loading || Date.now() - t.fetchedAt < olderThanMs || t.messages.length === 0) return;
+    const last = newestSeq(t.messages);
+    let after = t.messages[0]!.seq - 1;
+    const fresh: Message[] = [];
+    for (let i = 0; i < 20 && after < last; i++) {
+      const page = await unwrap(
+        api.GET('/api/v1/conversations/{id}/messages', { params: { path: { id }, query: { after_seq: after, limit: 100 } } }),
+      );
+      fresh.push(...page.messages);
+      if (!page.more || page.messages.length === 0) break;
+      after = newestSeq(page.messages, after);
+    }
+    editThread(id, (cur) => ({ messages: mergeMessages(cur.messages, fresh), fetchedAt: Date.now() }));
   }
 
   /** The page before the oldest message held (infinite history upward). */
@@ -466,6 +497,7 @@ export const useConversationsStore = defineStore('conversations', () => {
     open,
     loadOlder,
     catchUp,
+    refreshUrls,
     send,
     retry,
     discard,
