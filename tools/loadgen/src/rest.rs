@@ -15,7 +15,6 @@ use crate::stats::now_micros;
 pub(crate) struct User {
     pub(crate) id: i64,
     pub(crate) token: String,
-    pub(crate) id: i64,
 }
 
 pub(crate) const PASSWORD: &str = "loadgenpassword1";
@@ -46,7 +45,6 @@ pub(crate) async fn access_token(resp: reqwest::Response) -> Result<User, StepEr
     Ok(User {
         id: body["user"]["id"].as_i64().unwrap_or_default(),
         token: token.to_owned(),
-        id: body["user"]["id"].as_i64().unwrap_or(0),
     })
 }
 
