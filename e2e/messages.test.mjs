@@ -196,7 +196,7 @@ test('two friends chat with text, a picture and a voice note, see unread badges 
   await b.context.close();
 });
 
-test('a group: created with a friend from "new group", a message recalled shows as recalled to both, settings list the members', async () => {
+test('a group: created with a friend from "new group", a message recalled shows as recalled to both, settings list the members, a third person joins by the invite link', async () => {
   const suffix = Math.random().toString(36).slice(2, 7);
   const alice = await register(server, `carol${suffix}`);
   const bob = await register(server, `dave${suffix}`);
@@ -244,6 +244,17 @@ test('a group: created with a friend from "new group", a message recalled shows 
   await panel.getByTestId('group-members').getByText(bob.user.nickname || bob.user.username).waitFor();
   await panel.getByText('群主').waitFor();
   await panel.getByTestId('group-invite-link').getByText('/g/').waitFor();
+  // Someone else joins by the link and lands in the group; Alice sees them join.
+  const link = new URL(await panel.getByTestId('group-invite-link').innerText());
+  const gina = await register(server, `gina${suffix}`);
+  const g = await contextFor(gina, PHONE);
+  await g.page.goto(`${server.base}${link.pathname}`);
+  await g.page.getByText('周末观影小组').waitFor();
+  await g.page.getByTestId('join-group').click();
+  await g.page.waitForURL(new RegExp(`/messages/${id}$`));
+  await g.page.getByTestId('conversation-name').getByText('周末观影小组').waitFor();
+  await a.page.getByTestId('message-list').getByText(`${gina.user.nickname || gina.user.username} 加入了群聊`).waitFor({ timeout: 10_000 });
+  await g.context.close();
   await a.page.waitForTimeout(400); // the drawer's slide-in
   await screenshot(a.page, 'messages-group-settings-desktop');
   // Bob's composer with the emoji grid open (phone).
