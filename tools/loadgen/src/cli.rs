@@ -35,9 +35,6 @@ pub(crate) enum Cmd {
     /// duplicated messages. With --ws-urls the two people of a pair are on different
     /// instances (through Redis).
     Dm(DmArgs),
-    /// Friends' presence cost: a user with --friends friends (--online of them connected)
-    /// connects and disconnects; counts the `friend_presence` frames and bytes the friends
-    /// receive each way.
     Presence(PresenceArgs),
 }
 
