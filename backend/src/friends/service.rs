@@ -12,7 +12,7 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    Order, PaginatorTrait, QueryFilter, QuerySelect, Set,
+    Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::domain::{self, MAX_FRIENDS, MAX_PENDING_OUT, Relationship};
@@ -288,6 +288,19 @@ pub async fn send_request(
     }
     let target = active_user(db, to).await?;
     let txn = crate::db::begin_write(db).await?;
+    // Two people asking each other at the same moment must see each other's request (and
+    // become friends), not both leave a pending one: take the pair's user rows in id order
+    // first (FOR UPDATE on PostgreSQL and MySQL, before any plain read so that MySQL's
+    // snapshot starts after the wait; SQLite's write lock at BEGIN already serializes).
+    user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::Id.is_in([me, to]))
+        .order_by_asc(user::Column::Id)
+        .lock_exclusive()
+        .into_tuple::<i64>()
+        .all(&txn)
+        .await?;
     if blocks(&txn, me, to).await? {
         return Err(AppError::new(
             ErrorCode::UserBlocked,
