@@ -4,6 +4,8 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod columns;
+
 mod m20261123_000001_accounts;
 mod m20261123_000002_catalog;
 mod m20261123_000003_rooms;

@@ -3,15 +3,10 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::columns::ts;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn ts(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col)
-        .timestamp_with_time_zone()
-        .not_null()
-        .to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -4,28 +4,10 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::columns::{cascade, ts};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn ts(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col)
-        .timestamp_with_time_zone()
-        .not_null()
-        .to_owned()
-}
-
-fn fk(
-    name: &str,
-    from: (impl IntoIden, impl IntoIden),
-    to: (impl IntoIden, impl IntoIden),
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -77,7 +59,7 @@ impl MigrationTrait for Migration {
                 )
                 .col(ts(Rooms::CreatedAt))
                 .col(ts(Rooms::UpdatedAt))
-                .foreign_key(&mut fk(
+                .foreign_key(&mut cascade(
                     "fk_rooms_owner",
                     (Rooms::Table, Rooms::OwnerId),
                     (Users::Table, Users::Id),
@@ -128,12 +110,12 @@ impl MigrationTrait for Migration {
                         .col(RoomMembers::RoomId)
                         .col(RoomMembers::UserId),
                 )
-                .foreign_key(&mut fk(
+                .foreign_key(&mut cascade(
                     "fk_room_members_room",
                     (RoomMembers::Table, RoomMembers::RoomId),
                     (Rooms::Table, Rooms::Id),
                 ))
-                .foreign_key(&mut fk(
+                .foreign_key(&mut cascade(
                     "fk_room_members_user",
                     (RoomMembers::Table, RoomMembers::UserId),
                     (Users::Table, Users::Id),
@@ -159,7 +141,7 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new(RoomBans::BannedBy).big_integer().not_null())
                 .col(ts(RoomBans::CreatedAt))
                 .primary_key(Index::create().col(RoomBans::RoomId).col(RoomBans::UserId))
-                .foreign_key(&mut fk(
+                .foreign_key(&mut cascade(
                     "fk_room_bans_room",
                     (RoomBans::Table, RoomBans::RoomId),
                     (Rooms::Table, Rooms::Id),
@@ -205,7 +187,7 @@ impl MigrationTrait for Migration {
                         .timestamp_with_time_zone()
                         .null(),
                 )
-                .foreign_key(&mut fk(
+                .foreign_key(&mut cascade(
                     "fk_room_messages_room",
                     (RoomMessages::Table, RoomMessages::RoomId),
                     (Rooms::Table, Rooms::Id),

@@ -3,19 +3,10 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::columns::{id, ts};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn ts(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col)
-        .timestamp_with_time_zone()
-        .not_null()
-        .to_owned()
-}
-
-fn id(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).big_integer().not_null().to_owned()
-}
 
 fn to_user(name: &str, table: impl IntoIden, col: impl IntoIden) -> ForeignKeyCreateStatement {
     ForeignKey::create()

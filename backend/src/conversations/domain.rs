@@ -110,20 +110,6 @@ pub struct Payload {
     pub target_user_id: Option<i64>,
 }
 
-/// A built-in sticker reference: `builtin:<pack>/<id>`, both parts short slugs.
-pub fn is_builtin_sticker(s: &str) -> bool {
-    let Some(rest) = s.strip_prefix("builtin:") else {
-        return false;
-    };
-    let slug = |p: &str| {
-        !p.is_empty()
-            && p.len() <= 32
-            && p.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-    };
-    matches!(rest.split_once('/'), Some((pack, id)) if slug(pack) && slug(id))
-}
-
 /// A message as clients see it (REST and the socket's `message`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct ConversationMessage {
@@ -235,15 +221,6 @@ mod tests {
     #[test]
     fn roles_are_ordered() {
         assert!(MemberRole::Member < MemberRole::Admin && MemberRole::Admin < MemberRole::Owner);
-    }
-
-    #[test]
-    fn builtin_stickers() {
-        assert!(is_builtin_sticker("builtin:luojia/haha"));
-        assert!(!is_builtin_sticker("builtin:luojia"));
-        assert!(!is_builtin_sticker("builtin:../x/y"));
-        assert!(!is_builtin_sticker("builtin:Luojia/haha"));
-        assert!(!is_builtin_sticker("http://x/y"));
     }
 
     #[test]

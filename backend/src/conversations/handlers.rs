@@ -268,7 +268,15 @@ pub async fn send_message(
     id: Id,
     body: web::Json<NewMessage>,
 ) -> AppResult<HttpResponse> {
-    let (message, duplicate) = service::send(&state.db, &state.messages, me.id, *id, &body).await?;
+    let (message, duplicate) = service::send(
+        &state.db,
+        &state.realtime,
+        &state.messages,
+        me.id,
+        *id,
+        &body,
+    )
+    .await?;
     let r = SendMessageResponse { message, duplicate };
     Ok(if duplicate {
         HttpResponse::Ok().json(r)

@@ -28,9 +28,15 @@ impl SocketMessages for SocketConversations {
                     conversation_id,
                     message,
                 } => {
-                    let (stored, duplicate) =
-                        service::send(&state.db, &state.messages, me, conversation_id, &message)
-                            .await?;
+                    let (stored, duplicate) = service::send(
+                        &state.db,
+                        &state.realtime,
+                        &state.messages,
+                        me,
+                        conversation_id,
+                        &message,
+                    )
+                    .await?;
                     Ok(Some(ServerMessage::MessageAck {
                         conversation_id,
                         client_id: message.client_id.trim().to_owned(),

@@ -302,7 +302,9 @@ pub async fn content(db: &impl ConnectionTrait, me: i64, m: &NewMessage) -> AppR
         ConversationMessageKind::Sticker => {
             only("sticker", &["sticker", "upload_id"])?;
             match (&m.sticker, m.upload_id) {
-                (Some(s), None) if is_builtin_sticker(s) => payload.sticker = Some(s.clone()),
+                (Some(s), None) if crate::uploads::stickers::builtin(s).is_some() => {
+                    payload.sticker = Some(s.clone())
+                }
                 (None, Some(id)) => {
                     payload.upload_id = Some(
                         attachable(db, me, id, &[UploadKind::Sticker, UploadKind::Image]).await?,
@@ -391,6 +393,7 @@ async fn attachable(
 /// the stored message and whether it is a duplicate of an earlier send.
 pub async fn send(
     db: &DatabaseConnection,
+    rt: &Realtime,
     writer: &super::pipeline::MessageWriter,
     me: i64,
     id: i64,
@@ -399,9 +402,70 @@ pub async fn send(
     let (conv, _) = membership(db, id, me).await?;
     may_send(db, &conv, me).await?;
     let c = content(db, me, m).await?;
-    writer
+    let (stored, duplicate) = writer
         .submit(super::pipeline::Job::new(id, me, m.client_id.trim(), c))
-        .await
+        .await?;
+    if !duplicate {
+        notify_about(db, rt, me, &conv, &stored).await;
+    }
+    Ok((stored, duplicate))
+}
+
+/// The notifications a new message causes: a room invite in a direct conversation tells
+/// the invited friend; an `@name` in a group tells each member named. A failure is only
+/// logged: the message is stored and delivered already.
+async fn notify_about(
+    db: &DatabaseConnection,
+    rt: &Realtime,
+    me: i64,
+    conv: &Conv,
+    m: &ConversationMessage,
+) {
+    use crate::notifications::domain::{NewNotification, NotificationKind, NotificationPayload};
+    let result = async {
+        let mut to: Vec<(i64, NewNotification)> = Vec::new();
+        if let (Some(room), Some(peer)) = (&m.room, peer_of(db, conv, me).await?) {
+            to.push((
+                peer,
+                NewNotification {
+                    kind: NotificationKind::RoomInvite,
+                    actor_id: Some(me),
+                    payload: NotificationPayload {
+                        room_id: Some(room.room_id),
+                        code: Some(room.invite_code.clone()),
+                        ..Default::default()
+                    },
+                },
+            ));
+        }
+        if conv.kind == ConversationKind::Group && m.text.contains('@') {
+            let members: HashSet<i64> = member_ids(db, conv.id).await?.into_iter().collect();
+            for u in crate::notifications::service::mentioned_users(db, me, &m.text).await? {
+                if members.contains(&u) {
+                    to.push((
+                        u,
+                        NewNotification {
+                            kind: NotificationKind::Mention,
+                            actor_id: Some(me),
+                            payload: NotificationPayload {
+                                conversation_id: Some(conv.id),
+                                excerpt: Some(m.text.chars().take(80).collect()),
+                                ..Default::default()
+                            },
+                        },
+                    ));
+                }
+            }
+        }
+        for (user, n) in to {
+            crate::notifications::service::notify(db, rt, user, n).await?;
+        }
+        Ok::<(), AppError>(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e.detail, conversation = conv.id, "notifications for a message");
+    }
 }
 
 // ---------------------------------------------------------------- reading
@@ -942,7 +1006,9 @@ async fn system_message(
     conversation::Entity::update_many()
         .col_expr(
             conversation::Column::LastSeq,
-            Expr::col(conversation::Column::LastSeq).add(1),
+            // i64 like the writer's `+ k`: the two render the same SQL, and PostgreSQL's
+            // cached statement must get the same parameter type from both.
+            Expr::col(conversation::Column::LastSeq).add(1i64),
         )
         .col_expr(conversation::Column::LastActivityAt, Expr::value(now))
         .filter(conversation::Column::Id.eq(id))
@@ -1061,6 +1127,19 @@ pub async fn create_group(
         .ok_or_else(not_found)
 }
 
+/// The caller's membership of group `id`, with at least `role`.
+async fn group_member(
+    db: &impl ConnectionTrait,
+    id: i64,
+    me: i64,
+    role: MemberRole,
+) -> AppResult<(Conv, Member)> {
+    let (conv, member) = membership(db, id, me).await?;
+    group_only(&conv)?;
+    at_least(&member, role)?;
+    Ok((conv, member))
+}
+
 fn group_only(conv: &Conv) -> AppResult<()> {
     if conv.kind != ConversationKind::Group {
         return Err(AppError::new(
@@ -1089,9 +1168,7 @@ pub async fn update_group(
     id: i64,
     req: UpdateGroupRequest,
 ) -> AppResult<()> {
-    let (conv, member) = membership(db, id, me).await?;
-    group_only(&conv)?;
-    at_least(&member, MemberRole::Admin)?;
+    let (conv, _) = group_member(db, id, me, MemberRole::Admin).await?;
     let name = req.name.as_deref().map(group_name).transpose()?;
     let avatar = match req.avatar_upload_id {
         Some(upload) => Some(group_avatar(db, me, upload).await?),
@@ -1131,9 +1208,7 @@ pub async fn add_members(
     id: i64,
     ids: &[i64],
 ) -> AppResult<()> {
-    let (conv, member) = membership(db, id, me).await?;
-    group_only(&conv)?;
-    at_least(&member, MemberRole::Admin)?;
+    group_member(db, id, me, MemberRole::Admin).await?;
     let current: HashSet<i64> = member_ids(db, id).await?.into_iter().collect();
     let new: Vec<i64> = distinct_others(me, ids)
         .into_iter()
@@ -1317,9 +1392,7 @@ pub async fn set_role(
     target: i64,
     role: AssignableMemberRole,
 ) -> AppResult<()> {
-    let (conv, member) = membership(db, id, me).await?;
-    group_only(&conv)?;
-    at_least(&member, MemberRole::Owner)?;
+    group_member(db, id, me, MemberRole::Owner).await?;
     if target == me {
         return Err(AppError::new(
             ErrorCode::OwnerMustTransfer,
@@ -1349,9 +1422,7 @@ pub async fn transfer(
     id: i64,
     to: i64,
 ) -> AppResult<()> {
-    let (conv, member) = membership(db, id, me).await?;
-    group_only(&conv)?;
-    at_least(&member, MemberRole::Owner)?;
+    group_member(db, id, me, MemberRole::Owner).await?;
     if to == me {
         return Ok(());
     }
@@ -1377,9 +1448,7 @@ pub async fn transfer(
 
 /// A new invite link (owner): the old one stops working.
 pub async fn reset_invite(db: &impl ConnectionTrait, me: i64, id: i64) -> AppResult<String> {
-    let (conv, member) = membership(db, id, me).await?;
-    group_only(&conv)?;
-    at_least(&member, MemberRole::Owner)?;
+    group_member(db, id, me, MemberRole::Owner).await?;
     let code = invite_code();
     conversation::Entity::update_many()
         .col_expr(conversation::Column::InviteCode, Expr::value(code.clone()))

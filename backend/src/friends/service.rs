@@ -12,7 +12,7 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    Order, PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
 
 use super::domain::{self, MAX_FRIENDS, MAX_PENDING_OUT, Relationship};
@@ -272,6 +272,23 @@ fn between<C: ColumnTrait>(x: C, y: C, a: i64, b: i64) -> Condition {
 /// Ask `to` to be friends. If they already asked the caller, both are accepted. A
 /// request to someone who blocks the caller is answered the same way and kept, but never
 /// shown to them.
+/// Serialize what two people do to each other: lock both user rows, lower id first (so
+/// two transactions cannot deadlock). Without it, A → B and B → A sent at the same moment
+/// on MariaDB or PostgreSQL each missed the other's request and both stayed pending
+/// instead of making them friends. (SQLite's write transactions are serial already.)
+async fn lock_pair(txn: &impl ConnectionTrait, a: i64, b: i64) -> AppResult<()> {
+    use sea_orm::QueryOrder;
+    if txn.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
+        user::Entity::find()
+            .filter(user::Column::Id.is_in([a, b]))
+            .order_by(user::Column::Id, sea_orm::Order::Asc)
+            .lock_exclusive()
+            .all(txn)
+            .await?;
+    }
+    Ok(())
+}
+
 pub async fn send_request(
     db: &DatabaseConnection,
     rt: &Realtime,
@@ -288,19 +305,7 @@ pub async fn send_request(
     }
     let target = active_user(db, to).await?;
     let txn = crate::db::begin_write(db).await?;
-    // Two people asking each other at the same moment must see each other's request (and
-    // become friends), not both leave a pending one: take the pair's user rows in id order
-    // first (FOR UPDATE on PostgreSQL and MySQL, before any plain read so that MySQL's
-    // snapshot starts after the wait; SQLite's write lock at BEGIN already serializes).
-    user::Entity::find()
-        .select_only()
-        .column(user::Column::Id)
-        .filter(user::Column::Id.is_in([me, to]))
-        .order_by_asc(user::Column::Id)
-        .lock_exclusive()
-        .into_tuple::<i64>()
-        .all(&txn)
-        .await?;
+    lock_pair(&txn, me, to).await?;
     if blocks(&txn, me, to).await? {
         return Err(AppError::new(
             ErrorCode::UserBlocked,

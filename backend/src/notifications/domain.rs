@@ -74,3 +74,37 @@ pub struct NewNotification {
     /// At most [`MAX_PAYLOAD`] bytes once serialized (keep excerpts short).
     pub payload: NotificationPayload,
 }
+
+/// The names `text` mentions: each `@name` (up to whitespace or punctuation, 1 to 32
+/// characters), distinct, at most 10.
+pub fn mentioned_names(text: &str) -> Vec<String> {
+    let stop = |c: char| c.is_whitespace() || ",.!?;:()[]，。！？；：（）【】@、".contains(c);
+    let mut out: Vec<String> = Vec::new();
+    for part in text.split('@').skip(1) {
+        let name: String = part.chars().take_while(|&c| !stop(c)).take(33).collect();
+        let n = name.chars().count();
+        if (1..=32).contains(&n) && !out.contains(&name) {
+            out.push(name);
+            if out.len() == 10 {
+                break;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mentioned_names;
+
+    #[test]
+    fn mentions_are_at_names_up_to_punctuation() {
+        assert_eq!(
+            mentioned_names("@小红 今晚看吗？@bob_1，@小红"),
+            ["小红", "bob_1"]
+        );
+        assert!(mentioned_names("a@ b @").is_empty());
+        assert!(mentioned_names(&format!("@{}", "x".repeat(33))).is_empty());
+        assert_eq!(mentioned_names("mail me at a@b.cn"), ["b"]);
+    }
+}

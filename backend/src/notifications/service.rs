@@ -17,6 +17,34 @@ use crate::paging::{Keyset, Page, PageQuery};
 use crate::realtime::Realtime;
 use crate::realtime::protocol::ServerMessage;
 
+/// The users `text` mentions by `@nickname` or `@username` (at most 10), the actor left
+/// out. The caller keeps those who are members of the room or conversation.
+pub async fn mentioned_users(
+    db: &impl ConnectionTrait,
+    actor: i64,
+    text: &str,
+) -> AppResult<Vec<i64>> {
+    let names = super::domain::mentioned_names(text);
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    use sea_orm::{Condition, QuerySelect};
+    Ok(user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::DeletedAt.is_null())
+        .filter(user::Column::Id.ne(actor))
+        .filter(
+            Condition::any()
+                .add(user::Column::Nickname.is_in(names.clone()))
+                .add(user::Column::Username.is_in(names)),
+        )
+        .limit(10)
+        .into_tuple::<i64>()
+        .all(db)
+        .await?)
+}
+
 /// Store a notification for `user_id` and push it to every device of the user, on every
 /// instance. Call it after the change it reports is committed: the push goes out at once.
 pub async fn notify(

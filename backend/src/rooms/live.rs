@@ -168,7 +168,11 @@ pub async fn chat(
         .submit(room_id, user_id, client_id, &text, position_ms)
         .await?
     {
-        rooms::Stored::New(m) | rooms::Stored::Duplicate(m) => m,
+        rooms::Stored::New(m) => {
+            notify_mentions(state, user_id, room_id, &m.text).await;
+            m
+        }
+        rooms::Stored::Duplicate(m) => m,
     };
     Ok(ServerMessage::ChatAck {
         room_id,
@@ -176,6 +180,37 @@ pub async fn chat(
         seq: message.seq,
         message,
     })
+}
+
+/// Tell the room's members named by `@name` in a new chat message (a failure is only
+/// logged: the message is stored and delivered already).
+async fn notify_mentions(state: &AppState, actor: i64, room_id: i64, text: &str) {
+    use crate::notifications::domain::{NewNotification, NotificationKind, NotificationPayload};
+    use crate::notifications::service::{mentioned_users, notify};
+    if !text.contains('@') {
+        return;
+    }
+    let result = async {
+        for user in mentioned_users(&state.db, actor, text).await? {
+            if rooms::membership(&state.db, room_id, user).await?.is_some() {
+                let n = NewNotification {
+                    kind: NotificationKind::Mention,
+                    actor_id: Some(actor),
+                    payload: NotificationPayload {
+                        room_id: Some(room_id),
+                        excerpt: Some(text.chars().take(80).collect()),
+                        ..Default::default()
+                    },
+                };
+                notify(&state.db, &state.realtime, user, n).await?;
+            }
+        }
+        Ok::<(), AppError>(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e.detail, room = room_id, "mention notifications");
+    }
 }
 
 /// A live danmaku: stored for the movie, shown to the room. Answers the message for the

@@ -25,6 +25,7 @@ on_all_backends!(
     strangers_and_the_blocked_cannot_message,
     pictures_reach_members_with_urls_only_they_get,
     many_pairs_befriend_open_and_send_at_once,
+    room_invites_and_mentions_notify,
 );
 on_shared_backends!(two_instances_deliver_each_message_once_to_every_device);
 
@@ -681,6 +682,7 @@ async fn kinds_room_invite_movie_share_and_sticker(b: Backend) {
     assert_eq!(s["message"]["sticker"], "builtin:luojia/haha");
     for bad in [
         json!({"client_id": "b1", "kind": "sticker", "sticker": "https://evil/x.gif"}),
+        json!({"client_id": "b0", "kind": "sticker", "sticker": "builtin:luojia/no-such"}),
         json!({"client_id": "b2", "kind": "text", "text": "hi", "movie_id": movie}),
         json!({"client_id": "b3", "kind": "system"}),
         json!({"client_id": "b4", "kind": "text", "text": "   "}),
@@ -925,4 +927,73 @@ async fn many_pairs_befriend_open_and_send_at_once(b: Backend) {
         assert_eq!(seqs(&page(app, a, c, "").await), [1, 2, 3, 4, 5]);
     });
     futures_util::future::join_all(runs).await;
+}
+
+/// A room invite in a direct conversation and an `@name` in a group or a room's chat each
+/// become a notification for the person meant (and nobody else).
+async fn room_invites_and_mentions_notify(b: Backend) {
+    let app = spawn_app(b).await;
+    let (alice, bob, carol) = (
+        app.register("nt_a").await,
+        app.register("nt_b").await,
+        app.register("nt_c").await,
+    );
+    let kinds = |who: &TestUser| {
+        let app = &app;
+        let token = who.access.clone();
+        async move {
+            let list = expect_status(
+                app.get("/api/v1/notifications", Some(&token)).await,
+                StatusCode::OK,
+            )
+            .await;
+            list["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|n| n["kind"].as_str().unwrap_or_default().to_owned())
+                .filter(|k| k != "friend_request" && k != "friend_accepted")
+                .collect::<Vec<_>>()
+        }
+    };
+    let c = direct(&app, &alice, &bob).await;
+    befriend(&app, &alice, &carol).await;
+    let room = crate::realtime::room_with(&app, &alice, &[&carol], "host").await;
+    let res = app
+        .post(
+            &format!("/api/v1/conversations/{c}/messages"),
+            &json!({"client_id": "r", "kind": "room_invite", "room_id": room}),
+            Some(&alice.access),
+        )
+        .await;
+    expect_status(res, StatusCode::CREATED).await;
+    assert_eq!(kinds(&bob).await, ["room_invite"]);
+    let res = app
+        .post(
+            "/api/v1/conversations/groups",
+            &json!({"name": "三人行", "member_ids": [bob.id, carol.id]}),
+            Some(&alice.access),
+        )
+        .await;
+    let g = expect_status(res, StatusCode::CREATED).await["id"]
+        .as_i64()
+        .expect("id");
+    let res = app
+        .post(
+            &format!("/api/v1/conversations/{g}/messages"),
+            &json!({"client_id": "m", "text": format!("@{} 一起看吗", carol.username)}),
+            Some(&alice.access),
+        )
+        .await;
+    expect_status(res, StatusCode::CREATED).await;
+    assert_eq!(kinds(&carol).await, ["mention"]);
+    assert_eq!(kinds(&bob).await, ["room_invite"], "bob was not named");
+    // In a room's chat: Alice names Carol (a member) and Bob (not one).
+    let mut ws = app.ws_joined(&alice.access, room).await.0;
+    ws.send(json!({"type": "chat", "room_id": room, "client_id": "x",
+        "text": format!("@{} @{} 开始了", carol.username, bob.username)}))
+        .await;
+    ws.recv_type("chat_ack").await;
+    assert_eq!(kinds(&carol).await, ["mention", "mention"]);
+    assert_eq!(kinds(&bob).await, ["room_invite"]);
 }
