@@ -84,13 +84,21 @@ function png(width = 96, height = 64) {
 
 const lastMessage = (page) => page.getByTestId('message-list').getByTestId('message').last();
 
-test('two friends chat with text, a picture and a voice note, see unread badges and read receipts, and meet in a room', async () => {
+/** Two new users who are friends (the friends page has its own browser test). */
+async function friends(a, b) {
   const suffix = Math.random().toString(36).slice(2, 7);
-  const alice = await register(server, `alice${suffix}`);
-  const bob = await register(server, `bob${suffix}`);
-  // Friends (the friends page has its own browser test).
-  const req = await api(server, 'POST', '/api/v1/friends/requests', { token: alice.token, body: { user_id: bob.user.id, note: '一起看电影' } });
+  const alice = await register(server, `${a}${suffix}`);
+  const bob = await register(server, `${b}${suffix}`);
+  const req = await api(server, 'POST', '/api/v1/friends/requests', { token: alice.token, body: { user_id: bob.user.id } });
   await api(server, 'POST', `/api/v1/friends/requests/${req.request.id}/accept`, { token: bob.token });
+  return { alice, bob, suffix };
+}
+
+/** Page problems other than the expected (a first 401 before a refresh, aborted loads). */
+const unexpected = (ps) => ps.filter((p) => !/favicon|401|ERR_ABORTED|net::ERR_/.test(p));
+
+test('two friends chat with text, a picture and a voice note, see unread badges and read receipts, and meet in a room', async () => {
+  const { alice, bob } = await friends('alice', 'bob');
 
   const a = await contextFor(alice, LAPTOP);
   const b = await contextFor(bob, PHONE);
@@ -189,7 +197,6 @@ test('two friends chat with text, a picture and a voice note, see unread badges 
   await a.page.getByTestId(`conversation-${conversationId}`).click();
   await a.page.getByTestId('nav-unread').waitFor({ state: 'detached', timeout: 10_000 });
 
-  const unexpected = (ps) => ps.filter((p) => !/favicon|401|ERR_ABORTED|net::ERR_/.test(p));
   assert.deepEqual(unexpected(a.problems), []);
   assert.deepEqual(unexpected(b.problems), []);
   await a.context.close();
@@ -197,11 +204,7 @@ test('two friends chat with text, a picture and a voice note, see unread badges 
 });
 
 test('a group: created with a friend from "new group", a message recalled shows as recalled to both, settings list the members, a third person joins by the invite link', async () => {
-  const suffix = Math.random().toString(36).slice(2, 7);
-  const alice = await register(server, `carol${suffix}`);
-  const bob = await register(server, `dave${suffix}`);
-  const req = await api(server, 'POST', '/api/v1/friends/requests', { token: alice.token, body: { user_id: bob.user.id } });
-  await api(server, 'POST', `/api/v1/friends/requests/${req.request.id}/accept`, { token: bob.token });
+  const { alice, bob, suffix } = await friends('carol', 'dave');
   const a = await contextFor(alice, LAPTOP);
   const b = await contextFor(bob, PHONE);
   await b.page.goto(`${server.base}/messages`);
@@ -267,7 +270,6 @@ test('a group: created with a friend from "new group", a message recalled shows 
   await b.page.waitForTimeout(400);
   await screenshot(b.page, 'messages-group-settings-phone');
 
-  const unexpected = (ps) => ps.filter((p) => !/favicon|401|ERR_ABORTED|net::ERR_/.test(p));
   assert.deepEqual(unexpected(a.problems), []);
   assert.deepEqual(unexpected(b.problems), []);
   await a.context.close();
@@ -275,11 +277,7 @@ test('a group: created with a friend from "new group", a message recalled shows 
 });
 
 test('history loads upward; a message written offline shows "sending…", goes out once the browser is back online, and arrives once', async () => {
-  const suffix = Math.random().toString(36).slice(2, 7);
-  const alice = await register(server, `erin${suffix}`);
-  const bob = await register(server, `frank${suffix}`);
-  const req = await api(server, 'POST', '/api/v1/friends/requests', { token: alice.token, body: { user_id: bob.user.id } });
-  await api(server, 'POST', `/api/v1/friends/requests/${req.request.id}/accept`, { token: bob.token });
+  const { alice, bob } = await friends('erin', 'frank');
   const conv = await api(server, 'POST', '/api/v1/conversations/direct', { token: alice.token, body: { user_id: bob.user.id } });
   // 45 older messages: the page shows the newest 30, scrolling up loads the rest.
   for (let i = 1; i <= 45; i++) {

@@ -5,6 +5,7 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Conversation, Message } from '@/messages/logic';
+import { conv, msg } from '@/messages/fixtures';
 
 type Handler = (frame: unknown) => void;
 const socket = {
@@ -39,39 +40,6 @@ vi.mock('@/stores/auth', () => ({
 }));
 
 const { useConversationsStore, GAP_WAIT_MS } = await import('./conversations');
-
-function msg(seq: number, over: Partial<Message> = {}): Message {
-  return {
-    conversation_id: 7,
-    seq,
-    sender_id: 2,
-    sender_name: 'peer',
-    client_id: null,
-    kind: 'text',
-    text: `m${seq}`,
-    recalled: false,
-    created_at: new Date(Date.UTC(2026, 0, 1, 12, 0, seq)).toISOString(),
-    ...over,
-  };
-}
-
-function conv(over: Partial<Conversation> = {}): Conversation {
-  return {
-    id: 7,
-    kind: 'direct',
-    name: 'peer',
-    member_count: 2,
-    my_role: 'member',
-    muted: false,
-    last_seq: 3,
-    last_read_seq: 3,
-    unread: 0,
-    joined_seq: 0,
-    last_activity_at: '2026-01-01T00:00:00Z',
-    created_at: '2026-01-01T00:00:00Z',
-    ...over,
-  } as Conversation;
-}
 
 /** Routes the fake GETs: the list, the unread total, and message pages by their query. */
 function serve(list: Conversation[], pages: (query: Record<string, number>) => { messages: Message[]; more: boolean; last_seq: number }) {
