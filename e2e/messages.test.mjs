@@ -209,6 +209,7 @@ test('a group: created with a friend from "new group", a message recalled shows 
   const b = await contextFor(bob, PHONE);
   await b.page.goto(`${server.base}/messages`);
   await b.page.getByTestId('empty-state').waitFor();
+  await screenshot(b.page, 'messages-empty-phone');
 
   await a.page.goto(`${server.base}/messages`);
   await a.page.getByTestId('new-group').click();
