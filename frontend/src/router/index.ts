@@ -29,6 +29,9 @@ export interface RouteNamedMap {
   room: Info<'room', '/rooms/:id', IdParam>;
   invite: RouteRecordInfo<'invite', '/r/:code', { code: string }, { code: string }>;
   friends: Info<'friends', '/friends'>;
+  messages: Info<'messages', '/messages'>;
+  conversation: Info<'conversation', '/messages/:id', IdParam>;
+  'join-group': RouteRecordInfo<'join-group', '/g/:code', { code: string }, { code: string }>;
   'me-history': Info<'me-history', '/me/history'>;
   'me-watchlist': Info<'me-watchlist', '/me/watchlist'>;
   'me-profile': Info<'me-profile', '/me/profile'>;
@@ -70,6 +73,9 @@ export const routes: RouteRecordRaw[] = [
   { path: '/rooms', name: 'rooms', component: () => import('@/views/RoomsView.vue'), meta: { auth: true, title: 'room.rooms' } },
   { path: '/rooms/:id', name: 'room', component: () => import('@/views/RoomView.vue'), meta: { auth: true, title: 'room.rooms' } },
   { path: '/r/:code', name: 'invite', component: () => import('@/views/InviteView.vue'), meta: { auth: true, title: 'room.rooms' } },
+  { path: '/messages', name: 'messages', component: () => import('@/views/MessagesView.vue'), meta: { auth: true, title: 'messages.title' } },
+  { path: '/messages/:id', name: 'conversation', component: () => import('@/views/MessagesView.vue'), meta: { auth: true, title: 'messages.title' } },
+  { path: '/g/:code', name: 'join-group', component: () => import('@/views/JoinGroupView.vue'), meta: { auth: true, title: 'messages.joinGroup.title' } },
   { path: '/friends', name: 'friends', component: () => import('@/views/FriendsView.vue'), meta: { auth: true, title: 'friends.title' } },
   { path: '/me/history', name: 'me-history', component: () => import('@/views/me/HistoryView.vue'), meta: { auth: true, title: 'me.history' } },
   { path: '/me/watchlist', name: 'me-watchlist', component: () => import('@/views/me/WatchlistView.vue'), meta: { auth: true, title: 'me.watchlist' } },
