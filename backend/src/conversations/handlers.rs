@@ -120,7 +120,8 @@ pub async fn get_conversation(
     responses((status = 200, body = ConversationResponse),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: a direct conversation has no group settings; `owner_must_transfer`", body = Problem, content_type = "application/problem+json")))]
 #[patch("/conversations/{id}")]
 pub async fn update_group(
     state: web::Data<AppState>,
@@ -180,7 +181,8 @@ pub async fn add_members(
 /// Remove a member (owner and admins, over lower roles), or leave with your own id.
 #[utoipa::path(tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path), ("user_id" = i64, Path)),
     responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: a direct conversation has no group settings; `owner_must_transfer`", body = Problem, content_type = "application/problem+json")))]
 #[delete("/conversations/{id}/members/{user_id}")]
 pub async fn remove_member(
     state: web::Data<AppState>,
@@ -195,7 +197,8 @@ pub async fn remove_member(
 /// Make a member an admin, or a member again (owner).
 #[utoipa::path(tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path), ("user_id" = i64, Path)), request_body = MemberRoleRequest,
     responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: a direct conversation has no group settings; `owner_must_transfer`", body = Problem, content_type = "application/problem+json")))]
 #[put("/conversations/{id}/members/{user_id}/role")]
 pub async fn set_group_member_role(
     state: web::Data<AppState>,
@@ -211,7 +214,8 @@ pub async fn set_group_member_role(
 /// Hand the group to another member (owner); the caller becomes an admin.
 #[utoipa::path(tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path)), request_body = GroupTransferRequest,
     responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: a direct conversation has no group settings; `owner_must_transfer`", body = Problem, content_type = "application/problem+json")))]
 #[post("/conversations/{id}/transfer")]
 pub async fn transfer_group(
     state: web::Data<AppState>,
@@ -226,7 +230,8 @@ pub async fn transfer_group(
 /// A new invite link (owner): the old one stops working.
 #[utoipa::path(tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = ConversationResponse), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: a direct conversation has no group settings; `owner_must_transfer`", body = Problem, content_type = "application/problem+json")))]
 #[post("/conversations/{id}/invite")]
 pub async fn reset_invite(
     state: web::Data<AppState>,

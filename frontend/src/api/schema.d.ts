@@ -3710,6 +3710,8 @@ export interface operations {
             403: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
+            /** @description `conflict`: a direct conversation has no group settings; `owner_must_transfer` */
+            409: components["responses"]["Problem"];
             /** @description `payload_too_large`: the body is over the limit */
             413: components["responses"]["Problem"];
             /** @description `unsupported_media_type`: send `Content-Type: application/json` */
@@ -3746,6 +3748,8 @@ export interface operations {
             403: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
+            /** @description `conflict`: a direct conversation has no group settings; `owner_must_transfer` */
+            409: components["responses"]["Problem"];
             /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
             503: components["responses"]["Problem"];
         };
@@ -3851,6 +3855,8 @@ export interface operations {
             403: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
+            /** @description `conflict`: a direct conversation has no group settings; `owner_must_transfer` */
+            409: components["responses"]["Problem"];
             /** @description `service_unavailable`: the database or Redis is unreachable; retry after `Retry-After` */
             503: components["responses"]["Problem"];
         };
@@ -3886,6 +3892,8 @@ export interface operations {
             403: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
+            /** @description `conflict`: a direct conversation has no group settings; `owner_must_transfer` */
+            409: components["responses"]["Problem"];
             /** @description `payload_too_large`: the body is over the limit */
             413: components["responses"]["Problem"];
             /** @description `unsupported_media_type`: send `Content-Type: application/json` */
@@ -4150,6 +4158,8 @@ export interface operations {
             403: components["responses"]["Problem"];
             /** @description `not_found`: no such resource (or the id does not parse) */
             404: components["responses"]["Problem"];
+            /** @description `conflict`: a direct conversation has no group settings; `owner_must_transfer` */
+            409: components["responses"]["Problem"];
             /** @description `payload_too_large`: the body is over the limit */
             413: components["responses"]["Problem"];
             /** @description `unsupported_media_type`: send `Content-Type: application/json` */
