@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 
 ensure_cargo
 # The delivery tests run ffmpeg and a real nginx; the browser tests Debian's Chromium.
-# fonts-noto-cjk so Chinese renders in the screenshots.
-apt_install ffmpeg nginx chromium fonts-noto-cjk
+# fonts-noto-cjk so Chinese renders in the screenshots, fonts-noto-color-emoji so emoji do.
+apt_install ffmpeg nginx chromium fonts-noto-cjk fonts-noto-color-emoji
 ensure_services
 drop_test_databases
 trap drop_test_databases EXIT
