@@ -9,8 +9,8 @@ use super::domain::UploadKind;
 /// `POST /media` as `multipart/form-data`: `purpose` first, then `file`.
 #[derive(ToSchema)]
 pub struct UploadForm {
-    /// What the file is for: decides how it is checked (also accepted as `?purpose=`).
-    pub purpose: UploadKind,
+    /// What the file is for: decides how it is checked. Required here or as `?purpose=`.
+    pub purpose: Option<UploadKind>,
     /// The file. Images: JPEG, PNG, WebP or GIF up to 10 MB and 40 megapixels; voice:
     /// WebM/Opus, Ogg/Opus or M4A/AAC up to 2 MB and 60 s.
     #[schema(value_type = String, format = Binary)]
@@ -18,6 +18,7 @@ pub struct UploadForm {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// What the file is for, when the form has no `purpose` field before `file`.

@@ -2936,8 +2936,7 @@ export interface components {
              *     WebM/Opus, Ogg/Opus or M4A/AAC up to 2 MB and 60 s.
              */
             file: string;
-            /** @description What the file is for: decides how it is checked (also accepted as `?purpose=`). */
-            purpose: components["schemas"]["UploadKind"];
+            purpose?: components["schemas"]["UploadKind"] | null;
         };
         /**
          * @description What an upload is for; it decides how the file is checked and processed.
