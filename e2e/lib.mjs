@@ -68,10 +68,18 @@ async function spawnServe({ port, dataDir, env }) {
 /** Start `luojia serve`; resolves once /healthz answers. Stop with `.stop()`. */
 export async function startServer(env = {}) {
   const port = await freePort();
+  // The port a later startNginx(server) listens on: pages served through it open /ws from
+  // that origin too (signed-in pages keep the user's socket open), so it is allowed now.
+  const nginxPort = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'luojia-e2e-'));
-  const serve = await spawnServe({ port, dataDir, env });
+  const serve = await spawnServe({
+    port,
+    dataDir,
+    env: { APP_SERVER__ALLOWED_ORIGINS: `http://127.0.0.1:${port},http://127.0.0.1:${nginxPort}`, ...env },
+  });
   return {
     base: serve.base,
+    nginxPort,
     dataDir,
     async stop() {
       await serve.stop();
@@ -231,7 +239,7 @@ export async function startNginx(server) {
   const { promisify } = await import('node:util');
   const { writeFileSync } = await import('node:fs');
   const run = promisify(execFile);
-  const port = server.listen ?? (await freePort());
+  const port = server.listen ?? server.nginxPort ?? (await freePort());
   const ports = server.ports ?? [new URL(server.base).port];
   const runtime = mkdtempSync(join(tmpdir(), 'luojia-nginx-'));
   const template = new URL('../nginx.conf', import.meta.url).pathname;
