@@ -294,6 +294,17 @@ describe('SyncEngine', () => {
     expect(Math.abs(slow.drift())).toBeGreaterThan(250)
   })
 
+  it("a rate the room does not have goes back at once, even while a start settles", () => {
+    const sim = playingSim(60_000)
+    sim.run(3000)
+    expect(sim.resync().kind).toBe('play_at') // a landing: the settle window begins
+    sim.run(300)
+    sim.rate = 2 // a guest's refused choice in the player's rate menu
+    expect(sim.tick()).toEqual({ kind: 'rate', rate: 1 })
+    sim.run(3000)
+    expect(Math.abs(sim.drift())).toBeLessThanOrEqual(8)
+  })
+
   it('resync on a paused room parks on its position', () => {
     const sim = new Sim()
     sim.anchor = { playing: false, position_ms: 12_000, rate: 1, anchor_time: sim.serverNow - 5000 }
@@ -364,6 +375,20 @@ describe('SyncEngine', () => {
     sim.run(400)
     expect(Math.abs(sim.drift())).toBeLessThanOrEqual(2)
     expect(Math.abs(settled(sim, 3000))).toBeLessThanOrEqual(8)
+  })
+
+  it('a seek command with too little time to park (a slow seek) lands on the new timeline at once, not a second landing later', () => {
+    const sim = playingSim()
+    sim.seekDelay = 250
+    sim.engine.noteSeek(250)
+    sim.run(2000)
+    sim.anchor = { playing: true, position_ms: 600_000, rate: 1, anchor_time: sim.serverNow + 300 }
+    const a = sim.tick()
+    // Not enough time (1.5 × 250 ms > 300 ms): the landing goes past anchor_time by the seek.
+    expect(a).toMatchObject({ kind: 'play_at' })
+    expect((a as { positionMs: number }).positionMs).toBeGreaterThan(600_000)
+    sim.run(700)
+    expect(Math.abs(sim.drift())).toBeLessThanOrEqual(2)
   })
 
   it('a rate change (1.25x) is followed', () => {

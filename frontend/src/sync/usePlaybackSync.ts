@@ -96,8 +96,11 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
    * recompute it against the true server time: offset 0).
    */
   const log: { at: number; err: number; pos: number; off: number; rate: number }[] = [];
+  /** When each anchor arrived (client epoch ms) and what the engine did first (last 50). */
+  const anchors: { at: number; anchor_time: number; position_ms: number; action: string }[] = [];
   (window as unknown as { __luojiaSync?: unknown }).__luojiaSync = {
     frames: log,
+    anchors,
     engine: () => ({ startDelayMs: engine.startDelayMs, seekDelayMs: engine.seekDelayMs, offset: o.clock.offset, rtt: o.clock.rtt }),
     /** The room's anchor as this page has it (the whole `playback_state`: movie, version, …). */
     anchor: () => o.anchor.value,
@@ -147,7 +150,10 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
     v.playbackRate = rate;
   }
 
+  /** The last action carried out, with when (for the debug log above). */
+  let lastAction = '';
   function apply(v: HTMLVideoElement, a: SyncAction) {
+    if (a.kind !== 'none') lastAction = `${a.kind}@${Math.round(clientNow())}`;
     switch (a.kind) {
       case 'none':
         return;
@@ -294,7 +300,12 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
   watch(o.anchor, (a) => {
     userHoldUntil = 0;
     engine.reset();
+    const before = lastAction;
     tick();
+    if (a) {
+      anchors.push({ at: clientNow(), anchor_time: a.anchor_time, position_ms: a.position_ms, action: lastAction === before ? 'none' : lastAction });
+      if (anchors.length > 50) anchors.shift();
+    }
     // A change that lies ahead (a pause 300 ms out) is carried out at its moment, not at the
     // next 250 ms tick.
     window.clearTimeout(anchorTimer);
