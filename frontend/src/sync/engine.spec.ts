@@ -24,6 +24,8 @@ class Sim {
   private seekDone: { at: number; pos: number; play: boolean; wasPlaying: boolean } | null = null
   private playTimer: number | null = null
   actions: SyncAction[] = []
+  /** A tick the binding schedules (the end of a catch-up burst). */
+  private extraTick: number | null = null
 
   constructor(
     public engine = new SyncEngine(),
@@ -81,6 +83,11 @@ class Sim {
     return this.apply(this.engine.tick(this.anchor, this.sample()))
   }
 
+  /** The binding's answer to a start whose first moving frame was `err` ms off. */
+  landed(err: number): SyncAction {
+    return this.apply(this.engine.landed(this.anchor, this.sample(), err))
+  }
+
   /** The binding's answer to a local seek by someone who may not control the room. */
   resync(): SyncAction {
     return this.apply(this.engine.resync(this.anchor, this.sample()))
@@ -91,6 +98,7 @@ class Sim {
     switch (a.kind) {
       case 'rate':
         this.rate = a.rate
+        if (a.forMs !== undefined) this.extraTick = this.now + a.forMs
         break
       case 'pause':
         this.paused = true
@@ -122,6 +130,10 @@ class Sim {
         this.tick()
         drifts.push(this.drift())
         nextTick += 250
+      }
+      if (this.extraTick !== null && this.now >= this.extraTick) {
+        this.extraTick = null
+        this.tick()
       }
       this.step(1)
     }
@@ -389,6 +401,36 @@ describe('SyncEngine', () => {
     expect((a as { positionMs: number }).positionMs).toBeGreaterThan(600_000)
     sim.run(700)
     expect(Math.abs(sim.drift())).toBeLessThanOrEqual(2)
+  })
+
+  it('a start 120 ms late (a busy main thread) is caught up by a short rate burst, without stopping the picture', () => {
+    const sim = playingSim(60_000, -120)
+    sim.run(250)
+    sim.actions = []
+    const a = sim.landed(sim.drift())
+    expect(a.kind).toBe('rate')
+    expect((a as { rate: number }).rate).toBeGreaterThan(1.3)
+    expect((a as { rate: number }).rate).toBeLessThanOrEqual(1.5)
+    sim.run(350)
+    expect(Math.abs(sim.drift())).toBeLessThanOrEqual(8)
+    expect(sim.actions.some((x) => x.kind === 'play_at' || x.kind === 'pause' || x.kind === 'seek')).toBe(false)
+    expect(Math.abs(settled(sim, 3000))).toBeLessThanOrEqual(8)
+    expect(sim.rate).toBe(1)
+  })
+
+  it('a start 60 ms early is slowed by a burst; one 600 ms off lands again', () => {
+    const early = playingSim(60_000, 60)
+    early.run(250)
+    expect(early.landed(early.drift())).toMatchObject({ kind: 'rate' })
+    early.run(350)
+    expect(Math.abs(early.drift())).toBeLessThanOrEqual(8)
+    const far = playingSim(60_000, -600)
+    far.run(250)
+    expect(far.landed(far.drift()).kind).toBe('play_at')
+    expect(Math.abs(settled(far, 2000))).toBeLessThanOrEqual(8)
+    const near = playingSim(60_000, -10)
+    near.run(250)
+    expect(near.landed(near.drift()).kind).toBe('none')
   })
 
   it('a rate change (1.25x) is followed', () => {

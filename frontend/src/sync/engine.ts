@@ -60,7 +60,8 @@ export interface PlayerSample {
 
 export type SyncAction =
   | { kind: 'none' }
-  | { kind: 'rate'; rate: number }
+  /** Set the rate; with `forMs`, tick again that much later (a catch-up burst ends then). */
+  | { kind: 'rate'; rate: number; forMs?: number }
   | { kind: 'pause'; positionMs: number }
   /** Seek to `positionMs`, then (if `play`) start at once. */
   | { kind: 'seek'; positionMs: number; play: boolean; rate: number }
@@ -89,6 +90,12 @@ export interface EngineOptions {
   /** First guess of the delay of `play()` and of a seek (ms), until measured. */
   initialStartDelayMs?: number
   initialSeekDelayMs?: number
+  /** A start that lands further off than this (ms) is caught up by a burst (`landed`). */
+  burstMinMs?: number
+  /** ... and one further off than this lands again instead. */
+  burstMaxMs?: number
+  /** A catch-up burst lasts at least this long (ms). */
+  burstMs?: number
 }
 
 const DEFAULTS: Required<EngineOptions> = {
@@ -103,6 +110,9 @@ const DEFAULTS: Required<EngineOptions> = {
   pausedToleranceMs: 50,
   initialStartDelayMs: 70,
   initialSeekDelayMs: 100,
+  burstMinMs: 20,
+  burstMaxMs: 400,
+  burstMs: 300,
 }
 
 /** A delay estimate: exponential average of the measured ones, bounded. */
@@ -133,6 +143,8 @@ export class SyncEngine {
   private settleUntil = 0
   /** The scheduled start (client time) of the anchor it was scheduled for. */
   private scheduled: { anchor: Anchor; at: number } | null = null
+  /** A catch-up after a late or early start: the rate it runs at, until client time `until`. */
+  private burst: { until: number; rate: number } | null = null
   /** The anchor before the current one: it still rules until the new `anchor_time`. */
   private prev: Anchor | null = null
   private last: Anchor | null = null
@@ -172,6 +184,31 @@ export class SyncEngine {
     this.correcting = false
     this.settleUntil = 0
     this.scheduled = null
+    this.burst = null
+  }
+
+  /**
+   * The first moving frame after a start showed the page `errMs` off the timeline (positive =
+   * ahead). A start called late by a busy main thread lands 50–170 ms behind (seen with five
+   * pages on two cores), and the ±10 % nudge would take seconds. Up to `burstMaxMs` off, catch
+   * up with a short burst: run at up to ±50 % of the room's rate for `burstMs` (or longer, if
+   * the error needs it), which removes the error in a fraction of a second without stopping
+   * the picture; further off, land again (a pause, a seek and a scheduled start).
+   */
+  landed(anchor: Anchor, s: PlayerSample, errMs: number): SyncAction {
+    if (!anchor.playing || Math.abs(errMs) <= this.o.burstMinMs) return { kind: 'none' }
+    if (Math.abs(errMs) > this.o.burstMaxMs) {
+      const clamp = (p: number) => (s.durationMs !== undefined ? Math.min(p, s.durationMs) : p)
+      return this.landAt(anchor, s, clamp)
+    }
+    // rate × (1 − k) for `ms` removes errMs when k × rate × ms = errMs.
+    const ms = Math.max(this.o.burstMs, Math.abs(errMs) / (0.5 * anchor.rate))
+    const rate = anchor.rate * (1 - errMs / (anchor.rate * ms))
+    this.burst = { until: s.now + ms, rate }
+    this.drifts = []
+    this.correcting = false
+    this.settleUntil = s.now + ms + this.o.settleMs
+    return { kind: 'rate', rate, forMs: ms }
   }
 
   /** What `player_status` to report. */
@@ -195,6 +232,7 @@ export class SyncEngine {
   tick(anchor: Anchor, s: PlayerSample): SyncAction {
     if (this.last && !sameAnchor(this.last, anchor)) this.prev = this.last
     this.last = anchor
+    if (s.paused || s.buffering || !anchor.playing) this.burst = null
     if (s.buffering || s.userSeeking) {
       // A correction computed from a stalled picture would be wrong once it moves again.
       this.drifts = []
@@ -267,6 +305,10 @@ export class SyncEngine {
 
     // No drift correction while a start settles, but a rate that is not the room's (a refused
     // choice in a guest's rate menu) goes back at once: at 2x it would run ahead 1 s per second.
+    if (this.burst) {
+      if (s.now < this.burst.until) return this.rateAction(this.burst.rate, s.playbackRate)
+      this.burst = null
+    }
     if (s.now < this.settleUntil) return this.rateAction(this.expectedAt(anchor, s.serverNow).rate, s.playbackRate)
 
     const { pos: now, rate } = this.expectedAt(anchor, s.serverNow)
@@ -319,6 +361,7 @@ export class SyncEngine {
   private landAt(anchor: Anchor, s: PlayerSample, clamp: (p: number) => number, minLead = 0): SyncAction {
     this.drifts = []
     this.correcting = false
+    this.burst = null
     const lead = Math.max(200, minLead, 2 * this.seekDelay.value + this.startDelay.value)
     const { pos, rate } = this.expectedAt(anchor, s.serverNow + lead)
     const at = s.now + lead - this.startDelay.value

@@ -102,16 +102,25 @@ describe("usePlaybackSync: the player's own controls", () => {
     s.w.unmount();
   });
 
-  it('a drag on the seek bar is one command, 250 ms after it stops, and the player parks for the scheduled start', () => {
+  it('a click on the seek bar is a command at once, and the player parks for the scheduled start', () => {
+    const s = setup({ accept: true });
+    s.video.currentTime = 20;
+    s.api().userSeek(20_000);
+    expect(s.calls).toEqual([['seek', 20_000]]);
+    expect(s.video.paused).toBe(true);
+    s.w.unmount();
+  });
+
+  it('a drag on the seek bar is two commands: where it starts, at once, and where it stops, 250 ms later', () => {
     const s = setup({ accept: true });
     for (const ms of [20_000, 25_000, 30_000]) {
       s.video.currentTime = ms / 1000;
       s.api().userSeek(ms);
       vi.advanceTimersByTime(100);
     }
-    expect(s.calls).toEqual([]);
+    expect(s.calls).toEqual([['seek', 20_000]]);
     vi.advanceTimersByTime(200);
-    expect(s.calls).toEqual([['seek', 30_000]]);
+    expect(s.calls).toEqual([['seek', 20_000], ['seek', 30_000]]);
     expect(s.video.paused).toBe(true);
     s.w.unmount();
   });

@@ -5,7 +5,7 @@
 // The player's own controls are room commands: a play or pause (`onUserToggle`, when it goes
 // against the room's state and is not within a second of one of our own actions, so our own
 // actions never echo back), a seek with its bar or hotkeys (`userSeek`, called by the page
-// from ArtPlayer's `seek` event; a drag is one command, 250 ms after it stops) and a choice
+// from ArtPlayer's `seek` event; a click is a command at once, a drag its first and last position) and a choice
 // in its rate menu (`onUserRate`, told apart from our own rate writes by `rateChangeOrigin`).
 // Each callback answers whether it became a command; if not (the viewer may not control the
 // room), the picture goes straight back to the room's timeline, never left to drift.
@@ -39,8 +39,8 @@ type VideoWithFrames = HTMLVideoElement & {
 };
 
 const TICK_MS = 250;
-/** A start landing further off than this (ms) is done again. */
-const RELAND_MS = 40;
+/** A start landing further off than this (ms) is caught up (or, far off, done again). */
+const RELAND_MS = 20;
 
 export function usePlaybackSync(o: PlaybackSyncOptions) {
   const engine = new SyncEngine();
@@ -59,6 +59,7 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
   let startProbe: { calledAt: number; from: number } | null = null;
   let seekProbe: { calledAt: number; to: number } | null = null;
   let playTimer: number | undefined;
+  let burstTimer: number | undefined;
   /** Client time of our own last play()/pause()/seek. */
   let lastOwn = -Infinity;
   /** The playbackRate we last wrote (anything else came from the player's menu). */
@@ -98,9 +99,16 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
   const log: { at: number; err: number; pos: number; off: number; rate: number }[] = [];
   /** When each anchor arrived (client epoch ms) and what the engine did first (last 50). */
   const anchors: { at: number; anchor_time: number; position_ms: number; action: string }[] = [];
+  /** The element's events and our actions (client epoch ms), last 300, for debugging runs. */
+  const trace: string[] = [];
+  const note = (what: string) => {
+    trace.push(`${Math.round(clientNow())} ${what}`);
+    if (trace.length > 300) trace.shift();
+  };
   (window as unknown as { __luojiaSync?: unknown }).__luojiaSync = {
     frames: log,
     anchors,
+    trace,
     engine: () => ({ startDelayMs: engine.startDelayMs, seekDelayMs: engine.seekDelayMs, offset: o.clock.offset, rtt: o.clock.rtt }),
     /** The room's anchor as this page has it (the whole `playback_state`: movie, version, …). */
     anchor: () => o.anchor.value,
@@ -153,12 +161,20 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
   /** The last action carried out, with when (for the debug log above). */
   let lastAction = '';
   function apply(v: HTMLVideoElement, a: SyncAction) {
-    if (a.kind !== 'none') lastAction = `${a.kind}@${Math.round(clientNow())}`;
+    if (a.kind !== 'none') {
+      lastAction = `${a.kind}@${Math.round(clientNow())}`;
+      note(`${a.kind} ${'positionMs' in a ? Math.round(a.positionMs) : ''} ${'at' in a ? `at ${Math.round(a.at)}` : ''} ${'rate' in a ? a.rate.toFixed(3) : ''}`);
+    }
     switch (a.kind) {
       case 'none':
         return;
       case 'rate':
         setRate(v, a.rate);
+        // A catch-up burst ends on time, not at the next 250 ms tick.
+        if (a.forMs !== undefined) {
+          window.clearTimeout(burstTimer);
+          burstTimer = window.setTimeout(tick, a.forMs);
+        }
         return;
       case 'pause':
         pause(v);
@@ -190,22 +206,27 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
   }
 
   /**
-   * A start that came late (a slow decode after a seek, a busy tab) lands off by however late
-   * it was (100–200 ms seen with five pages on two loaded cores), and the ±10 % nudge takes
-   * seconds to remove that. Its first moving frame tells: more than `RELAND_MS` off, land
-   * again at once (the position is decoded by now, so this second landing is quick and
-   * exact). At most once per 2 s, so a tab that cannot keep up falls back to the nudge.
+   * A start that came late (a busy main thread fired the play() timer late, a slow decode)
+   * lands off by however late it was: 50–170 ms seen with five pages on two loaded cores. Its
+   * first moving frame tells; the engine then catches up with a short rate burst, or lands
+   * again if it is far off (`engine.landed`). At most once per 2 s, so a tab that cannot keep
+   * up falls back to the nudge.
    */
   let lastReland = -Infinity;
   function relandIfLate(v: HTMLVideoElement, pos: number, at: number) {
     const a = o.anchor.value;
     // Not while the viewer's own command is on its way (the anchor is about to change).
     if (!a || !a.playing || !o.clock.synced || clientNow() < userHoldUntil) return;
-    if (Math.abs(pos - positionAt(a, o.clock.serverTime(at))) <= RELAND_MS || clientNow() - lastReland < 2000) return;
+    const err = pos - positionAt(a, o.clock.serverTime(at));
+    if (Math.abs(err) <= RELAND_MS || clientNow() - lastReland < 2000) return;
     lastReland = clientNow();
+    // The position now: the frame's, moved on to this instant at the current rate.
+    const now = clientNow();
+    const sample = { ...sampleOf(v), positionMs: pos + (now - at) * v.playbackRate };
+    note(`landed ${Math.round(err)}`);
+    // Out of the frame callback: a re-landing pauses and seeks.
     window.setTimeout(() => {
-      const now = o.anchor.value;
-      if (now?.playing && !v.paused && clientNow() >= userHoldUntil) apply(v, engine.resync(now, sampleOf(v)));
+      if (o.anchor.value === a && !v.paused) apply(v, engine.landed(a, sample, err));
     }, 0);
   }
 
@@ -262,6 +283,9 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
 
   function bind(v: HTMLVideoElement) {
     const on = (type: string, fn: () => void) => v.addEventListener(type, fn);
+    for (const t of ['waiting', 'stalled', 'playing', 'seeking', 'seeked', 'play', 'pause']) {
+      v.addEventListener(t, () => note(`${t} ${Math.round(v.currentTime * 1000)} rs${v.readyState}`));
+    }
     on('waiting', () => (buffering = true));
     on('stalled', () => (buffering = true));
     on('playing', () => (buffering = false));
@@ -328,6 +352,7 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
   onBeforeUnmount(() => {
     window.clearInterval(timer);
     window.clearTimeout(playTimer);
+    window.clearTimeout(burstTimer);
     window.clearTimeout(anchorTimer);
     window.clearTimeout(userSeekTimer);
     document.removeEventListener('visibilitychange', onVisible);
@@ -343,26 +368,34 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
   }
 
   /**
-   * The viewer seeked with the player's bar or hotkeys (the video is already there). A drag
-   * fires many: the last one, 250 ms after the others stop, becomes the command. Meanwhile and
-   * until the room's answer the engine holds still; refused, the picture goes straight back.
+   * The viewer seeked with the player's bar or hotkeys (the video is already there). A click is
+   * one `seek` event and becomes a command at once; a drag fires many: the first goes at once
+   * and the last one, 250 ms after they stop, follows. Meanwhile and until the room's answer
+   * the engine holds still; refused, the picture goes straight back.
    */
+  let lastUserSeek = -Infinity;
   function userSeek(positionMs: number) {
-    userHoldUntil = clientNow() + 3000;
+    const now = clientNow();
+    const leading = now - lastUserSeek > 250;
+    lastUserSeek = now;
+    userHoldUntil = now + 3000;
     window.clearTimeout(userSeekTimer);
-    userSeekTimer = window.setTimeout(() => {
-      const v = o.video.value;
-      const a = o.anchor.value;
-      if (!v || !a) return;
-      if (o.onUserSeek?.(positionMs)) {
-        // Everyone starts from there at the command's anchor_time: park until it comes.
-        if (a.playing) pause(v);
-        userHoldUntil = clientNow() + 2000;
-        return;
-      }
-      userHoldUntil = 0;
-      if (o.clock.synced) apply(v, engine.resync(a, sampleOf(v)));
-    }, 250);
+    if (leading) sendSeek(positionMs);
+    else userSeekTimer = window.setTimeout(() => sendSeek(positionMs), 250);
+  }
+
+  function sendSeek(positionMs: number) {
+    const v = o.video.value;
+    const a = o.anchor.value;
+    if (!v || !a) return;
+    if (o.onUserSeek?.(positionMs)) {
+      // Everyone starts from there at the command's anchor_time: park until it comes.
+      if (a.playing) pause(v);
+      userHoldUntil = clientNow() + 2000;
+      return;
+    }
+    userHoldUntil = 0;
+    if (o.clock.synced) apply(v, engine.resync(a, sampleOf(v)));
   }
 
   return { engine, status, drift, mutedByPolicy, unmute, tick, userSeek, lastFrame: shallowRef(() => frame) };

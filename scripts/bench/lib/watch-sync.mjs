@@ -177,6 +177,10 @@ try {
     const at = firstSustained(frames, t0, t0 + 4000, (p) => spread(p) <= 100 && p.every((x) => Math.abs(x - target) < 5000));
     if (process.env.WATCH_DEBUG) {
       const arrivals = await Promise.all(pages.map((p) => p.evaluate((t) => window.__luojiaSync.anchors.filter((x) => x.at >= t), t0)));
+      if (k === 2 || k === 4) {
+        const traces = await Promise.all(pages.map((p) => p.evaluate((t) => window.__luojiaSync.trace.filter((x) => Number(x.split(' ')[0]) >= t - 50), t0)));
+        traces.forEach((tr, i) => log(`    page ${i}: ${tr.map((x) => `+${Number(x.split(' ')[0]) - Math.round(t0)} ${x.split(' ').slice(1).join(' ')}`).join(' | ')}`));
+      }
       log(`    anchors: ${JSON.stringify(arrivals.map((xs) => xs.map((x) => `+${Math.round(x.at - t0)} (start +${Math.round(x.anchor_time - t0)}) ${x.action.replace(/@\d+$/, '')}`)))}`);
       for (const dt of [-100, 200, 400, 600, 1000, 1500, 2000]) log(`    t0${dt >= 0 ? '+' : ''}${dt}: ${JSON.stringify(positionsAt(frames, t0 + dt).map((x) => x && Math.round(x - target)))}`);
     }
