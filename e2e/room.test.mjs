@@ -322,12 +322,28 @@ async function clickSeekBar(page, fraction) {
   await bar.click({ position: { x: box.width * fraction, y: box.height / 2 } });
 }
 
-/** Picks `rate` in the player's own settings menu. */
-async function pickPlayerRate(page, rate) {
+/**
+ * Picks `rate` in the player's own settings menu. `engineWrites`: while the menu is open, the
+ * sync engine's kind of rate writes happen (a nudge, then back to 1×); the menu must survive
+ * them (ArtPlayer's built-in rate menu redrew itself on every such write).
+ */
+async function pickPlayerRate(page, rate, { engineWrites = false } = {}) {
   await showControls(page);
   await page.locator('.art-control-setting').click();
   await page.locator('.art-setting-item[data-name="playback-rate"]').click();
-  await page.locator(`.art-setting-item[data-name="playback-rate-${rate}"]`).click();
+  const item = page.locator(`.art-setting-item[data-name="playback-rate-${rate}"]`);
+  if (engineWrites) {
+    await item.waitFor({ state: 'visible' });
+    await page.evaluate(async () => {
+      const v = document.querySelector('video');
+      const r = v.playbackRate;
+      for (const x of [r * 1.04, r]) {
+        v.playbackRate = x;
+        await new Promise((ok) => setTimeout(ok, 50));
+      }
+    });
+  }
+  await item.click({ timeout: 5000 });
 }
 
 test("the player's own seek bar, play button and rate menu are room commands for the host and refused with the reason for a guest; the host changes the movie; mute, unmute, ban and unban from the menu", async () => {
@@ -365,7 +381,7 @@ test("the player's own seek bar, play button and rate menu are room commands for
   await guestPage.locator('.n-message', { hasText: '只有房主和管理员能控制播放' }).first().waitFor({ timeout: 3000 });
   const back = await waitInSync(pages, 100, (s) => s.every((x) => !x.paused), 3000);
   console.log(`player seek bar (guest): refused, back within 100 ms of the host after ${back.after} ms`);
-  await pickPlayerRate(guestPage, 2);
+  await pickPlayerRate(guestPage, 2, { engineWrites: true });
   await new Promise((r) => setTimeout(r, 1000));
   await waitInSync(pages, 100, (s) => s.every((x) => !x.paused && Math.abs(x.rate - 1) < 0.11), 3000);
   await showControls(guestPage);
