@@ -102,7 +102,9 @@ enum UserCommand {
 
 /// mimalloc instead of glibc's malloc: the fan-out allocates and frees a small buffer per
 /// delivery on every worker thread, and hands freed memory back to the system when a
-/// crowd leaves a room (see docs/benchmarks.md, realtime).
+/// crowd leaves a room (see docs/benchmarks.md, realtime). Its 2.x line (the `v2`
+/// feature): it gives freed pages back after 10-100 ms, where 3.x waits a second and
+/// more, so the memory of a join wave of 2,000 members was still held seconds later.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -196,10 +196,11 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .wrap(middleware::from_fn(telemetry::request_id))
     })
     .on_connect(move |conn, _| set_write_timeout(conn, write_timeout))
-    // How much actix gathers from a response body before writing. Its write buffer keeps
-    // its largest size for the connection's life (up to 128 KiB): with the default, a
-    // WebSocket that once received a burst pinned ~100 KiB until it closed. 8 KiB plus
-    // one outbound chunk (also 8 KiB, `realtime::outbound`) bounds it.
+    // How much actix gathers from a response body before writing. Its write buffer starts
+    // at 8 KiB and keeps its largest size for the connection's life (up to 128 KiB,
+    // whatever this says): with the default, a WebSocket that once received a burst pinned
+    // ~100 KiB until it closed. Gathering up to 4 KiB from bodies that hand over at most
+    // 4 KiB at a time (`realtime::outbound::PIECE`) keeps it at 8 KiB.
     .h1_write_buffer_size(WRITE_BUFFER)
     .shutdown_timeout(server_settings.shutdown_timeout_secs)
     .disable_signals()
@@ -211,7 +212,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
 }
 
 /// See `h1_write_buffer_size` above.
-const WRITE_BUFFER: usize = 8 * 1024;
+const WRITE_BUFFER: usize = crate::realtime::outbound::PIECE;
 
 /// `TCP_USER_TIMEOUT` on an accepted socket: data that a client does not take (a
 /// WebSocket reader that stopped reading, behind a zero window) for `ms` drops the

@@ -16,11 +16,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use bytestring::ByteString;
 use tokio::sync::{Notify, mpsc};
 
 use super::hub::ConnId;
-use super::outbound::{Outbox, Sent};
+use super::outbound::{Frame, Outbox, Sent};
 
 /// What a connection subscribes to: a room's broadcasts, or everything addressed to its
 /// user (every device of one account, on every instance).
@@ -44,13 +43,13 @@ pub enum WorkerMsg {
     /// To every connection of this worker subscribed to the topic.
     Deliver {
         topic: Topic,
-        frame: ByteString,
+        frame: Frame,
     },
     /// To one connection.
     Direct {
         topic: Topic,
         conn_id: ConnId,
-        frame: ByteString,
+        frame: Frame,
     },
 }
 

@@ -33,7 +33,7 @@ use bytestring::ByteString;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::fanout::{FanoutStats, Topic, WorkerHandle, WorkerMsg};
-use super::outbound::Outbox;
+use super::outbound::{Frame, Outbox};
 use super::protocol::{MemberPresence, ServerMessage};
 use super::pubsub::{Envelope, PubSub};
 use crate::rooms::domain::{PresenceStatus, RemovalReason, RoomRole};
@@ -358,24 +358,29 @@ impl Hub {
                 self.disconnect_user(conn_id);
             }
             HubCmd::ToUsers { user_ids, frame } => {
+                let wire = Frame::text(&frame);
                 for &user_id in &user_ids {
-                    self.to_user(user_id, frame.clone());
+                    self.to_user(user_id, &wire);
                 }
-                self.pubsub.publish(Envelope::Users {
-                    user_ids,
-                    frame: frame.to_string(),
-                });
+                if self.pubsub.enabled() {
+                    self.pubsub.publish(Envelope::Users {
+                        user_ids,
+                        frame: frame.to_string(),
+                    });
+                }
             }
             HubCmd::Broadcast {
                 room_id,
                 frame,
                 seq,
             } => {
-                self.pubsub.publish(Envelope::Frame {
-                    room_id,
-                    frame: frame.to_string(),
-                    seq,
-                });
+                if self.pubsub.enabled() {
+                    self.pubsub.publish(Envelope::Frame {
+                        room_id,
+                        frame: frame.to_string(),
+                        seq,
+                    });
+                }
                 self.deliver(room_id, frame, seq);
             }
             HubCmd::Status {
@@ -563,9 +568,9 @@ impl Hub {
                 role,
             } => self.set_role(room_id, user_id, role),
             Envelope::Users { user_ids, frame } => {
-                let frame: ByteString = frame.into();
+                let wire = Frame::text(&frame);
                 for user_id in user_ids {
-                    self.to_user(user_id, frame.clone());
+                    self.to_user(user_id, &wire);
                 }
             }
             Envelope::Probe => {}
@@ -617,7 +622,7 @@ impl Hub {
     }
 
     /// Deliver to this user's local connections: once per worker that has any.
-    fn to_user(&self, user_id: i64, frame: ByteString) {
+    fn to_user(&self, user_id: i64, frame: &Frame) {
         let Some(user) = self.users.get(&user_id) else {
             return;
         };
@@ -655,12 +660,12 @@ impl Hub {
     }
 
     fn remove(&mut self, room_id: i64, user_id: Option<i64>, reason: RemovalReason) {
-        let frame: ByteString = ServerMessage::Removed { room_id, reason }.to_json().into();
+        let frame = Frame::text(&ServerMessage::Removed { room_id, reason }.to_json());
         if let Some(user_id) = user_id {
             // Every device of the user learns it, joined to the room here or not; it
             // travels the same worker queues ahead of the unsubscriptions below, so a
             // joined tab gets `removed` before the room's frames stop.
-            self.to_user(user_id, frame.clone());
+            self.to_user(user_id, &frame);
         }
         let Some(room) = self.rooms.get_mut(&room_id) else {
             return;
@@ -838,10 +843,15 @@ impl Hub {
         let Some(room) = self.rooms.get(&room_id) else {
             return;
         };
+        if room.workers.is_empty() {
+            return;
+        }
+        // Encoded for the wire once; every member's queue shares the bytes.
+        let wire = Frame::text(frame);
         for (w, _) in room.workers.values() {
             w.send(WorkerMsg::Deliver {
                 topic: Topic::Room(room_id),
-                frame: frame.clone(),
+                frame: wire.clone(),
             });
         }
     }
@@ -902,7 +912,7 @@ impl Hub {
 mod tests {
     use super::*;
     use crate::realtime::fanout::Table;
-    use crate::realtime::outbound::{Out, test_outbox};
+    use crate::realtime::outbound::{Out, TestReceiver, test_outbox};
 
     fn member(id: i64) -> MemberPresence {
         MemberPresence {
@@ -950,16 +960,16 @@ mod tests {
     }
 
     struct Client {
-        rx: mpsc::Receiver<Out>,
+        rx: TestReceiver,
     }
 
     impl Client {
         fn texts(&mut self) -> Vec<String> {
             pump();
             let mut out = Vec::new();
-            while let Ok(m) = self.rx.try_recv() {
+            while let Some(m) = self.rx.try_recv() {
                 if let Out::Text(t) = m {
-                    out.push(t.to_string());
+                    out.push(String::from_utf8_lossy(t.payload()).into_owned());
                 }
             }
             out

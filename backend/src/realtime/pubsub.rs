@@ -84,6 +84,11 @@ impl PubSub {
         }
     }
 
+    /// Whether other instances listen (with Redis); without, there is nothing to publish.
+    pub fn enabled(&self) -> bool {
+        self.tx.is_some()
+    }
+
     /// Queue an envelope for the other instances. Never blocks.
     pub fn publish(&self, env: Envelope) {
         let Some(tx) = &self.tx else { return };

@@ -25,7 +25,7 @@ use tokio::sync::Notify;
 
 use super::Realtime;
 use super::hub::ConnHandle;
-use super::outbound::{Out, Outbox, Sent};
+use super::outbound::{Frame, Out, Outbox, Sent};
 use super::protocol::{ClientMessage, ServerMessage};
 use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
@@ -139,7 +139,7 @@ pub async fn run(
         server_time: Utc::now().timestamp_millis(),
         ping_interval_ms: ping_every.as_millis() as u64,
     };
-    if handle.tx.text(welcome.to_json()) != Sent::Queued {
+    if handle.tx.text(Frame::json(&welcome)) != Sent::Queued {
         return;
     }
     rt.connect(handle.clone()).await;
@@ -212,7 +212,7 @@ impl Conn {
     }
 
     fn send(&mut self, msg: &ServerMessage) {
-        self.push(Out::Text(msg.to_json().into()));
+        self.push(Out::Text(Frame::json(msg)));
     }
 
     fn answer(
