@@ -145,11 +145,13 @@ def markdown(data, png_rel):
                                                           else "not within 3 s" for r in seeks) + "."]
     parts += ["", (
         "What these numbers say about the sync engine, and what was changed because of them (landing "
-        "by a scheduled start instead of a seek into moving time, re-landing a late start, early clock "
-        "bursts), is in `docs/realtime.md`, \"What the browser client does\". Targets missed here: the "
-        "5-page maxima are single frames shown 3–4 refreshes late by a starved renderer; seek convergence "
-        "is bounded by seek + decode time on this loaded machine, which exceeds the 300 ms a seek command "
-        "is scheduled ahead (a 500 ms lead is proposed there)."
+        "by a scheduled start instead of a seek into moving time, catching up a late start by a short "
+        "rate burst, early clock bursts), is in `docs/realtime.md`, \"What the browser client does\". "
+        "Targets missed here: the 5-page maxima are single frames shown 2–4 refreshes late by a starved "
+        "renderer; seek convergence is bounded by the pages themselves: with five pages decoding on two "
+        "cores a page applies the command 40–170 ms after it arrives (a busy main thread), its seek plus "
+        "decode takes 130–800 ms, and its play() timer fires up to 170 ms late (traces with "
+        "`WATCH_DEBUG=1`). Commands reach every page 5–45 ms after the click."
     )]
     if png_rel:
         parts += ["", f"![{data.get('title')}]({png_rel})"]
