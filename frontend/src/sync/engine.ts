@@ -198,8 +198,7 @@ export class SyncEngine {
   landed(anchor: Anchor, s: PlayerSample, errMs: number): SyncAction {
     if (!anchor.playing || Math.abs(errMs) <= this.o.burstMinMs) return { kind: 'none' }
     if (Math.abs(errMs) > this.o.burstMaxMs) {
-      const clamp = (p: number) => (s.durationMs !== undefined ? Math.min(p, s.durationMs) : p)
-      return this.landAt(anchor, s, clamp)
+      return this.landAt(anchor, s)
     }
     // rate × (1 − k) for `ms` removes errMs when k × rate × ms = errMs.
     const ms = Math.max(this.o.burstMs, Math.abs(errMs) / (0.5 * anchor.rate))
@@ -239,7 +238,6 @@ export class SyncEngine {
       this.correcting = false
       return { kind: 'none' }
     }
-    const clamp = (p: number) => (s.durationMs !== undefined ? Math.min(p, s.durationMs) : p)
 
     if (!anchor.playing) {
       this.scheduled = null
@@ -248,9 +246,9 @@ export class SyncEngine {
       // A pause takes effect at its anchor_time (300 ms ahead): play on until then, so every
       // page stops on the same frame at the same moment (the binding ticks at anchor_time).
       if (!s.paused && this.prev?.playing && s.serverNow < anchor.anchor_time) return { kind: 'none' }
-      if (!s.paused) return { kind: 'pause', positionMs: clamp(anchor.position_ms) }
+      if (!s.paused) return { kind: 'pause', positionMs: clampTo(s, anchor.position_ms) }
       if (Math.abs(s.positionMs - anchor.position_ms) > this.o.pausedToleranceMs) {
-        return { kind: 'seek', positionMs: clamp(anchor.position_ms), play: false, rate: anchor.rate }
+        return { kind: 'seek', positionMs: clampTo(s, anchor.position_ms), play: false, rate: anchor.rate }
       }
       return { kind: 'none' }
     }
@@ -270,13 +268,13 @@ export class SyncEngine {
         const at = s.now + (startServer - s.serverNow)
         this.scheduled = { anchor, at }
         this.settleUntil = at + this.startDelay.value + this.o.settleMs
-        return { kind: 'play_at', positionMs: clamp(anchor.position_ms), at, rate: anchor.rate }
+        return { kind: 'play_at', positionMs: clampTo(s, anchor.position_ms), at, rate: anchor.rate }
       }
       if (this.scheduled && sameAnchor(this.scheduled.anchor, anchor) && s.now < this.scheduled.at + 250) {
         return { kind: 'none' } // the scheduled play() is being carried out
       }
       // Too late for the anchor's own start (a late joiner, a reconnect): a start of our own.
-      return this.landAt(anchor, s, clamp)
+      return this.landAt(anchor, s)
     }
 
     // A seek command ahead (the new anchor starts somewhere else): park on its position now
@@ -293,14 +291,14 @@ export class SyncEngine {
       !(this.scheduled && sameAnchor(this.scheduled.anchor, anchor))
     ) {
       if (s.serverNow >= anchor.anchor_time - 1.5 * this.seekDelay.value) {
-        return this.landAt(anchor, s, clamp, anchor.anchor_time - s.serverNow)
+        return this.landAt(anchor, s, anchor.anchor_time - s.serverNow)
       }
       const at = s.now + (anchor.anchor_time - this.startDelay.value - s.serverNow)
       this.scheduled = { anchor, at }
       this.drifts = []
       this.correcting = false
       this.settleUntil = at + this.startDelay.value + this.o.settleMs
-      return { kind: 'play_at', positionMs: clamp(anchor.position_ms), at, rate: anchor.rate }
+      return { kind: 'play_at', positionMs: clampTo(s, anchor.position_ms), at, rate: anchor.rate }
     }
 
     // No drift correction while a start settles, but a rate that is not the room's (a refused
@@ -313,7 +311,7 @@ export class SyncEngine {
 
     const { pos: now, rate } = this.expectedAt(anchor, s.serverNow)
     const raw = s.positionMs - now
-    if (Math.abs(raw) > this.o.seekMs) return this.landAt(anchor, s, clamp)
+    if (Math.abs(raw) > this.o.seekMs) return this.landAt(anchor, s)
 
     this.drifts.push({ at: s.now, drift: raw })
     this.drifts = this.drifts.filter((d) => s.now - d.at <= this.o.windowMs).slice(-this.o.samples)
@@ -344,9 +342,8 @@ export class SyncEngine {
    */
   resync(anchor: Anchor, s: PlayerSample): SyncAction {
     this.scheduled = null
-    const clamp = (p: number) => (s.durationMs !== undefined ? Math.min(p, s.durationMs) : p)
-    if (!anchor.playing) return { kind: 'seek', positionMs: clamp(anchor.position_ms), play: false, rate: anchor.rate }
-    return this.landAt(anchor, s, clamp)
+    if (!anchor.playing) return { kind: 'seek', positionMs: clampTo(s, anchor.position_ms), play: false, rate: anchor.rate }
+    return this.landAt(anchor, s)
   }
 
   /**
@@ -358,7 +355,7 @@ export class SyncEngine {
    * covers the seek: twice its measured delay plus the start delay, at least 200 ms (if the
    * seek still is not done by then, the binding plans again once it is).
    */
-  private landAt(anchor: Anchor, s: PlayerSample, clamp: (p: number) => number, minLead = 0): SyncAction {
+  private landAt(anchor: Anchor, s: PlayerSample, minLead = 0): SyncAction {
     this.drifts = []
     this.correcting = false
     this.burst = null
@@ -367,7 +364,7 @@ export class SyncEngine {
     const at = s.now + lead - this.startDelay.value
     this.scheduled = { anchor, at }
     this.settleUntil = at + this.startDelay.value + this.o.settleMs
-    return { kind: 'play_at', positionMs: clamp(pos), at, rate }
+    return { kind: 'play_at', positionMs: clampTo(s, pos), at, rate }
   }
 
   private rateAction(rate: number, current: number): SyncAction {
@@ -380,6 +377,11 @@ export class SyncEngine {
     const m = v.length >> 1
     return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2
   }
+}
+
+/** A position no later than the movie's end (when the player knows it). */
+function clampTo(s: PlayerSample, p: number): number {
+  return s.durationMs !== undefined ? Math.min(p, s.durationMs) : p
 }
 
 function sameAnchor(a: Anchor, b: Anchor): boolean {
