@@ -39,8 +39,6 @@ type VideoWithFrames = HTMLVideoElement & {
 };
 
 const TICK_MS = 250;
-/** A start landing further off than this (ms) is caught up (or, far off, done again). */
-const RELAND_MS = 20;
 
 export function usePlaybackSync(o: PlaybackSyncOptions) {
   const engine = new SyncEngine();
@@ -97,9 +95,7 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
    * recompute it against the true server time: offset 0).
    */
   const log: { at: number; err: number; pos: number; off: number; rate: number }[] = [];
-  /** When each anchor arrived (client epoch ms) and what the engine did first (last 50). */
-  const anchors: { at: number; anchor_time: number; position_ms: number; action: string }[] = [];
-  /** The element's events and our actions (client epoch ms), last 300, for debugging runs. */
+  /** The element's events, the anchors that came and our actions (client epoch ms), last 300. */
   const trace: string[] = [];
   const note = (what: string) => {
     trace.push(`${Math.round(clientNow())} ${what}`);
@@ -107,7 +103,6 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
   };
   (window as unknown as { __luojiaSync?: unknown }).__luojiaSync = {
     frames: log,
-    anchors,
     trace,
     engine: () => ({ startDelayMs: engine.startDelayMs, seekDelayMs: engine.seekDelayMs, offset: o.clock.offset, rtt: o.clock.rtt }),
     /** The room's anchor as this page has it (the whole `playback_state`: movie, version, …). */
@@ -158,11 +153,8 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
     v.playbackRate = rate;
   }
 
-  /** The last action carried out, with when (for the debug log above). */
-  let lastAction = '';
   function apply(v: HTMLVideoElement, a: SyncAction) {
     if (a.kind !== 'none') {
-      lastAction = `${a.kind}@${Math.round(clientNow())}`;
       note(`${a.kind} ${'positionMs' in a ? Math.round(a.positionMs) : ''} ${'at' in a ? `at ${Math.round(a.at)}` : ''} ${'rate' in a ? a.rate.toFixed(3) : ''}`);
     }
     switch (a.kind) {
@@ -217,16 +209,17 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
     const a = o.anchor.value;
     // Not while the viewer's own command is on its way (the anchor is about to change).
     if (!a || !a.playing || !o.clock.synced || clientNow() < userHoldUntil) return;
-    const err = pos - positionAt(a, o.clock.serverTime(at));
-    if (Math.abs(err) <= RELAND_MS || clientNow() - lastReland < 2000) return;
-    lastReland = clientNow();
-    // The position now: the frame's, moved on to this instant at the current rate.
     const now = clientNow();
-    const sample = { ...sampleOf(v), positionMs: pos + (now - at) * v.playbackRate };
+    if (now - lastReland < 2000) return;
+    const err = pos - positionAt(a, o.clock.serverTime(at));
+    // The position now: the frame's, moved on to this instant at the current rate.
+    const action = engine.landed(a, { ...sampleOf(v), positionMs: pos + (now - at) * v.playbackRate }, err);
+    if (action.kind === 'none') return;
+    lastReland = now;
     note(`landed ${Math.round(err)}`);
     // Out of the frame callback: a re-landing pauses and seeks.
     window.setTimeout(() => {
-      if (o.anchor.value === a && !v.paused) apply(v, engine.landed(a, sample, err));
+      if (o.anchor.value === a && !v.paused) apply(v, action);
     }, 0);
   }
 
@@ -324,12 +317,8 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
   watch(o.anchor, (a) => {
     userHoldUntil = 0;
     engine.reset();
-    const before = lastAction;
+    if (a) note(`anchor ${a.playing ? 'playing' : 'paused'} ${Math.round(a.position_ms)} start ${a.anchor_time}`);
     tick();
-    if (a) {
-      anchors.push({ at: clientNow(), anchor_time: a.anchor_time, position_ms: a.position_ms, action: lastAction === before ? 'none' : lastAction });
-      if (anchors.length > 50) anchors.shift();
-    }
     // A change that lies ahead (a pause 300 ms out) is carried out at its moment, not at the
     // next 250 ms tick.
     window.clearTimeout(anchorTimer);

@@ -176,12 +176,16 @@ try {
     const target = before + (k % 2 ? -10_000 : 10_000);
     const at = firstSustained(frames, t0, t0 + 4000, (p) => spread(p) <= 100 && p.every((x) => Math.abs(x - target) < 5000));
     if (process.env.WATCH_DEBUG) {
-      const arrivals = await Promise.all(pages.map((p) => p.evaluate((t) => window.__luojiaSync.anchors.filter((x) => x.at >= t), t0)));
-      if (k === 2 || k === 4) {
-        const traces = await Promise.all(pages.map((p) => p.evaluate((t) => window.__luojiaSync.trace.filter((x) => Number(x.split(' ')[0]) >= t - 50), t0)));
-        traces.forEach((tr, i) => log(`    page ${i}: ${tr.map((x) => `+${Number(x.split(' ')[0]) - Math.round(t0)} ${x.split(' ').slice(1).join(' ')}`).join(' | ')}`));
-      }
-      log(`    anchors: ${JSON.stringify(arrivals.map((xs) => xs.map((x) => `+${Math.round(x.at - t0)} (start +${Math.round(x.anchor_time - t0)}) ${x.action.replace(/@\d+$/, '')}`)))}`);
+      const traces = await Promise.all(pages.map((p) => p.evaluate((t) => window.__luojiaSync.trace.filter((x) => Number(x.split(' ')[0]) >= t - 50), t0)));
+      const rel = (x) => `+${Number(x.split(' ')[0]) - Math.round(t0)} ${x.split(' ').slice(1).join(' ')}`;
+      // When the command arrived at each page (its anchor_time relative to the click) and what the page did first.
+      log(`    anchors: ${JSON.stringify(traces.map((tr) => {
+        const i = tr.findIndex((x) => x.split(' ')[1] === 'anchor');
+        if (i < 0) return null;
+        const start = Number(tr[i].split(' ').at(-1)) - Math.round(t0);
+        return `${rel(tr[i]).split(' ')[0]} (start +${start}) ${tr[i + 1] ? rel(tr[i + 1]) : ''}`;
+      }))}`);
+      if (k === 2 || k === 4) traces.forEach((tr, i) => log(`    page ${i}: ${tr.map(rel).join(' | ')}`));
       for (const dt of [-100, 200, 400, 600, 1000, 1500, 2000]) log(`    t0${dt >= 0 ? '+' : ''}${dt}: ${JSON.stringify(positionsAt(frames, t0 + dt).map((x) => x && Math.round(x - target)))}`);
     }
     const rec = { label: 'seek', trial: k, pages: pages.length, converge_ms: at === null ? null : Math.round(at - t0) };
