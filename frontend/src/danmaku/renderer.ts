@@ -4,6 +4,12 @@
  * Everything is driven by the video's own clock (`currentTime`) on each animation frame, so a
  * paused video freezes its comments, a seek clears the stage, and a new playback rate needs
  * nothing. Comment text goes in through `textContent` only: it is never parsed as HTML.
+ *
+ * Animation frames run only while comments move (the video plays and some are on the stage).
+ * Otherwise a timer looks for the next comment (at its moment, at most `IDLE_MS` apart) while
+ * the video plays, and nothing runs while it is paused: an endless requestAnimationFrame loop
+ * makes the page produce a frame 60 times a second, which cost each room page a tenth of a
+ * core and delayed its sync timers (seen in the watch-together benchmark's traces).
  */
 import { LaneAllocator, type DanmakuMode, type Placement } from './lanes';
 import { lowerBound, type WindowItem } from './windows';
@@ -32,12 +38,17 @@ interface Active {
 const COLOR = /^#[0-9a-fA-F]{6}$/;
 /** More than this many new comments in one frame are dropped (a burst after a long frame). */
 const MAX_PER_FRAME = 40;
+/** With no comment on the stage, look for the next one at least this often (ms). */
+const IDLE_MS = 200;
+const WAKE_EVENTS = ['play', 'playing', 'seeked', 'ratechange'] as const;
 
 export class DanmakuRenderer {
   private readonly alloc = new LaneAllocator();
   private active: Active[] = [];
   private lastMs: number | null = null;
   private raf = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private destroyed = false;
   private resizeObs: ResizeObserver | null = null;
   private style: RendererStyle = { enabled: true, opacity: 1, fontPx: 24, area: 0.5 };
   private readonly onSeeking = () => this.clear();
@@ -53,7 +64,8 @@ export class DanmakuRenderer {
       this.resizeObs.observe(stage);
     }
     video.addEventListener('seeking', this.onSeeking);
-    this.raf = requestAnimationFrame(this.frame);
+    for (const e of WAKE_EVENTS) video.addEventListener(e, this.wake);
+    this.wake();
   }
 
   setStyle(style: RendererStyle): void {
@@ -68,6 +80,7 @@ export class DanmakuRenderer {
   /** Show one comment at once (one's own, just sent), with every lane allowed. */
   showNow(item: RenderItem): void {
     this.emit(item, this.video.currentTime, true);
+    this.plan();
   }
 
   /** How many comments are on the stage (for tests and the debug overlay). */
@@ -76,10 +89,47 @@ export class DanmakuRenderer {
   }
 
   destroy(): void {
-    cancelAnimationFrame(this.raf);
+    this.destroyed = true;
+    this.stop();
     this.resizeObs?.disconnect();
     this.video.removeEventListener('seeking', this.onSeeking);
+    for (const e of WAKE_EVENTS) this.video.removeEventListener(e, this.wake);
     this.clear();
+  }
+
+  private stop(): void {
+    cancelAnimationFrame(this.raf);
+    this.raf = 0;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Something may have changed (a play, a seek, a new rate): look now. */
+  private readonly wake = () => {
+    if (this.destroyed) return;
+    this.stop();
+    this.frame();
+  };
+
+  /** After a frame: animate while comments move, else wait for the next one (or an event). */
+  private plan(): void {
+    if (this.destroyed || this.raf) return;
+    const playing = !this.video.paused && !this.video.ended;
+    if (this.active.length > 0 && playing) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.raf = requestAnimationFrame(this.frame);
+      return;
+    }
+    if (!playing || this.timer !== undefined) return;
+    const list = this.items();
+    const next = list[lowerBound(list, (this.lastMs ?? 0) + 1)];
+    const rate = this.video.playbackRate || 1;
+    const wait = next ? (next.position_ms - this.video.currentTime * 1000) / rate : IDLE_MS;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.frame();
+    }, Math.max(0, Math.min(IDLE_MS, wait)));
   }
 
   /** The font size on this stage: the setting, scaled down on small players (phones). */
@@ -109,7 +159,8 @@ export class DanmakuRenderer {
   }
 
   private readonly frame = () => {
-    this.raf = requestAnimationFrame(this.frame);
+    this.raf = 0;
+    if (this.destroyed) return;
     const t = this.video.currentTime;
     const nowMs = Math.floor(t * 1000);
     // First frame, or the clock jumped (a seek that fired no event, a long stall): start here.
@@ -129,6 +180,7 @@ export class DanmakuRenderer {
     }
     this.lastMs = Math.max(this.lastMs, nowMs);
     this.layout(t);
+    this.plan();
   };
 
   private emit(item: RenderItem, t: number, own: boolean): void {

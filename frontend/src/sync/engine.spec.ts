@@ -23,6 +23,9 @@ class Sim {
   private playCalledAt: number | null = null
   private seekDone: { at: number; pos: number; play: boolean; wasPlaying: boolean } | null = null
   private playTimer: number | null = null
+  /** A play_at's seek finishes at this client time (play() waits for it, as the binding does). */
+  private parkedAt: number | null = null
+  private waitingForSeek = false
   actions: SyncAction[] = []
   /** A tick the binding schedules (the end of a catch-up burst). */
   private extraTick: number | null = null
@@ -49,7 +52,16 @@ class Sim {
     this.now += dt
     if (this.playTimer !== null && this.now >= this.playTimer) {
       this.playTimer = null
-      this.callPlay()
+      if (this.parkedAt !== null && this.now < this.parkedAt) this.waitingForSeek = true
+      else this.callPlay()
+    }
+    if (this.parkedAt !== null && this.now >= this.parkedAt) {
+      this.parkedAt = null
+      if (this.waitingForSeek) {
+        // The binding's `seeked` listener: the start was due while the seek ran.
+        this.waitingForSeek = false
+        this.apply(this.engine.seekedLate(this.anchor, this.sample()))
+      }
     }
     if (this.seekDone && this.now >= this.seekDone.at) {
       this.pos = this.seekDone.pos
@@ -74,7 +86,7 @@ class Sim {
       positionMs: this.pos,
       paused: this.paused && this.startsAt === null,
       playbackRate: this.rate,
-      buffering: this.buffering || this.seekDone !== null,
+      buffering: this.buffering || this.seekDone !== null || this.parkedAt !== null,
       userSeeking: this.userSeeking,
     }
   }
@@ -110,11 +122,16 @@ class Sim {
         this.paused = true
         break
       case 'play_at':
-        // The binding pauses, seeks (done well before `at` here) and calls play() at `at`.
+        // The binding pauses, seeks and calls play() at `at`, or once the seek is done.
         this.paused = true
         this.rate = a.rate
         this.pos = a.positionMs
         this.playTimer = a.at
+        this.parkedAt = this.now + this.seekDelay
+        break
+      case 'play':
+        this.rate = a.rate
+        this.callPlay()
         break
     }
     return a
@@ -389,18 +406,39 @@ describe('SyncEngine', () => {
     expect(Math.abs(settled(sim, 3000))).toBeLessThanOrEqual(8)
   })
 
-  it('a seek command with too little time to park (a slow seek) lands on the new timeline at once, not a second landing later', () => {
+  it('a seek command whose seek overruns anchor_time (a slow seek): the start follows the seek at once and catches up by a burst, no second landing', () => {
     const sim = playingSim()
-    sim.seekDelay = 250
-    sim.engine.noteSeek(250)
+    sim.seekDelay = 450
+    sim.engine.noteSeek(450)
     sim.run(2000)
     sim.anchor = { playing: true, position_ms: 600_000, rate: 1, anchor_time: sim.serverNow + 300 }
-    const a = sim.tick()
-    // Not enough time (1.5 × 250 ms > 300 ms): the landing goes past anchor_time by the seek.
-    expect(a).toMatchObject({ kind: 'play_at' })
-    expect((a as { positionMs: number }).positionMs).toBeGreaterThan(600_000)
-    sim.run(700)
-    expect(Math.abs(sim.drift())).toBeLessThanOrEqual(2)
+    sim.actions = []
+    expect(sim.tick()).toMatchObject({ kind: 'play_at', positionMs: 600_000 })
+    // The seek is done 150 ms after anchor_time: play() at once from the parked position.
+    sim.run(460)
+    expect(sim.actions.filter((x) => x.kind !== 'none').map((x) => x.kind)).toEqual(['play_at', 'play'])
+    sim.run(100)
+    // The binding reports the first moving frame's error: a burst removes it.
+    const behind = sim.drift()
+    expect(behind).toBeLessThan(-150)
+    expect(sim.landed(behind)).toMatchObject({ kind: 'rate' })
+    sim.run(600)
+    expect(Math.abs(sim.drift())).toBeLessThanOrEqual(8)
+    expect(sim.actions.filter((x) => x.kind === 'play_at')).toHaveLength(1)
+    expect(Math.abs(settled(sim, 3000))).toBeLessThanOrEqual(8)
+  })
+
+  it('a seek that overruns by far (more than the burst covers) lands again', () => {
+    const sim = playingSim()
+    sim.seekDelay = 900
+    sim.run(2000)
+    sim.anchor = { playing: true, position_ms: 600_000, rate: 1, anchor_time: sim.serverNow + 300 }
+    sim.actions = []
+    sim.tick()
+    sim.run(910)
+    const acted = sim.actions.filter((x) => x.kind !== 'none')
+    expect(acted.map((x) => x.kind)).toEqual(['play_at', 'play_at'])
+    expect((acted[1] as { positionMs: number }).positionMs).toBeGreaterThan(600_600)
   })
 
   it('a start 120 ms late (a busy main thread) is caught up by a short rate burst, without stopping the picture', () => {
@@ -416,6 +454,22 @@ describe('SyncEngine', () => {
     expect(sim.actions.some((x) => x.kind === 'play_at' || x.kind === 'pause' || x.kind === 'seek')).toBe(false)
     expect(Math.abs(settled(sim, 3000))).toBeLessThanOrEqual(8)
     expect(sim.rate).toBe(1)
+  })
+
+  it('a burst sized on an understated first frame (45 of 80 ms) is followed by a second one as it ends, not by seconds of nudging', () => {
+    const sim = playingSim(60_000, -80)
+    sim.run(250)
+    sim.actions = []
+    expect(sim.landed(-45)).toMatchObject({ kind: 'rate', forMs: 300 })
+    sim.run(310)
+    const bursts = sim.actions.filter((x) => x.kind === 'rate' && x.forMs !== undefined)
+    expect(bursts).toHaveLength(2)
+    expect((bursts[1] as { rate: number }).rate).toBeGreaterThan(1.05)
+    sim.run(400)
+    expect(Math.abs(sim.drift())).toBeLessThanOrEqual(6)
+    // No third: a page that cannot keep up falls back to the nudge.
+    expect(Math.abs(settled(sim, 3000))).toBeLessThanOrEqual(8)
+    expect(sim.actions.filter((x) => x.kind === 'rate' && x.forMs !== undefined)).toHaveLength(2)
   })
 
   it('a start 60 ms early is slowed by a burst; one 600 ms off lands again', () => {

@@ -67,6 +67,8 @@ export type SyncAction =
   | { kind: 'seek'; positionMs: number; play: boolean; rate: number }
   /** Seek to `positionMs` (paused) and call `play()` at client time `at`. */
   | { kind: 'play_at'; positionMs: number; at: number; rate: number }
+  /** Call `play()` now, from where the player is parked. */
+  | { kind: 'play'; rate: number }
 
 export interface EngineOptions {
   /** Correction starts outside this drift (ms). */
@@ -143,8 +145,11 @@ export class SyncEngine {
   private settleUntil = 0
   /** The scheduled start (client time) of the anchor it was scheduled for. */
   private scheduled: { anchor: Anchor; at: number } | null = null
-  /** A catch-up after a late or early start: the rate it runs at, until client time `until`. */
-  private burst: { until: number; rate: number } | null = null
+  /**
+   * A catch-up after a late or early start: the rate it runs at, until client time `until`;
+   * `followUp` once it is the second (a burst is checked once when it ends).
+   */
+  private burst: { until: number; rate: number; followUp: boolean } | null = null
   /** The anchor before the current one: it still rules until the new `anchor_time`. */
   private prev: Anchor | null = null
   private last: Anchor | null = null
@@ -200,14 +205,37 @@ export class SyncEngine {
     if (Math.abs(errMs) > this.o.burstMaxMs) {
       return this.landAt(anchor, s)
     }
+    return this.startBurst(anchor.rate, s, errMs, false)
+  }
+
+  private startBurst(roomRate: number, s: PlayerSample, errMs: number, followUp: boolean): SyncAction {
     // rate × (1 − k) for `ms` removes errMs when k × rate × ms = errMs.
-    const ms = Math.max(this.o.burstMs, Math.abs(errMs) / (0.5 * anchor.rate))
-    const rate = anchor.rate * (1 - errMs / (anchor.rate * ms))
-    this.burst = { until: s.now + ms, rate }
+    const ms = Math.max(this.o.burstMs, Math.abs(errMs) / (0.5 * roomRate))
+    const rate = roomRate * (1 - errMs / (roomRate * ms))
+    this.burst = { until: s.now + ms, rate, followUp }
     this.drifts = []
     this.correcting = false
     this.settleUntil = s.now + ms + this.o.settleMs
     return { kind: 'rate', rate, forMs: ms }
+  }
+
+  /**
+   * The seek of a scheduled start finished after the moment the start was due (seeks take
+   * 40 ms on an idle page and 130–300 ms with five pages decoding on two cores): the player
+   * is parked on the scheduled position, behind the room by however long the seek overran.
+   * Seeking again would cost another seek and a longer lead (≈ 700 ms more, seen in the
+   * browser benchmark); up to `burstMaxMs` behind, start at once instead, and the first
+   * moving frame's error starts a catch-up burst (`landed`). Further behind, land again.
+   */
+  seekedLate(anchor: Anchor, s: PlayerSample): SyncAction {
+    if (!anchor.playing || !s.paused) return { kind: 'none' }
+    const behind = this.expectedAt(anchor, s.serverNow + this.startDelay.value).pos - s.positionMs
+    if (behind < 0 || behind > this.o.burstMaxMs) return this.landAt(anchor, s)
+    this.drifts = []
+    this.correcting = false
+    this.scheduled = { anchor, at: s.now }
+    this.settleUntil = s.now + this.startDelay.value + this.o.settleMs
+    return { kind: 'play', rate: this.expectedAt(anchor, s.serverNow).rate }
   }
 
   /** What `player_status` to report. */
@@ -278,10 +306,11 @@ export class SyncEngine {
     }
 
     // A seek command ahead (the new anchor starts somewhere else): park on its position now
-    // and start at its anchor_time like a paused page would, if the seek has time to finish.
-    // If it has not (a slow seek, a command that came late), land on the new timeline at once,
-    // a little further on: waiting for anchor_time on the old position and only then noticing
-    // the jump would cost a whole second landing (≈ 600 ms more, seen in the browser benchmark).
+    // and start at its anchor_time like a paused page would. If the seek does not finish in
+    // time (a slow seek, a command that came late), the start follows as soon as it does and
+    // catches up (`seekedLate`): waiting for anchor_time on the old position and only then
+    // noticing the jump would cost a whole second landing (≈ 600 ms more, seen in the browser
+    // benchmark), and so would landing further on (another seek and a longer lead).
     const p = this.prev
     if (
       p &&
@@ -290,9 +319,6 @@ export class SyncEngine {
       Math.abs(positionAt(p, anchor.anchor_time) - anchor.position_ms) > this.o.seekMs &&
       !(this.scheduled && sameAnchor(this.scheduled.anchor, anchor))
     ) {
-      if (s.serverNow >= anchor.anchor_time - 1.5 * this.seekDelay.value) {
-        return this.landAt(anchor, s, anchor.anchor_time - s.serverNow)
-      }
       const at = s.now + (anchor.anchor_time - this.startDelay.value - s.serverNow)
       this.scheduled = { anchor, at }
       this.drifts = []
@@ -305,7 +331,19 @@ export class SyncEngine {
     // choice in a guest's rate menu) goes back at once: at 2x it would run ahead 1 s per second.
     if (this.burst) {
       if (s.now < this.burst.until) return this.rateAction(this.burst.rate, s.playbackRate)
+      const first = !this.burst.followUp
       this.burst = null
+      // The first moving frames of a start understate its lag (they come in a stutter: a
+      // burst sized on the first one left pages 30–60 ms behind, for the nudge to remove over
+      // seconds). Checked once more as the burst ends, on steady frames: what is left goes by
+      // a second burst.
+      if (first) {
+        const { pos, rate } = this.expectedAt(anchor, s.serverNow)
+        const err = s.positionMs - pos
+        if (Math.abs(err) > this.o.burstMinMs && Math.abs(err) <= this.o.burstMaxMs) {
+          return this.startBurst(rate, s, err, true)
+        }
+      }
     }
     if (s.now < this.settleUntil) return this.rateAction(this.expectedAt(anchor, s.serverNow).rate, s.playbackRate)
 
@@ -355,11 +393,11 @@ export class SyncEngine {
    * covers the seek: twice its measured delay plus the start delay, at least 200 ms (if the
    * seek still is not done by then, the binding plans again once it is).
    */
-  private landAt(anchor: Anchor, s: PlayerSample, minLead = 0): SyncAction {
+  private landAt(anchor: Anchor, s: PlayerSample): SyncAction {
     this.drifts = []
     this.correcting = false
     this.burst = null
-    const lead = Math.max(200, minLead, 2 * this.seekDelay.value + this.startDelay.value)
+    const lead = Math.max(200, 2 * this.seekDelay.value + this.startDelay.value)
     const { pos, rate } = this.expectedAt(anchor, s.serverNow + lead)
     const at = s.now + lead - this.startDelay.value
     this.scheduled = { anchor, at }

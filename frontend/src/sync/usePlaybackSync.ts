@@ -183,17 +183,21 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
         if (Math.abs(v.currentTime * 1000 - a.positionMs) > 1) seek(v, a.positionMs);
         window.clearTimeout(playTimer);
         playTimer = window.setTimeout(() => {
-          // The seek is not done (segments still loading): a start now would come late by
-          // however long it takes. Plan again once it is; the position is buffered by then, so
-          // the next seek is quick and the start lands on the timeline.
+          // The seek is not done yet (a slow decode, segments still loading): the engine
+          // decides once it is whether to start at once and catch up, or to land again.
+          note(`timer ${Math.round(clientNow() - a.at)}${v.seeking ? ' seeking' : ''}`);
           if (v.seeking) {
-            v.addEventListener('seeked', replan, { once: true });
+            v.addEventListener('seeked', () => seekedLate(v), { once: true });
             return;
           }
           void play(v);
         }, Math.max(0, a.at - clientNow()));
         return;
       }
+      case 'play':
+        setRate(v, a.rate);
+        if (v.paused) void play(v);
+        return;
     }
   }
 
@@ -223,9 +227,10 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
     }, 0);
   }
 
-  function replan() {
-    engine.reset();
-    tick();
+  function seekedLate(v: HTMLVideoElement) {
+    const a = o.anchor.value;
+    if (!a || !o.clock.synced) return;
+    apply(v, engine.seekedLate(a, sampleOf(v)));
   }
 
   function setStatus(s: 'ready' | 'buffering') {

@@ -31,6 +31,7 @@ import { freePort, openOn, startCluster } from '../../../e2e/lib.mjs';
 import { pairDrift, stats } from '../../../e2e/sync-measure.mjs';
 import { api, ingestMovie, register } from '../../../e2e/watch-lib.mjs';
 import { startDelayProxy } from './delay-proxy.mjs';
+import { writeFileSync } from 'node:fs';
 
 const MEASURE_S = Number(process.argv[2] ?? 60);
 const SEEKS = Number(process.argv[3] ?? 6);
@@ -126,11 +127,39 @@ try {
       return t;
     }, testid);
 
+  /** Each page's main-thread time (CDP Performance metrics, seconds) so far. */
+  const cdps = new Map();
+  async function mainThread() {
+    return Promise.all(pages.map(async (p) => {
+      if (!cdps.has(p)) {
+        const c = await p.context().newCDPSession(p);
+        await c.send('Performance.enable');
+        cdps.set(p, c);
+      }
+      const { metrics } = await cdps.get(p).send('Performance.getMetrics');
+      return Object.fromEntries(metrics.filter((m) => /Duration$/.test(m.name)).map((m) => [m.name, m.value]));
+    }));
+  }
+
   async function steady(scenario, special = null) {
     await sleep(SETTLE_MS);
     const from = Date.now();
     log(`${scenario}: ${pages.length} pages, ${MEASURE_S} s`);
-    await sleep(MEASURE_S * 1000);
+    const busy0 = await mainThread();
+    if (process.env.WATCH_STEADY_TRACE && pages.length === 2) {
+      await browser.startTracing(pages[1], { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.invalidationTracking'] });
+      await sleep(2000);
+      writeFileSync('/tmp/watch-steady-trace.json', await browser.stopTracing());
+      await sleep(MEASURE_S * 1000 - 2000);
+    } else await sleep(MEASURE_S * 1000);
+    const busy1 = await mainThread();
+    // Share of wall time each page's main thread ran tasks, scripts among them.
+    const mainThreadShare = busy1.map((b, i) => ({
+      task: +((b.TaskDuration - busy0[i].TaskDuration) / MEASURE_S).toFixed(3),
+      script: +((b.ScriptDuration - busy0[i].ScriptDuration) / MEASURE_S).toFixed(3),
+      style_layout: +((b.RecalcStyleDuration + b.LayoutDuration - busy0[i].RecalcStyleDuration - busy0[i].LayoutDuration) / MEASURE_S).toFixed(3),
+    }));
+    log(`  main thread busy (share of wall time): ${JSON.stringify(mainThreadShare)}`);
     const frames = await Promise.all(pages.map((p) => framesOf(p, from, from + MEASURE_S * 1000)));
     const pairs = [];
     const specialPairs = [];
@@ -152,6 +181,7 @@ try {
       drift: stats(pairs),
       drift_special: special !== null ? stats(specialPairs) : null,
       engines: await engines(),
+      main_thread: mainThreadShare,
     };
     log(`  timeline p95 ${rec.timeline.map((s) => s.p95).join(' / ')} ms; drift ${JSON.stringify(rec.drift)}`);
     out(rec);
@@ -169,8 +199,51 @@ try {
   await steady('5 pages');
 
   for (let k = 0; k < SEEKS; k++) {
+    const profiled = process.env.WATCH_PROFILE && k === 3 ? pages[Number(process.env.WATCH_PROFILE)] : null;
+    let prof = null;
+    if (profiled) {
+      prof = await profiled.context().newCDPSession(profiled);
+      await prof.send('Profiler.enable');
+      await prof.send('Profiler.setSamplingInterval', { interval: 200 });
+      await prof.send('Profiler.start');
+    }
+    const traced = process.env.WATCH_TRACE && k === 3 ? pages[Number(process.env.WATCH_TRACE)] : null;
+    if (traced) await browser.startTracing(traced, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink', 'media'] });
     const t0 = await hostClick(k % 2 ? 'ctl-back' : 'ctl-forward');
-    await sleep(5000);
+    if (traced) {
+      await sleep(1500);
+      const buf = await browser.stopTracing();
+      const { traceEvents } = JSON.parse(buf.toString());
+      const main = traceEvents.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain' && traceEvents.some((x) => x.pid === e.pid && x.name === 'FunctionCall'));
+      // Self time of complete events on the renderer's main thread, by name.
+      const evs = traceEvents.filter((e) => main && e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.dur).sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+      const self = new Map();
+      const stack = [];
+      for (const e of evs) {
+        while (stack.length && stack.at(-1).ts + stack.at(-1).dur <= e.ts) stack.pop();
+        if (stack.length) self.set(stack.at(-1).name, (self.get(stack.at(-1).name) ?? 0) - e.dur);
+        self.set(e.name, (self.get(e.name) ?? 0) + e.dur);
+        stack.push(e);
+      }
+      const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([n, v]) => `${n} ${(v / 1000).toFixed(1)}`);
+      const long = evs.filter((e) => e.name === 'RunTask' && e.dur > 16_000).map((e) => Math.round(e.dur / 1000));
+      log(`    trace of page ${process.env.WATCH_TRACE}, 1.5 s from the click, main thread self ms: ${JSON.stringify(top)}; tasks > 16 ms: ${JSON.stringify(long)}`);
+      writeFileSync('/tmp/watch-trace.json', buf);
+    }
+    if (prof) {
+      await sleep(1500);
+      const { profile } = await prof.send('Profiler.stop');
+      const self = new Map();
+      const dt = profile.timeDeltas;
+      const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+      profile.samples.forEach((id, i) => {
+        const n = byId.get(id);
+        const key = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`;
+        self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0) / 1000);
+      });
+      log(`    profile of page ${process.env.WATCH_PROFILE}, 1.5 s from the click (self ms): ${JSON.stringify([...self].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => `${k} ${v.toFixed(1)}`))}`);
+    }
+    await sleep(profiled || traced ? 3500 : 5000);
     const frames = await Promise.all(pages.map((p) => framesOf(p, t0 - 200)));
     const before = positionsAt(frames, t0 - 100).find((x) => x !== null) ?? 0;
     const target = before + (k % 2 ? -10_000 : 10_000);
