@@ -105,6 +105,7 @@ enum UserCommand {
 /// crowd leaves a room (see docs/benchmarks.md, realtime). Its 2.x line (the `v2`
 /// feature): it gives freed pages back after 10-100 ms, where 3.x waits a second and
 /// more, so the memory of a join wave of 2,000 members was still held seconds later.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

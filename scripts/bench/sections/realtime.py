@@ -85,10 +85,18 @@ def summarize(runs, meta):
         })
     if idle:
         k = idle["kib_per_connection"]
+        warm = idle.get("warm_connections")
+        if warm:
+            what = (f"VmRSS growth from {warm:,} connections, one per user, to "
+                    f"{idle['connections_open']:,} over the same users")
+            result = (f"**{k:.1f} KiB** (from no connection: {idle['kib_per_connection_all']:.1f} KiB, "
+                      f"the first connection of each user included)")
+        else:
+            what = f"VmRSS growth over {idle['connections_open']:,} connections"
+            result = f"**{k:.1f} KiB**"
         headline.append({
-            "measurement": f"Server memory per idle authenticated connection (VmRSS growth over "
-                           f"{idle['connections_open']:,} connections)",
-            "result": f"**{k:.1f} KiB**",
+            "measurement": f"Server memory per idle authenticated connection ({what})",
+            "result": result,
             "target": f"≤ {KIB_PER_CONN_TARGET:g} KiB",
             "pass": bool(idle["connections_open"] > 0 and k <= KIB_PER_CONN_TARGET),
         })
@@ -431,7 +439,9 @@ def markdown(data, png_rel):
     if idle:
         out += [f"Idle: {idle['connections_open']:,} of {idle['connections_requested']:,} connections opened "
                 f"({idle['connect_failures']} failed) over {idle['users']:,} users; server VmRSS "
-                f"{idle['server_rss_before_kib']:,} → {idle['server_rss_after_kib']:,} KiB.", ""]
+                f"{idle['server_rss_before_kib']:,} → "
+                + (f"{idle['server_rss_warm_kib']:,} (one connection per user) → " if idle.get("warm_connections") else "")
+                + f"{idle['server_rss_after_kib']:,} KiB.", ""]
     if png_rel:
         out += [f"![realtime]({png_rel})", ""]
     return "\n".join(out)
