@@ -146,12 +146,13 @@ def markdown(data, png_rel):
     parts += ["", (
         "What these numbers say about the sync engine, and what was changed because of them (landing "
         "by a scheduled start instead of a seek into moving time, catching up a late start by a short "
-        "rate burst, early clock bursts), is in `docs/realtime.md`, \"What the browser client does\". "
-        "Targets missed here: the 5-page maxima are single frames shown 2–4 refreshes late by a starved "
-        "renderer; seek convergence is bounded by the pages themselves: with five pages decoding on two "
-        "cores a page applies the command 40–170 ms after it arrives (a busy main thread), its seek plus "
-        "decode takes 130–800 ms, and its play() timer fires up to 170 ms late (traces with "
-        "`WATCH_DEBUG=1`). Commands reach every page 5–45 ms after the click."
+        "rate burst, starting at once after a seek that overran, early clock bursts, and a page that "
+        "costs a third of the main thread it did), is in `docs/realtime.md`, \"What the browser client "
+        "does\". Targets missed here: the maxima are single frames shown two refreshes late; seek "
+        "convergence is bounded by the pages themselves: with five pages decoding on two cores their "
+        "play() timers fire 25–170 ms late in the busiest 300 ms after a seek, so the starts land "
+        "30–150 ms apart and the catch-up bursts need 300–600 ms to close the gap (traces with "
+        "`WATCH_DEBUG=1`). Commands reach every page 3–50 ms after the click."
     )]
     if png_rel:
         parts += ["", f"![{data.get('title')}]({png_rel})"]
