@@ -116,8 +116,7 @@ export class DanmakuRenderer {
     if (this.destroyed || this.raf) return;
     const playing = !this.video.paused && !this.video.ended;
     if (this.active.length > 0 && playing) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
+      this.stop();
       this.raf = requestAnimationFrame(this.frame);
       return;
     }

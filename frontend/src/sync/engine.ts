@@ -231,10 +231,7 @@ export class SyncEngine {
     if (!anchor.playing || !s.paused) return { kind: 'none' }
     const behind = this.expectedAt(anchor, s.serverNow + this.startDelay.value).pos - s.positionMs
     if (behind < 0 || behind > this.o.burstMaxMs) return this.landAt(anchor, s)
-    this.drifts = []
-    this.correcting = false
-    this.scheduled = { anchor, at: s.now }
-    this.settleUntil = s.now + this.startDelay.value + this.o.settleMs
+    this.startsAt(anchor, s.now)
     return { kind: 'play', rate: this.expectedAt(anchor, s.serverNow).rate }
   }
 
@@ -294,8 +291,7 @@ export class SyncEngine {
         // measured start delay. Scheduled once per anchor.
         if (this.scheduled && sameAnchor(this.scheduled.anchor, anchor)) return { kind: 'none' }
         const at = s.now + (startServer - s.serverNow)
-        this.scheduled = { anchor, at }
-        this.settleUntil = at + this.startDelay.value + this.o.settleMs
+        this.startsAt(anchor, at)
         return { kind: 'play_at', positionMs: clampTo(s, anchor.position_ms), at, rate: anchor.rate }
       }
       if (this.scheduled && sameAnchor(this.scheduled.anchor, anchor) && s.now < this.scheduled.at + 250) {
@@ -320,10 +316,7 @@ export class SyncEngine {
       !(this.scheduled && sameAnchor(this.scheduled.anchor, anchor))
     ) {
       const at = s.now + (anchor.anchor_time - this.startDelay.value - s.serverNow)
-      this.scheduled = { anchor, at }
-      this.drifts = []
-      this.correcting = false
-      this.settleUntil = at + this.startDelay.value + this.o.settleMs
+      this.startsAt(anchor, at)
       return { kind: 'play_at', positionMs: clampTo(s, anchor.position_ms), at, rate: anchor.rate }
     }
 
@@ -394,15 +387,23 @@ export class SyncEngine {
    * seek still is not done by then, the binding plans again once it is).
    */
   private landAt(anchor: Anchor, s: PlayerSample): SyncAction {
-    this.drifts = []
-    this.correcting = false
-    this.burst = null
     const lead = Math.max(200, 2 * this.seekDelay.value + this.startDelay.value)
     const { pos, rate } = this.expectedAt(anchor, s.serverNow + lead)
     const at = s.now + lead - this.startDelay.value
+    this.startsAt(anchor, at)
+    return { kind: 'play_at', positionMs: clampTo(s, pos), at, rate }
+  }
+
+  /**
+   * A start of `anchor` is called at client time `at` (scheduled, or now): smoothing and any
+   * correction in flight are void, and nothing is corrected until the start has settled.
+   */
+  private startsAt(anchor: Anchor, at: number): void {
+    this.drifts = []
+    this.correcting = false
+    this.burst = null
     this.scheduled = { anchor, at }
     this.settleUntil = at + this.startDelay.value + this.o.settleMs
-    return { kind: 'play_at', positionMs: clampTo(s, pos), at, rate }
   }
 
   private rateAction(rate: number, current: number): SyncAction {

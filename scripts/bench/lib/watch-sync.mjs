@@ -80,6 +80,9 @@ function firstSustained(frames, from, until, ok, holdMs = 1000) {
 
 const spread = (p) => Math.max(...p) - Math.min(...p);
 
+/** The 25 largest entries of a name → milliseconds map, as "name ms" strings. */
+const top25 = (ms) => [...ms].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([n, v]) => `${n} ${v.toFixed(1)}`);
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
   headless: true,
@@ -221,11 +224,11 @@ try {
       const stack = [];
       for (const e of evs) {
         while (stack.length && stack.at(-1).ts + stack.at(-1).dur <= e.ts) stack.pop();
-        if (stack.length) self.set(stack.at(-1).name, (self.get(stack.at(-1).name) ?? 0) - e.dur);
-        self.set(e.name, (self.get(e.name) ?? 0) + e.dur);
+        if (stack.length) self.set(stack.at(-1).name, (self.get(stack.at(-1).name) ?? 0) - e.dur / 1000);
+        self.set(e.name, (self.get(e.name) ?? 0) + e.dur / 1000);
         stack.push(e);
       }
-      const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([n, v]) => `${n} ${(v / 1000).toFixed(1)}`);
+      const top = top25(self);
       const long = evs.filter((e) => e.name === 'RunTask' && e.dur > 16_000).map((e) => Math.round(e.dur / 1000));
       log(`    trace of page ${process.env.WATCH_TRACE}, 1.5 s from the click, main thread self ms: ${JSON.stringify(top)}; tasks > 16 ms: ${JSON.stringify(long)}`);
       writeFileSync('/tmp/watch-trace.json', buf);
@@ -241,7 +244,7 @@ try {
         const key = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`;
         self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0) / 1000);
       });
-      log(`    profile of page ${process.env.WATCH_PROFILE}, 1.5 s from the click (self ms): ${JSON.stringify([...self].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => `${k} ${v.toFixed(1)}`))}`);
+      log(`    profile of page ${process.env.WATCH_PROFILE}, 1.5 s from the click (self ms): ${JSON.stringify(top25(self))}`);
     }
     await sleep(profiled || traced ? 3500 : 5000);
     const frames = await Promise.all(pages.map((p) => framesOf(p, t0 - 200)));

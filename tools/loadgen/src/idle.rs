@@ -66,6 +66,11 @@ pub(crate) async fn cmd_idle(args: IdleArgs) -> Result<Value> {
     tokio::time::sleep(Duration::from_secs_f64(args.settle)).await;
     let after = vm_rss_kib(args.server_pid)?;
     let open = tasks.len() as u64;
+    let per_connection_all = if open > 0 {
+        after.saturating_sub(before) as f64 / open as f64
+    } else {
+        0.0
+    };
     let mut closed_early = 0u64;
     let _ = stop.send(true);
     for t in tasks {
@@ -86,14 +91,13 @@ pub(crate) async fn cmd_idle(args: IdleArgs) -> Result<Value> {
         "open_s": open_s,
         "server_rss_before_kib": before,
         "server_rss_after_kib": after,
-        "kib_per_connection_all": if open > 0 { after.saturating_sub(before) as f64 / open as f64 } else { 0.0 },
+        "kib_per_connection_all": per_connection_all,
         "warm_connections": warm.map(|w| w.0),
         "server_rss_warm_kib": warm.map(|w| w.1),
         // Growth per connection past the first one of each user (all of them without those).
         "kib_per_connection": match warm {
             Some((n, rss)) if open > n => after.saturating_sub(rss) as f64 / (open - n) as f64,
-            _ if open > 0 => after.saturating_sub(before) as f64 / open as f64,
-            _ => 0.0,
+            _ => per_connection_all,
         },
     });
     retry.report(&mut out);
