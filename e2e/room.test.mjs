@@ -346,7 +346,7 @@ async function pickPlayerRate(page, rate, { engineWrites = false } = {}) {
   await item.click({ timeout: 5000 });
 }
 
-test("the player's own seek bar, play button and rate menu are room commands for the host and refused with the reason for a guest; the host changes the movie; mute, unmute, ban and unban from the menu", async () => {
+test("the player's own seek bar, play button and rate menu are room commands for the host and refused with the reason for a guest; the host changes the movie; mute (the guest's chat box says until when), unmute, ban and unban from the menu", async () => {
   const { room: r6, hostPage, guestPage } = await roomWithGuest('播放器即遥控器');
   for (const p of [hostPage, guestPage]) await roomReady(p);
   const pages = [hostPage, guestPage];
@@ -405,12 +405,23 @@ test("the player's own seek bar, play button and rate menu are room commands for
     await hostPage.locator('.n-dropdown-option', { hasText: label }).click();
     await hostPage.locator('.n-message', { hasText: '已完成' }).first().waitFor({ timeout: 3000 });
   };
+  const guestChat = guestPage.getByTestId('chat-input').locator('input');
   await modAction('禁言 10 分钟');
   const muted = await fetch(`${server.base}/api/v1/rooms/${r6.id}/members?limit=100`, { headers: { authorization: `Bearer ${host.token}` } }).then((r) => r.json());
   assert.ok(muted.items.find((m) => m.user_id === guest.user.id).muted_until, 'muted');
+  // The room sees the mute: the guest's chat box says until when, the host's menu offers
+  // only the way back and the member list marks them.
+  await guestPage.waitForFunction(() => document.querySelector('[data-testid="chat-input"] input')?.disabled === true, null, { timeout: 3000 });
+  assert.match(await guestChat.getAttribute('placeholder'), /你已被禁言，\d\d:\d\d 后可以发言/);
+  await hostPage.locator(`[data-testid="member"][data-user="${guest.user.id}"] [data-testid="member-muted"]`).waitFor({ timeout: 3000 });
+  await menu.click();
+  await hostPage.locator('.n-dropdown-option', { hasText: '解除禁言' }).waitFor({ timeout: 3000 });
+  assert.equal(await hostPage.locator('.n-dropdown-option', { hasText: '禁言 10 分钟' }).count(), 0, 'mute is not offered twice');
+  await hostPage.keyboard.press('Escape');
   await modAction('解除禁言');
   const unmuted = await api(server, 'GET', `/api/v1/rooms/${r6.id}/members?limit=100`, { token: host.token });
   assert.equal(unmuted.items.find((m) => m.user_id === guest.user.id).muted_until ?? null, null);
+  await guestPage.waitForFunction(() => document.querySelector('[data-testid="chat-input"] input')?.disabled === false, null, { timeout: 3000 });
   await modAction('封禁');
   await guestPage.getByTestId('removed').getByText('你已被禁止进入这个放映室').waitFor({ timeout: 5000 });
   await hostPage.locator(`[data-testid="banned"][data-user="${guest.user.id}"]`).waitFor({ timeout: 3000 });

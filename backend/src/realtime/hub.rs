@@ -36,7 +36,7 @@ use super::fanout::{FanoutStats, Topic, WorkerHandle, WorkerMsg};
 use super::outbound::{Frame, Outbox};
 use super::protocol::{MemberPresence, ServerMessage};
 use super::pubsub::{Envelope, PubSub};
-use crate::rooms::domain::{PresenceStatus, RemovalReason, RoomRole};
+use crate::rooms::domain::{PresenceStatus, RemovalReason, Standing};
 
 pub type ConnId = u64;
 
@@ -122,11 +122,11 @@ pub enum HubCmd {
         /// Whether this connection had joined the room.
         reply: oneshot::Sender<bool>,
     },
-    /// A member's role changed (here or on another instance).
-    Role {
+    /// A member's role or mute changed (here or on another instance).
+    Standing {
         room_id: i64,
         user_id: i64,
-        role: RoomRole,
+        change: Standing,
     },
     /// Online members of the room who are not ready.
     NotReady {
@@ -391,17 +391,17 @@ impl Hub {
             } => {
                 let _ = reply.send(self.status(room_id, conn_id, status));
             }
-            HubCmd::Role {
+            HubCmd::Standing {
                 room_id,
                 user_id,
-                role,
+                change,
             } => {
-                self.pubsub.publish(Envelope::Role {
+                self.pubsub.publish(Envelope::Standing {
                     room_id,
                     user_id,
-                    role,
+                    change,
                 });
-                self.set_role(room_id, user_id, role);
+                self.set_standing(room_id, user_id, change);
             }
             HubCmd::NotReady { room_id, reply } => {
                 let waiting = self
@@ -531,14 +531,19 @@ impl Hub {
         true
     }
 
-    fn set_role(&mut self, room_id: i64, user_id: i64, role: RoomRole) {
+    fn set_standing(&mut self, room_id: i64, user_id: i64, change: Standing) {
         let Some(room) = self.rooms.get_mut(&room_id) else {
             return;
         };
-        if let Some(p) = room.presence.get_mut(&user_id)
-            && p.role != role
-        {
-            p.role = role;
+        let Some(p) = room.presence.get_mut(&user_id) else {
+            return;
+        };
+        let before = (p.role, p.muted_until);
+        match change {
+            Standing::Role(role) => p.role = role,
+            Standing::MutedUntil(until) => p.muted_until = until,
+        }
+        if before != (p.role, p.muted_until) {
             let changed = p.clone();
             room.dirty.insert(user_id, changed);
         }
@@ -562,11 +567,11 @@ impl Hub {
                 user_id,
                 reason,
             } => self.remove(room_id, user_id, reason),
-            Envelope::Role {
+            Envelope::Standing {
                 room_id,
                 user_id,
-                role,
-            } => self.set_role(room_id, user_id, role),
+                change,
+            } => self.set_standing(room_id, user_id, change),
             Envelope::Users { user_ids, frame } => {
                 let wire = Frame::text(&frame);
                 for user_id in user_ids {
@@ -913,6 +918,7 @@ mod tests {
     use super::*;
     use crate::realtime::fanout::Table;
     use crate::realtime::outbound::{Out, TestReceiver, test_outbox};
+    use crate::rooms::domain::RoomRole;
 
     fn member(id: i64) -> MemberPresence {
         MemberPresence {
@@ -921,6 +927,7 @@ mod tests {
             role: RoomRole::Member,
             online: true,
             status: PresenceStatus::Ready,
+            muted_until: None,
         }
     }
 
@@ -1130,13 +1137,20 @@ mod tests {
     }
 
     #[test]
-    fn role_changes_are_announced() {
+    fn role_and_mute_changes_are_announced() {
         let (mut hub, _) = hub();
         let _a = join(&mut hub, 1, 1, 10, PresenceStatus::Ready);
         hub.rooms.get_mut(&1).expect("room").dirty.clear();
-        hub.set_role(1, 10, RoomRole::Moderator);
-        let dirty = &hub.rooms[&1].dirty;
-        assert_eq!(dirty[&10].role, RoomRole::Moderator);
+        hub.set_standing(1, 10, Standing::Role(RoomRole::Moderator));
+        assert_eq!(hub.rooms[&1].dirty[&10].role, RoomRole::Moderator);
+        hub.rooms.get_mut(&1).expect("room").dirty.clear();
+        let until = chrono::Utc::now() + chrono::Duration::minutes(5);
+        hub.set_standing(1, 10, Standing::MutedUntil(Some(until)));
+        assert_eq!(hub.rooms[&1].dirty[&10].muted_until, Some(until));
+        hub.rooms.get_mut(&1).expect("room").dirty.clear();
+        // The same standing again is no news.
+        hub.set_standing(1, 10, Standing::MutedUntil(Some(until)));
+        assert!(hub.rooms[&1].dirty.is_empty());
     }
 
     /// A connection as the session makes it: connected (its user's topic) first.

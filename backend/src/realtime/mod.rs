@@ -267,12 +267,18 @@ impl Realtime {
         .await;
     }
 
-    /// A member's role changed: their presence says so to the room, on every instance.
-    pub async fn set_role(&self, room_id: i64, user_id: i64, role: crate::rooms::domain::RoomRole) {
-        self.cmd(HubCmd::Role {
+    /// A member's role or mute changed: their presence says so to the room, on every
+    /// instance.
+    pub async fn set_standing(
+        &self,
+        room_id: i64,
+        user_id: i64,
+        change: crate::rooms::domain::Standing,
+    ) {
+        self.cmd(HubCmd::Standing {
             room_id,
             user_id,
-            role,
+            change,
         })
         .await;
     }

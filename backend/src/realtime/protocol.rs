@@ -182,6 +182,10 @@ pub struct MemberPresence {
     pub role: RoomRole,
     pub online: bool,
     pub status: PresenceStatus,
+    /// Set while a moderator's mute holds (compare with the server's clock): no chat and
+    /// no danmaku until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub muted_until: Option<DateTime<Utc>>,
 }
 
 /// What the server sends.

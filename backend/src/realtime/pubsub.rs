@@ -37,11 +37,11 @@ pub enum Envelope {
         user_id: Option<i64>,
         reason: crate::rooms::domain::RemovalReason,
     },
-    /// A member's role changed.
-    Role {
+    /// A member's role or mute changed.
+    Standing {
         room_id: i64,
         user_id: i64,
-        role: crate::rooms::domain::RoomRole,
+        change: crate::rooms::domain::Standing,
     },
     /// A frame for every connection of these users (their `User` topics), serialized
     /// once for all of them.

@@ -6,6 +6,7 @@
 //!
 //! This module depends on nothing else in the crate: the realtime core uses it too.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -112,6 +113,15 @@ pub enum RemovalReason {
     Left,
     /// The owner deleted the room.
     RoomDeleted,
+}
+
+/// A change in a member's standing, announced to the room as their `presence`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    Role(RoomRole),
+    /// Muted until then; `None` lifts the mute.
+    MutedUntil(Option<DateTime<Utc>>),
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 
-use super::domain::RemovalReason;
+use super::domain::{RemovalReason, Standing};
 use super::dto::*;
 use super::service;
 use crate::auth::AuthUser;
@@ -265,7 +265,11 @@ pub async fn mute_member(
     body: web::Json<MuteRequest>,
 ) -> AppResult<HttpResponse> {
     let (room, user) = path.into_inner();
-    service::mute(&state.db, room, me.id, user, Some(body.minutes)).await?;
+    let until = service::mute(&state.db, room, me.id, user, Some(body.minutes)).await?;
+    state
+        .realtime
+        .set_standing(room, user, Standing::MutedUntil(until))
+        .await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -280,6 +284,10 @@ pub async fn unmute_member(
 ) -> AppResult<HttpResponse> {
     let (room, user) = path.into_inner();
     service::mute(&state.db, room, me.id, user, None).await?;
+    state
+        .realtime
+        .set_standing(room, user, Standing::MutedUntil(None))
+        .await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -295,7 +303,10 @@ pub async fn set_member_role(
 ) -> AppResult<HttpResponse> {
     let (room, user) = path.into_inner();
     service::set_role(&state.db, room, me.id, user, body.role).await?;
-    state.realtime.set_role(room, user, body.role.into()).await;
+    state
+        .realtime
+        .set_standing(room, user, Standing::Role(body.role.into()))
+        .await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -313,11 +324,11 @@ pub async fn transfer_room(
     service::transfer(&state.db, *id, me.id, body.user_id).await?;
     state
         .realtime
-        .set_role(*id, me.id, RoomRole::Moderator)
+        .set_standing(*id, me.id, Standing::Role(RoomRole::Moderator))
         .await;
     state
         .realtime
-        .set_role(*id, body.user_id, RoomRole::Owner)
+        .set_standing(*id, body.user_id, Standing::Role(RoomRole::Owner))
         .await;
     Ok(HttpResponse::NoContent().finish())
 }

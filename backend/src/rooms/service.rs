@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -553,7 +553,7 @@ pub async fn mute(
     actor: i64,
     target: i64,
     minutes: Option<i64>,
-) -> AppResult<()> {
+) -> AppResult<Option<DateTime<Utc>>> {
     if minutes.is_some_and(|m| !(1..=10_080).contains(&m)) {
         return Err(AppError::validation(
             "minutes",
@@ -562,9 +562,10 @@ pub async fn mute(
     }
     let (_, them) = moderate(db, room_id, actor, target).await?;
     let mut row: room_member::ActiveModel = them.into();
-    row.muted_until = Set(minutes.map(|m| Utc::now() + Duration::minutes(m)));
+    let until = minutes.map(|m| Utc::now() + Duration::minutes(m));
+    row.muted_until = Set(until);
     row.update(db).await?;
-    Ok(())
+    Ok(until)
 }
 
 pub async fn set_role(

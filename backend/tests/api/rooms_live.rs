@@ -271,7 +271,8 @@ async fn joined_lists_who_is_online_and_counts_everyone(b: Backend) {
 }
 
 /// Player status needs a join on this connection; `last_seq` ahead of the room reloads;
-/// muted members send no live danmaku; error codes are the REST codes.
+/// muted members send no live danmaku, and the room sees the mute come and go; error
+/// codes are the REST codes.
 async fn room_rules_on_the_socket(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.admin().await;
@@ -333,6 +334,37 @@ async fn room_rules_on_the_socket(b: Backend) {
     g.send(json!({"type": "chat", "room_id": room, "client_id": "c1", "text": "看我"}))
         .await;
     assert_eq!(g.recv_type("error").await["code"], "forbidden");
+    // The room is told (the moderators' menus offer the way back), and so is a late joiner.
+    let p = g
+        .recv_where("presence", |p| p["member"]["user_id"] == guest.id)
+        .await;
+    assert!(p["member"]["muted_until"].is_string(), "{p}");
+    let (_, joined) = app.ws_joined(&guest.access, room).await;
+    let me = joined["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .find(|m| m["user_id"] == guest.id)
+        .cloned()
+        .expect("listed");
+    assert!(me["muted_until"].is_string(), "{me}");
+    expect_status(
+        app.send(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/rooms/{room}/members/{}/mute", guest.id),
+            &json!({}),
+            &host.access,
+        )
+        .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let p = g
+        .recv_where("presence", |p| {
+            p["member"]["user_id"] == guest.id && p["member"].get("muted_until").is_none()
+        })
+        .await;
+    assert_eq!(p["member"]["online"], true);
     // Not JSON: the REST-style code.
     g.send_raw(tokio_tungstenite::tungstenite::Message::text("{nope"))
         .await;

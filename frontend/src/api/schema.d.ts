@@ -2116,6 +2116,12 @@ export interface components {
             next_cursor?: string | null;
         };
         MemberPresence: {
+            /**
+             * Format: date-time
+             * @description Set while a moderator's mute holds (compare with the server's clock): no chat and
+             *     no danmaku until then.
+             */
+            muted_until?: string | null;
             name: string;
             online: boolean;
             role: components["schemas"]["RoomRole"];

@@ -54,8 +54,8 @@ export const i18n = createI18n({
   fallbackLocale: DEFAULT_LOCALE,
   messages: messages as never,
   datetimeFormats: {
-    'zh-CN': { short: { year: 'numeric', month: 'short', day: 'numeric' } },
-    en: { short: { year: 'numeric', month: 'short', day: 'numeric' } },
+    'zh-CN': { short: { year: 'numeric', month: 'short', day: 'numeric' }, time: { hour: '2-digit', minute: '2-digit' } },
+    en: { short: { year: 'numeric', month: 'short', day: 'numeric' }, time: { hour: '2-digit', minute: '2-digit' } },
   },
   missingWarn: false,
   fallbackWarn: false,

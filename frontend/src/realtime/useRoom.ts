@@ -34,6 +34,8 @@ export function useRoom(roomId: number) {
   const myId = computed(() => auth.me?.id ?? null);
   const me = computed(() => (myId.value !== null ? members.value.get(myId.value) : undefined));
   const myRole = computed(() => me.value?.role ?? room.value?.my_role ?? 'member');
+  /** When a moderator's mute on me ends, as the room last said (it may have passed). */
+  const myMutedUntil = computed(() => me.value?.muted_until ?? null);
   const canControl = computed(() => room.value?.control_mode === 'everyone' || myRole.value === 'owner' || myRole.value === 'moderator');
   const canModerate = computed(() => myRole.value === 'owner' || myRole.value === 'moderator');
   const waitingNames = computed(() => (waiting.value?.for ?? []).map((id) => members.value.get(id)?.name ?? `#${id}`));
@@ -210,6 +212,7 @@ export function useRoom(roomId: number) {
     olderDone,
     loadingOlder,
     myRole,
+    myMutedUntil,
     myId,
     canControl,
     canModerate,

@@ -12,12 +12,24 @@ const members: MemberPresence[] = [
 const global = { plugins: [createPinia(), i18n] };
 
 describe('RoomMembers', () => {
-  it('offers the owner mute, unmute, kick, ban, role and transfer for a member, nothing for itself', () => {
+  it('offers the owner mute, kick, ban, role and transfer for a member, nothing for itself', () => {
     const w = mount(RoomMembers, { props: { members, count: 2, myId: 1, myRole: 'owner' }, global });
     const menus = w.findAll('[data-testid="mod-menu"]');
     expect(menus).toHaveLength(1);
     const options = (w.vm as unknown as { $: { setupState: { options: (m: unknown) => { key: string }[] } } }).$.setupState.options(members[1]);
-    expect(options.map((o) => o.key)).toEqual(['mute', 'unmute', 'kick', 'ban', 'moderator', 'transfer']);
+    expect(options.map((o) => o.key)).toEqual(['mute', 'kick', 'ban', 'moderator', 'transfer']);
+  });
+
+  it('offers unmute instead of mute while a mute holds, and marks the member', () => {
+    const soon = new Date(Date.now() + 60_000).toISOString();
+    const past = new Date(Date.now() - 60_000).toISOString();
+    const [owner, member] = members as [MemberPresence, MemberPresence];
+    const list: MemberPresence[] = [owner, { ...member, muted_until: soon }, { ...member, user_id: 3, muted_until: past }];
+    const w = mount(RoomMembers, { props: { members: list, count: 3, myId: 1, myRole: 'moderator' }, global });
+    const options = (w.vm as unknown as { $: { setupState: { options: (m: unknown) => { key: string }[] } } }).$.setupState.options;
+    expect(options(list[1]).map((o) => o.key)).toEqual(['unmute', 'kick', 'ban']);
+    expect(options(list[2]).map((o) => o.key)).toEqual(['mute', 'kick', 'ban']);
+    expect(w.findAll('[data-testid="member-muted"]')).toHaveLength(1);
   });
 
   it('a plain member gets no menu and does not see the banned list', () => {
