@@ -92,6 +92,37 @@ fn sigterm_stops_the_server_cleanly() {
     stop(&mut child);
 }
 
+/// The server runs with mimalloc giving freed pages back at once (it runs itself again with
+/// the option set, keeping its PID), and an operator's own value is left alone.
+#[cfg(feature = "mimalloc")]
+#[test]
+fn serve_gives_freed_memory_back_at_once() {
+    for (set, expected) in [(None, "0"), (Some("25"), "25")] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut cmd = base_command(dir.path());
+        if let Some(v) = set {
+            cmd.env("MIMALLOC_PURGE_DELAY", v);
+        }
+        let mut child = cmd
+            .env("APP_SERVER__PORT", "0")
+            .arg("serve")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let port = started_port(&mut child);
+        assert_eq!(raw_http::request(&port, "GET", "/healthz", None, "").0, 200);
+        let environ =
+            std::fs::read(format!("/proc/{}/environ", child.id())).expect("the server's environ");
+        let wanted = format!("MIMALLOC_PURGE_DELAY={expected}");
+        assert!(
+            environ.split(|b| *b == 0).any(|e| e == wanted.as_bytes()),
+            "{wanted} in the server's environment"
+        );
+        stop(&mut child);
+    }
+}
+
 /// Progress reports acknowledged but not yet flushed are written on a clean shutdown.
 #[test]
 fn sigterm_flushes_pending_history() {
