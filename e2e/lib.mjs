@@ -157,6 +157,10 @@ export async function openOn(cluster, page, url, index) {
   const before = await cluster.connections();
   const sum = (xs) => xs.reduce((a, b) => a + b, 0);
   for (let attempt = 0; attempt < 12; attempt++) {
+    // nginx's round robin is deterministic: a page load that makes an even number of
+    // upstream requests would put its socket on the same instance on every reload. One
+    // request more on every other attempt changes the parity (a CI run failed all 12).
+    if (attempt % 2 === 1) await fetch(`${cluster.base}/healthz`).catch(() => undefined);
     if (attempt === 0) await page.goto(url);
     else await page.reload();
     await page.getByTestId('conn').getByText(/已连接|Connected/).waitFor({ timeout: 15_000 });

@@ -413,6 +413,7 @@ test("the player's own seek bar, play button and rate menu are room commands for
   // only the way back and the member list marks them.
   await guestPage.waitForFunction(() => document.querySelector('[data-testid="chat-input"] input')?.disabled === true, null, { timeout: 3000 });
   assert.match(await guestChat.getAttribute('placeholder'), /你已被禁言，\d\d:\d\d 后可以发言/);
+  assert.equal(await guestPage.getByTestId('danmaku-input').isDisabled(), true, 'no danmaku while muted');
   await hostPage.locator(`[data-testid="member"][data-user="${guest.user.id}"] [data-testid="member-muted"]`).waitFor({ timeout: 3000 });
   await menu.click();
   await hostPage.locator('.n-dropdown-option', { hasText: '解除禁言' }).waitFor({ timeout: 3000 });
