@@ -152,6 +152,7 @@ pub struct ServerSettings {
 pub struct DatabaseSettings {
     /// Empty means `sqlite://<data_dir>/luojia.db`.
     pub url: String,
+    /// Pool size; 0 means by database (`db::pool_size`).
     pub max_connections: u32,
     pub min_connections: u32,
     pub connect_timeout_secs: u64,
@@ -226,7 +227,7 @@ allowed_origins = ["http://localhost:8080", "http://127.0.0.1:8080"]
 
 [database]
 url = ""
-max_connections = 16
+max_connections = 0
 min_connections = 1
 connect_timeout_secs = 5
 acquire_timeout_secs = 3
