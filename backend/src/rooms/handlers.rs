@@ -264,13 +264,7 @@ pub async fn mute_member(
     path: MemberPath,
     body: web::Json<MuteRequest>,
 ) -> AppResult<HttpResponse> {
-    let (room, user) = path.into_inner();
-    let until = service::mute(&state.db, room, me.id, user, Some(body.minutes)).await?;
-    state
-        .realtime
-        .set_standing(room, user, Standing::MutedUntil(until))
-        .await;
-    Ok(HttpResponse::NoContent().finish())
+    set_mute(&state, me.id, path, Some(body.minutes)).await
 }
 
 /// Lift a mute.
@@ -282,11 +276,21 @@ pub async fn unmute_member(
     me: AuthUser,
     path: MemberPath,
 ) -> AppResult<HttpResponse> {
+    set_mute(&state, me.id, path, None).await
+}
+
+/// Mute for `minutes` (or lift the mute), and tell the room on every instance.
+async fn set_mute(
+    state: &AppState,
+    actor: i64,
+    path: MemberPath,
+    minutes: Option<i64>,
+) -> AppResult<HttpResponse> {
     let (room, user) = path.into_inner();
-    service::mute(&state.db, room, me.id, user, None).await?;
+    let until = service::mute(&state.db, room, actor, user, minutes).await?;
     state
         .realtime
-        .set_standing(room, user, Standing::MutedUntil(None))
+        .set_standing(room, user, Standing::MutedUntil(until))
         .await;
     Ok(HttpResponse::NoContent().finish())
 }

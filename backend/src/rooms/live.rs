@@ -112,7 +112,7 @@ pub async fn join(
         role: me.role,
         online: true,
         status: PresenceStatus::Joining,
-        muted_until: me.muted_until.filter(|t| *t > chrono::Utc::now()),
+        muted_until: rooms::muted_until(&me),
     };
     let members = state.realtime.join(room_id, conn, presence).await;
     // Subscribed first, read second: nothing committed in between can be missed (a

@@ -700,9 +700,14 @@ pub enum Stored {
     Duplicate(ChatMessage),
 }
 
+/// When a moderator's mute on this member ends, if it still holds.
+pub fn muted_until(me: &room_member::Model) -> Option<DateTime<Utc>> {
+    me.muted_until.filter(|t| *t > Utc::now())
+}
+
 /// A muted member may not send (chat or danmaku).
 pub fn check_not_muted(me: &room_member::Model) -> AppResult<()> {
-    if me.muted_until.is_some_and(|t| t > Utc::now()) {
+    if muted_until(me).is_some() {
         return Err(AppError::forbidden("you are muted in this room").with_field("muted"));
     }
     Ok(())

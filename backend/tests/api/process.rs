@@ -80,14 +80,7 @@ fn production_mode_refuses_to_start_without_a_secret() {
 #[test]
 fn sigterm_stops_the_server_cleanly() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = base_command(dir.path())
-        .env("APP_SERVER__PORT", "0")
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let port = started_port(&mut child);
+    let (mut child, port) = serve(base_command(dir.path()));
     assert_eq!(raw_http::request(&port, "GET", "/healthz", None, "").0, 200);
     stop(&mut child);
 }
@@ -103,14 +96,7 @@ fn serve_gives_freed_memory_back_at_once() {
         if let Some(v) = set {
             cmd.env("MIMALLOC_PURGE_DELAY", v);
         }
-        let mut child = cmd
-            .env("APP_SERVER__PORT", "0")
-            .arg("serve")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn");
-        let port = started_port(&mut child);
+        let (mut child, port) = serve(cmd);
         assert_eq!(raw_http::request(&port, "GET", "/healthz", None, "").0, 200);
         let environ =
             std::fs::read(format!("/proc/{}/environ", child.id())).expect("the server's environ");
@@ -157,15 +143,9 @@ fn sigterm_flushes_pending_history() {
         db.close().await.ok();
         id
     });
-    let mut child = base_command(dir.path())
-        .env("APP_SERVER__PORT", "0")
-        .env("APP_HISTORY__FLUSH_INTERVAL_MS", "3600000")
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let port = started_port(&mut child);
+    let mut cmd = base_command(dir.path());
+    cmd.env("APP_HISTORY__FLUSH_INTERVAL_MS", "3600000");
+    let (mut child, port) = serve(cmd);
     let register =
         r#"{"username":"flusher","email":"flusher@example.com","password":"flush password"}"#;
     let (status, body) = raw_http::request(&port, "POST", "/api/v1/auth/register", None, register);
@@ -194,6 +174,19 @@ fn sigterm_flushes_pending_history() {
             .map(|h| h.position_ms)
     });
     assert_eq!(row, Some(4321));
+}
+
+/// `cmd serve` on a free port, its stdout read until it says where it listens.
+fn serve(mut cmd: Command) -> (std::process::Child, String) {
+    let mut child = cmd
+        .env("APP_SERVER__PORT", "0")
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let port = started_port(&mut child);
+    (child, port)
 }
 
 fn started_port(child: &mut std::process::Child) -> String {
