@@ -151,7 +151,8 @@ async function purgeRedis(url, prefix) {
 /**
  * Opens `url` in `page` and reloads it until its WebSocket lands on cluster instance `index`
  * (nginx spreads connections round-robin; the tests want the host and the guests on
- * different instances). Other pages must not (re)connect meanwhile.
+ * different instances). `page` must not have a socket yet (it would be counted as new), and
+ * other pages must not (re)connect meanwhile.
  */
 export async function openOn(cluster, page, url, index) {
   const before = await cluster.connections();

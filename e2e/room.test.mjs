@@ -115,9 +115,10 @@ test('three people on two instances: invite link, play/pause/seek/rate follow wi
 
   // The host on instance 0, the guest (by the invite link) on instance 1.
   await openOn(server, hostPage, `${server.base}/rooms/${room.id}`, 0);
-  await guestPage.goto(`${server.base}/r/${room.invite_code}`);
+  // openOn counts the page's socket as a new one: open the invite link through it (a page
+  // already connected would be counted twice; reloads then reload the room it led to).
+  await openOn(server, guestPage, `${server.base}/r/${room.invite_code}`, 1);
   await guestPage.waitForURL(new RegExp(`/rooms/${room.id}$`));
-  await openOn(server, guestPage, guestPage.url(), 1);
   for (const p of [hostPage, guestPage]) await roomReady(p);
 
   // Host-only room: the guest's controls are disabled, with the reason; the host's are not.
