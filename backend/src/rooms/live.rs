@@ -163,10 +163,10 @@ pub async fn chat(
     text: &str,
     position_ms: Option<i64>,
 ) -> AppResult<ServerMessage> {
-    let text = rooms::check_chat(&state.db, room_id, user_id, client_id, text).await?;
+    let checked = rooms::check_chat(&state.db, room_id, user_id, client_id, text).await?;
     let message = match state
         .chat
-        .submit(room_id, user_id, client_id, &text, position_ms)
+        .submit(room_id, user_id, client_id, checked, position_ms)
         .await?
     {
         rooms::Stored::New(m) => {

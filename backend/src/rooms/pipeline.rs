@@ -9,8 +9,10 @@
 //! commits, by construction.
 //!
 //! Group commit: whatever arrives while a commit runs goes into the next transaction
-//! (one `UPDATE rooms SET last_seq = last_seq + k` and one multi-row insert for `k`
-//! messages), so twenty senders cost a handful of commits a second, not one each.
+//! (one `UPDATE rooms SET last_seq = last_seq + k RETURNING last_seq` and one multi-row
+//! insert for `k` messages), so twenty senders cost a handful of commits a second, not one
+//! each. The senders' display names come with the jobs (`check_chat` reads them with the
+//! membership), so publishing needs no query.
 //!
 //! Rules that need no ordering (membership, mute, slow mode, length) are checked by the
 //! caller before a message is queued, concurrently; the writer only deduplicates by
@@ -26,18 +28,20 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, QueryFilter, Set,
+};
 use tokio::sync::{mpsc, oneshot};
 
 use super::domain::MessageKind;
-use super::service::{Stored, chat_message};
+use super::service::{CheckedChat, Stored, chat_message};
 use crate::db::is_unique_violation;
 use crate::entities::{room, room_message};
 use crate::error::{AppError, AppResult};
 use crate::realtime::Realtime;
 use crate::realtime::protocol::{ChatMessage, ServerMessage};
-use crate::users::service::display_names;
 
 /// How long a room's writer waits for work before it ends.
 const IDLE: Duration = Duration::from_secs(30);
@@ -47,6 +51,7 @@ const MAX_GROUP: usize = 256;
 /// One message to store, checked already (see the module docs).
 pub struct ChatJob {
     pub sender: i64,
+    pub sender_name: String,
     pub client_id: String,
     pub text: String,
     pub position_ms: Option<i64>,
@@ -83,7 +88,7 @@ impl ChatPipeline {
         room_id: i64,
         sender: i64,
         client_id: &str,
-        text: &str,
+        checked: CheckedChat,
         position_ms: Option<i64>,
     ) -> AppResult<Stored> {
         let (reply, rx) = oneshot::channel();
@@ -91,8 +96,9 @@ impl ChatPipeline {
             room_id,
             ChatJob {
                 sender,
+                sender_name: checked.sender_name,
                 client_id: client_id.to_owned(),
-                text: text.to_owned(),
+                text: checked.text,
                 position_ms,
                 reply,
             },
@@ -152,16 +158,17 @@ async fn writer(inner: Arc<Inner>, room_id: i64, mut rx: mpsc::UnboundedReceiver
 
 /// Store a group, answer each job, then publish the new messages in `seq` order.
 async fn commit_group(inner: &Inner, room_id: i64, jobs: Vec<ChatJob>) {
-    let results = match store_group(&inner.db, room_id, &jobs).await {
+    let results = match store_group(&inner.db, room_id, &jobs, false).await {
         Ok(r) => r,
         Err(e) if is_unique_violation(&e) => {
-            // A client id raced in on another instance: store one by one, so only the
-            // duplicate is answered with the original (now visible) and the others are
-            // not held up.
+            // A resend of a stored message (a client retrying after a reconnect), or a
+            // client id that raced in on another instance: store one by one, looking for
+            // the originals first, so only the duplicate is answered with its original and
+            // the others are not held up.
             let mut out = Vec::with_capacity(jobs.len());
             for job in &jobs {
                 out.push(
-                    match store_group(&inner.db, room_id, std::slice::from_ref(job)).await {
+                    match store_group(&inner.db, room_id, std::slice::from_ref(job), true).await {
                         Ok(mut r) => r.pop().unwrap_or_else(|| Err(lost())),
                         Err(e) => Err(e.into()),
                     },
@@ -205,20 +212,31 @@ fn lost() -> AppError {
 
 /// One transaction for the group: duplicates answered with their originals, the rest
 /// numbered `last_seq + 1 …` in arrival order and inserted together.
+///
+/// Statements: `BEGIN`, the `UPDATE … RETURNING last_seq` (an update and a select on
+/// MySQL, which has no `UPDATE … RETURNING`), the insert and `COMMIT`. Stored originals are
+/// looked for only with `find_existing`: a group that resends one fails on the unique
+/// `(room_id, sender_id, client_id)` instead, and is stored again one by one with it
+/// (`commit_group`), so the usual group does not pay a query for the rare resend.
 async fn store_group(
     db: &DatabaseConnection,
     room_id: i64,
     jobs: &[ChatJob],
+    find_existing: bool,
 ) -> Result<Vec<AppResult<Stored>>, DbErr> {
     let txn = crate::db::begin_write(db).await?;
-    let existing: HashMap<(i64, String), room_message::Model> = room_message::Entity::find()
-        .filter(room_message::Column::RoomId.eq(room_id))
-        .filter(room_message::Column::ClientId.is_in(jobs.iter().map(|j| j.client_id.clone())))
-        .all(&txn)
-        .await?
-        .into_iter()
-        .filter_map(|m| Some(((m.sender_id?, m.client_id.clone()?), m)))
-        .collect();
+    let existing: HashMap<(i64, String), room_message::Model> = if find_existing {
+        room_message::Entity::find()
+            .filter(room_message::Column::RoomId.eq(room_id))
+            .filter(room_message::Column::ClientId.is_in(jobs.iter().map(|j| j.client_id.clone())))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .filter_map(|m| Some(((m.sender_id?, m.client_id.clone()?), m)))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     // Which job stores each (sender, client id): the first; later ones in the same group
     // are duplicates of it.
     enum Plan {
@@ -249,22 +267,14 @@ async fn store_group(
     let mut stored: Vec<room_message::Model> = Vec::with_capacity(fresh.len());
     if !fresh.is_empty() {
         let k = fresh.len() as i64;
-        room::Entity::update_many()
-            .col_expr(
-                room::Column::LastSeq,
-                Expr::col(room::Column::LastSeq).add(k),
-            )
-            .filter(room::Column::Id.eq(room_id))
-            .exec(&txn)
-            .await?;
-        let Some(last) = room::Entity::find_by_id(room_id).one(&txn).await? else {
+        let Some(last_seq) = add_to_last_seq(&txn, room_id, k).await? else {
             drop(txn);
             return Ok(jobs
                 .iter()
                 .map(|_| Err(AppError::not_found("room")))
                 .collect());
         };
-        let base = last.last_seq - k;
+        let base = last_seq - k;
         let rows: Vec<room_message::ActiveModel> = fresh
             .iter()
             .enumerate()
@@ -302,9 +312,10 @@ async fn store_group(
         room_message::Entity::insert_many(rows).exec(&txn).await?;
     }
     txn.commit().await?;
-    let names = display_names(db, jobs.iter().map(|j| j.sender))
-        .await
-        .unwrap_or_default();
+    let names: HashMap<i64, String> = jobs
+        .iter()
+        .map(|j| (j.sender, j.sender_name.clone()))
+        .collect();
     let new: Vec<ChatMessage> = stored
         .into_iter()
         .map(|m| chat_message(m, &names))
@@ -317,4 +328,34 @@ async fn store_group(
             Plan::SameAs(n) => Ok(Stored::Duplicate(new[n].clone())),
         })
         .collect())
+}
+
+/// `last_seq += k` for the room; its new value, or `None` if the room is gone.
+async fn add_to_last_seq(
+    txn: &DatabaseTransaction,
+    room_id: i64,
+    k: i64,
+) -> Result<Option<i64>, DbErr> {
+    let mut update = Query::update();
+    update
+        .table(room::Entity)
+        .value(
+            room::Column::LastSeq,
+            Expr::col(room::Column::LastSeq).add(k),
+        )
+        .and_where(room::Column::Id.eq(room_id));
+    let backend = txn.get_database_backend();
+    // SQLite (bundled, ≥ 3.35) and PostgreSQL have `UPDATE … RETURNING`; MySQL and MariaDB not.
+    if backend != DbBackend::MySql {
+        update.returning_col(room::Column::LastSeq);
+        return match txn.query_one(&update).await? {
+            Some(row) => Ok(Some(row.try_get("", "last_seq")?)),
+            None => Ok(None),
+        };
+    }
+    txn.execute(&update).await?;
+    Ok(room::Entity::find_by_id(room_id)
+        .one(txn)
+        .await?
+        .map(|r| r.last_seq))
 }

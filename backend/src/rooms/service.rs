@@ -14,12 +14,12 @@ use sea_orm::{
 };
 
 use super::dto::*;
-use crate::entities::{movie, room, room_ban, room_member, room_message};
+use crate::entities::{movie, room, room_ban, room_member, room_message, user};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::paging::{Keyset, Page, PageQuery};
 use crate::realtime::protocol::ChatMessage;
 use crate::realtime::sync::PlaybackState;
-use crate::users::service::display_names;
+use crate::users::service::{display_name, display_names};
 
 pub const HISTORY_ON_JOIN: u64 = 50;
 pub const MAX_TEXT_CHARS: usize = 500;
@@ -75,10 +75,35 @@ pub async fn require_member(
     room: &room::Model,
     user_id: i64,
 ) -> AppResult<room_member::Model> {
-    match membership(db, room.id, user_id).await? {
-        Some(m) => Ok(m),
-        None if room.visibility == Visibility::Private => Err(room_not_found()),
-        None => Err(AppError::forbidden("join the room first")),
+    membership(db, room.id, user_id)
+        .await?
+        .ok_or_else(|| not_member(room))
+}
+
+/// What a non-member is told: 404 for a private room, 403 for one they may see.
+fn not_member(room: &room::Model) -> AppError {
+    if room.visibility == Visibility::Private {
+        room_not_found()
+    } else {
+        AppError::forbidden("join the room first")
+    }
+}
+
+/// The room, the caller's membership and display name in one query (the chat path, once
+/// per message); a non-member gets [`require_member`]'s answer.
+async fn room_and_member(
+    db: &impl ConnectionTrait,
+    room_id: i64,
+    user_id: i64,
+) -> AppResult<(room::Model, room_member::Model, String)> {
+    let found = room_member::Entity::find_by_id((room_id, user_id))
+        .find_also_related(room::Entity)
+        .find_also_related(user::Entity)
+        .one(db)
+        .await?;
+    match found {
+        Some((me, Some(r), u)) => Ok((r, me, u.map(display_name).unwrap_or_default())),
+        _ => Err(not_member(&find_room(db, room_id).await?)),
     }
 }
 
@@ -713,17 +738,25 @@ pub fn check_not_muted(me: &room_member::Model) -> AppResult<()> {
     Ok(())
 }
 
+/// A chat message that passed [`check_chat`].
+pub struct CheckedChat {
+    /// The text, trimmed.
+    pub text: String,
+    /// The sender's display name (the writer publishes it with the message).
+    pub sender_name: String,
+}
+
 /// The checks a chat message passes before it is queued for the room's writer
-/// (`pipeline`): length, client id, membership, mute and slow mode. Returns the trimmed
-/// text. A resend of a stored message passes even when mute or slow mode would refuse
-/// it now, so that a client retrying after a reconnect gets its original `chat_ack`.
+/// (`pipeline`): length, client id, membership, mute and slow mode. A resend of a stored
+/// message passes even when mute or slow mode would refuse it now, so that a client
+/// retrying after a reconnect gets its original `chat_ack`.
 pub async fn check_chat(
     db: &impl ConnectionTrait,
     room_id: i64,
     sender: i64,
     client_id: &str,
     text: &str,
-) -> AppResult<String> {
+) -> AppResult<CheckedChat> {
     if client_id.is_empty() || client_id.len() > 64 {
         return Err(AppError::validation(
             "client_id",
@@ -738,8 +771,7 @@ pub async fn check_chat(
             "a message is 1 to 500 characters",
         ));
     }
-    let r = find_room(db, room_id).await?;
-    let me = require_member(db, &r, sender).await?;
+    let (r, me, sender_name) = room_and_member(db, room_id, sender).await?;
     let refused = match check_not_muted(&me) {
         Err(e) => Some(e),
         Ok(()) => slow_mode(db, &r, &me).await?,
@@ -755,7 +787,10 @@ pub async fn check_chat(
             return Err(e);
         }
     }
-    Ok(text.to_owned())
+    Ok(CheckedChat {
+        text: text.to_owned(),
+        sender_name,
+    })
 }
 
 /// The slow-mode refusal, if the member sent too recently.

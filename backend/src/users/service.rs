@@ -176,13 +176,15 @@ pub async fn display_names(
         .all(db)
         .await?
         .into_iter()
-        .map(|u| {
-            let name = if u.deleted_at.is_some() {
-                "已注销用户".to_owned()
-            } else {
-                u.nickname.or(u.username).unwrap_or_default()
-            };
-            (u.id, name)
-        })
+        .map(|u| (u.id, display_name(u)))
         .collect())
+}
+
+/// A user's display name: nickname, else username; "已注销用户" once deleted.
+pub fn display_name(u: user::Model) -> String {
+    if u.deleted_at.is_some() {
+        "已注销用户".to_owned()
+    } else {
+        u.nickname.or(u.username).unwrap_or_default()
+    }
 }

@@ -11,6 +11,7 @@ on_all_backends!(
     upgrades_need_credentials_and_an_allowed_origin,
     non_members_cannot_read_or_send,
     chat_is_acknowledged_once_and_recovered_after_reconnect,
+    a_group_with_a_resend_stores_the_others_once,
     host_controls_playback_and_everyone_gets_the_anchor,
     play_waits_for_buffering_members,
     bad_frames_are_answered_and_big_ones_close,
@@ -149,6 +150,80 @@ async fn non_members_cannot_read_or_send(b: Backend) {
     )
     .await;
     assert!(page["items"].as_array().expect("items").is_empty());
+}
+
+/// The room's writer stores whatever arrived together in one transaction without looking
+/// for stored originals first; a group holding a resend breaks the unique client id and is
+/// stored again one by one. The resend gets its original, the new messages are stored once,
+/// numbered in arrival order, and a duplicate within the group gets the same message.
+async fn a_group_with_a_resend_stores_the_others_once(b: Backend) {
+    use luojia::rooms::pipeline::ChatPipeline;
+    use luojia::rooms::service::{CheckedChat, Stored};
+    let app = spawn_app(b).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let room = room_with(&app, &alice, &[&bob], "host").await;
+    let rt = luojia::realtime::Realtime::start(
+        None,
+        "group-test",
+        std::time::Duration::from_secs(2),
+        luojia::realtime::Handlers {
+            rooms: std::sync::Arc::new(luojia::rooms::live::SocketRooms),
+            conversations: std::sync::Arc::new(luojia::conversations::live::SocketConversations),
+        },
+    );
+    let chat = ChatPipeline::new(app.db.clone(), rt);
+    let send = |who: &TestUser, client_id: &'static str, text: &'static str| {
+        let (chat, id) = (chat.clone(), who.id);
+        async move {
+            let checked = CheckedChat {
+                text: text.into(),
+                sender_name: "x".into(),
+            };
+            chat.submit(room, id, client_id, checked, None)
+                .await
+                .expect("stored")
+        }
+    };
+    let seq = |s: &Stored| match s {
+        Stored::New(m) => ("new", m.seq),
+        Stored::Duplicate(m) => ("duplicate", m.seq),
+    };
+    assert_eq!(seq(&send(&alice, "a-1", "一").await), ("new", 1));
+    // Queued before the writer runs: one group.
+    let (resend, b1, a2, b1_again) = tokio::join!(
+        send(&alice, "a-1", "一"),
+        send(&bob, "b-1", "二"),
+        send(&alice, "a-2", "三"),
+        send(&bob, "b-1", "二"),
+    );
+    assert_eq!(seq(&resend), ("duplicate", 1));
+    assert_eq!(seq(&b1), ("new", 2));
+    assert_eq!(seq(&a2), ("new", 3));
+    assert_eq!(seq(&b1_again), ("duplicate", 2));
+    let res = app
+        .get(
+            &format!("/api/v1/rooms/{room}/messages"),
+            Some(&alice.access),
+        )
+        .await;
+    let page = expect_status(res, StatusCode::OK).await;
+    let mut texts: Vec<(i64, String)> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|m| {
+            (
+                m["seq"].as_i64().expect("seq"),
+                m["text"].as_str().expect("text").to_owned(),
+            )
+        })
+        .collect();
+    texts.sort();
+    assert_eq!(
+        texts,
+        vec![(1, "一".into()), (2, "二".into()), (3, "三".into())]
+    );
 }
 
 async fn chat_is_acknowledged_once_and_recovered_after_reconnect(b: Backend) {
