@@ -1,6 +1,6 @@
 import { mount } from '@vue/test-utils';
 import { createPinia } from 'pinia';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { i18n } from '@/i18n';
 import type { MemberPresence } from '@/realtime/protocol';
 import RoomMembers from './RoomMembers.vue';
@@ -30,6 +30,24 @@ describe('RoomMembers', () => {
     expect(options(list[1]).map((o) => o.key)).toEqual(['unmute', 'kick', 'ban']);
     expect(options(list[2]).map((o) => o.key)).toEqual(['mute', 'kick', 'ban']);
     expect(w.findAll('[data-testid="member-muted"]')).toHaveLength(1);
+  });
+
+  it('lifts the mark when the mute runs out on the server clock', async () => {
+    vi.useFakeTimers();
+    try {
+      // The server's clock is 10 s ahead of this browser's; the mute has 5 s left on it.
+      const serverTime = (c: number) => c + 10_000;
+      const until = new Date(serverTime(Date.now()) + 5_000).toISOString();
+      const [owner, member] = members as [MemberPresence, MemberPresence];
+      const list: MemberPresence[] = [owner, { ...member, muted_until: until }];
+      const w = mount(RoomMembers, { props: { members: list, count: 2, myId: 1, myRole: 'owner', serverTime }, global });
+      expect(w.findAll('[data-testid="member-muted"]')).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(5_200);
+      expect(w.findAll('[data-testid="member-muted"]')).toHaveLength(0);
+      w.unmount();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a plain member gets no menu and does not see the banned list', () => {
