@@ -114,7 +114,7 @@ const DEFAULTS: Required<EngineOptions> = {
   initialSeekDelayMs: 100,
   burstMinMs: 20,
   burstMaxMs: 400,
-  burstMs: 300,
+  burstMs: 150,
 }
 
 /** A delay estimate: exponential average of the measured ones, bounded. */
@@ -196,9 +196,13 @@ export class SyncEngine {
    * The first moving frame after a start showed the page `errMs` off the timeline (positive =
    * ahead). A start called late by a busy main thread lands 50–170 ms behind (seen with five
    * pages on two cores), and the ±10 % nudge would take seconds. Up to `burstMaxMs` off, catch
-   * up with a short burst: run at up to ±50 % of the room's rate for `burstMs` (or longer, if
-   * the error needs it), which removes the error in a fraction of a second without stopping
-   * the picture; further off, land again (a pause, a seek and a scheduled start).
+   * up with a short burst: run at up to twice the room's rate (behind) or down to half of it
+   * (ahead) for `burstMs` (or longer, if the error needs it), which removes the error in a
+   * fraction of a second without stopping the picture; further off, land again (a pause, a
+   * seek and a scheduled start). In the benchmark's traces a rate change showed in the frames
+   * 100–150 ms late (most likely the audio already rendered playing out first), so a short,
+   * strong burst ends sooner than a long, mild one: 150 ms up to 2× against 300 ms up to 1.5× took the host seek → all five pages within
+   * 100 ms from p50 505 to 450 ms (32 and 48 seeks, same session).
    */
   landed(anchor: Anchor, s: PlayerSample, errMs: number): SyncAction {
     if (!anchor.playing || Math.abs(errMs) <= this.o.burstMinMs) return { kind: 'none' }
@@ -209,8 +213,10 @@ export class SyncEngine {
   }
 
   private startBurst(roomRate: number, s: PlayerSample, errMs: number, followUp: boolean): SyncAction {
-    // rate × (1 − k) for `ms` removes errMs when k × rate × ms = errMs.
-    const ms = Math.max(this.o.burstMs, Math.abs(errMs) / (0.5 * roomRate))
+    // rate × (1 − k) for `ms` removes errMs when k × rate × ms = errMs. Behind, up to twice
+    // the room's rate; ahead, down to half of it.
+    const k = errMs < 0 ? 1 : 0.5
+    const ms = Math.max(this.o.burstMs, Math.abs(errMs) / (k * roomRate))
     const rate = roomRate * (1 - errMs / (roomRate * ms))
     this.burst = { until: s.now + ms, rate, followUp }
     this.drifts = []
