@@ -201,8 +201,9 @@ export class SyncEngine {
    * fraction of a second without stopping the picture; further off, land again (a pause, a
    * seek and a scheduled start). In the benchmark's traces a rate change showed in the frames
    * 100–150 ms late (most likely the audio already rendered playing out first), so a short,
-   * strong burst ends sooner than a long, mild one: 150 ms up to 2× against 300 ms up to 1.5× took the host seek → all five pages within
-   * 100 ms from p50 505 to 450 ms (32 and 48 seeks, same session).
+   * strong burst ends sooner than a long, mild one: 150 ms up to 2× against 300 ms up to
+   * 1.5× took the host seek → all five pages within 100 ms from p50 505 to 450 ms (32 and 48
+   * seeks, same session).
    */
   landed(anchor: Anchor, s: PlayerSample, errMs: number): SyncAction {
     if (!anchor.playing || Math.abs(errMs) <= this.o.burstMinMs) return { kind: 'none' }
