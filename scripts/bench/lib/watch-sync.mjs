@@ -14,9 +14,10 @@
 // Phases (one room; the host's page on instance 0, the others alternating; each steady window
 // starts 3 s after the last play or seek):
 //   steady-2      host + 1 guest, MEASURE_S of steady playback
-//   steady-5      host + 4 guests
-//   seek          SEEKS host seeks (+10 s / −10 s): click → every page playing within 100 ms of
+//   seek-2        SEEKS host seeks (+10 s / −10 s): click → every page playing within 100 ms of
 //                 the others for 1 s (looked for up to 3 s after the click)
+//   steady-5      host + 4 guests
+//   seek-5        the same seeks with five pages
 //   reconnect     RECONNECTS times a guest goes offline 5 s (context.setOffline); the host seeks
 //                 while it is away; time from back online until it is within 100 ms of the
 //                 others, and its error in its first second on the new position
@@ -100,7 +101,7 @@ const cluster = await startCluster({
 });
 let proxy = null;
 try {
-  const seconds = Math.round(4 * (MEASURE_S + 5) + SEEKS * 7 + RECONNECTS * 12 + 60);
+  const seconds = Math.round(4 * (MEASURE_S + 5) + 2 * SEEKS * 7 + RECONNECTS * 12 + 60);
   log(`ingesting a ${seconds} s test movie (854×480, 25 fps)`);
   const movie = await ingestMovie(cluster, { title: '同步测试片', seconds });
   const users = [];
@@ -190,85 +191,94 @@ try {
     out(rec);
   }
 
+  /** `n` host seeks (+10 s, −10 s alternately): click → every page playing within 100 ms of the
+   * others for 1 s. */
+  async function seekTrials(n) {
+    for (let k = 0; k < n; k++) {
+      const profiled = process.env.WATCH_PROFILE && pages.length === 5 && k === 3 ? pages[Number(process.env.WATCH_PROFILE)] : null;
+      let prof = null;
+      if (profiled) {
+        prof = await profiled.context().newCDPSession(profiled);
+        await prof.send('Profiler.enable');
+        await prof.send('Profiler.setSamplingInterval', { interval: 200 });
+        await prof.send('Profiler.start');
+      }
+      const traced = process.env.WATCH_TRACE && pages.length === 5 && k === 3 ? pages[Number(process.env.WATCH_TRACE)] : null;
+      if (traced) await browser.startTracing(traced, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.invalidationTracking', 'blink', 'media'] });
+      const t0 = await hostClick(k % 2 ? 'ctl-back' : 'ctl-forward');
+      if (traced) {
+        await sleep(1500);
+        const buf = await browser.stopTracing();
+        const { traceEvents } = JSON.parse(buf.toString());
+        const main = traceEvents.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain' && traceEvents.some((x) => x.pid === e.pid && x.name === 'FunctionCall'));
+        // Self time of complete events on the renderer's main thread, by name.
+        const evs = traceEvents.filter((e) => main && e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.dur).sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+        const self = new Map();
+        const stack = [];
+        for (const e of evs) {
+          while (stack.length && stack.at(-1).ts + stack.at(-1).dur <= e.ts) stack.pop();
+          if (stack.length) self.set(stack.at(-1).name, (self.get(stack.at(-1).name) ?? 0) - e.dur / 1000);
+          self.set(e.name, (self.get(e.name) ?? 0) + e.dur / 1000);
+          stack.push(e);
+        }
+        const top = top25(self);
+        const long = evs.filter((e) => e.name === 'RunTask' && e.dur > 16_000).map((e) => Math.round(e.dur / 1000));
+        log(`    trace of page ${process.env.WATCH_TRACE}, 1.5 s from the click, main thread self ms: ${JSON.stringify(top)}; tasks > 16 ms: ${JSON.stringify(long)}`);
+        writeFileSync('/tmp/watch-trace.json', buf);
+      }
+      if (prof) {
+        await sleep(1500);
+        const { profile } = await prof.send('Profiler.stop');
+        const self = new Map();
+        const dt = profile.timeDeltas;
+        const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+        profile.samples.forEach((id, i) => {
+          const n = byId.get(id);
+          const key = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`;
+          self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0) / 1000);
+        });
+        log(`    profile of page ${process.env.WATCH_PROFILE}, 1.5 s from the click (self ms): ${JSON.stringify(top25(self))}`);
+      }
+      await sleep(profiled || traced ? 3500 : 5000);
+      const frames = await Promise.all(pages.map((p) => framesOf(p, t0 - 200)));
+      const before = positionsAt(frames, t0 - 100).find((x) => x !== null) ?? 0;
+      const target = before + (k % 2 ? -10_000 : 10_000);
+      const at = firstSustained(frames, t0, t0 + 4000, (p) => spread(p) <= 100 && p.every((x) => Math.abs(x - target) < 5000));
+      if (process.env.WATCH_DEBUG) {
+        const traces = await Promise.all(pages.map((p) => p.evaluate((t) => window.__luojiaSync.trace.filter((x) => Number(x.split(' ')[0]) >= t - 50), t0)));
+        const rel = (x) => `+${Number(x.split(' ')[0]) - Math.round(t0)} ${x.split(' ').slice(1).join(' ')}`;
+        // When the command arrived at each page (its anchor_time relative to the click) and what the page did first.
+        log(`    anchors: ${JSON.stringify(traces.map((tr) => {
+          const i = tr.findIndex((x) => x.split(' ')[1] === 'anchor');
+          if (i < 0) return null;
+          const start = Number(tr[i].split(' ').at(-1)) - Math.round(t0);
+          return `${rel(tr[i]).split(' ')[0]} (start +${start}) ${tr[i + 1] ? rel(tr[i + 1]) : ''}`;
+        }))}`);
+        if (k === 2 || k === 4) traces.forEach((tr, i) => log(`    page ${i}: ${tr.map(rel).join(' | ')}`));
+        for (const dt of [-100, 200, 400, 600, 1000, 1500, 2000]) log(`    t0${dt >= 0 ? '+' : ''}${dt}: ${JSON.stringify(positionsAt(frames, t0 + dt).map((x) => x && Math.round(x - target)))}`);
+      }
+      const rec = { label: 'seek', trial: k, pages: pages.length, converge_ms: at === null ? null : Math.round(at - t0) };
+      log(`  seek ${k}: ${rec.converge_ms} ms`);
+      out(rec);
+      await sleep(500);
+    }
+  }
+
   log('host + 1 guest, play');
   pages.push(await open(0));
   pages.push(await open(1));
   await hostClick('ctl-toggle');
   await sleep(1500);
   await steady('2 pages');
+  // The same seeks with two pages: what the engine does when the machine is not oversubscribed
+  // by five renderers decoding on two cores.
+  await seekTrials(SEEKS);
 
   log('3 more guests');
   for (let i = 2; i < 5; i++) pages.push(await open(i));
   await steady('5 pages');
 
-  for (let k = 0; k < SEEKS; k++) {
-    const profiled = process.env.WATCH_PROFILE && k === 3 ? pages[Number(process.env.WATCH_PROFILE)] : null;
-    let prof = null;
-    if (profiled) {
-      prof = await profiled.context().newCDPSession(profiled);
-      await prof.send('Profiler.enable');
-      await prof.send('Profiler.setSamplingInterval', { interval: 200 });
-      await prof.send('Profiler.start');
-    }
-    const traced = process.env.WATCH_TRACE && k === 3 ? pages[Number(process.env.WATCH_TRACE)] : null;
-    if (traced) await browser.startTracing(traced, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink', 'media'] });
-    const t0 = await hostClick(k % 2 ? 'ctl-back' : 'ctl-forward');
-    if (traced) {
-      await sleep(1500);
-      const buf = await browser.stopTracing();
-      const { traceEvents } = JSON.parse(buf.toString());
-      const main = traceEvents.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain' && traceEvents.some((x) => x.pid === e.pid && x.name === 'FunctionCall'));
-      // Self time of complete events on the renderer's main thread, by name.
-      const evs = traceEvents.filter((e) => main && e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.dur).sort((a, b) => a.ts - b.ts || b.dur - a.dur);
-      const self = new Map();
-      const stack = [];
-      for (const e of evs) {
-        while (stack.length && stack.at(-1).ts + stack.at(-1).dur <= e.ts) stack.pop();
-        if (stack.length) self.set(stack.at(-1).name, (self.get(stack.at(-1).name) ?? 0) - e.dur / 1000);
-        self.set(e.name, (self.get(e.name) ?? 0) + e.dur / 1000);
-        stack.push(e);
-      }
-      const top = top25(self);
-      const long = evs.filter((e) => e.name === 'RunTask' && e.dur > 16_000).map((e) => Math.round(e.dur / 1000));
-      log(`    trace of page ${process.env.WATCH_TRACE}, 1.5 s from the click, main thread self ms: ${JSON.stringify(top)}; tasks > 16 ms: ${JSON.stringify(long)}`);
-      writeFileSync('/tmp/watch-trace.json', buf);
-    }
-    if (prof) {
-      await sleep(1500);
-      const { profile } = await prof.send('Profiler.stop');
-      const self = new Map();
-      const dt = profile.timeDeltas;
-      const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-      profile.samples.forEach((id, i) => {
-        const n = byId.get(id);
-        const key = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`;
-        self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0) / 1000);
-      });
-      log(`    profile of page ${process.env.WATCH_PROFILE}, 1.5 s from the click (self ms): ${JSON.stringify(top25(self))}`);
-    }
-    await sleep(profiled || traced ? 3500 : 5000);
-    const frames = await Promise.all(pages.map((p) => framesOf(p, t0 - 200)));
-    const before = positionsAt(frames, t0 - 100).find((x) => x !== null) ?? 0;
-    const target = before + (k % 2 ? -10_000 : 10_000);
-    const at = firstSustained(frames, t0, t0 + 4000, (p) => spread(p) <= 100 && p.every((x) => Math.abs(x - target) < 5000));
-    if (process.env.WATCH_DEBUG) {
-      const traces = await Promise.all(pages.map((p) => p.evaluate((t) => window.__luojiaSync.trace.filter((x) => Number(x.split(' ')[0]) >= t - 50), t0)));
-      const rel = (x) => `+${Number(x.split(' ')[0]) - Math.round(t0)} ${x.split(' ').slice(1).join(' ')}`;
-      // When the command arrived at each page (its anchor_time relative to the click) and what the page did first.
-      log(`    anchors: ${JSON.stringify(traces.map((tr) => {
-        const i = tr.findIndex((x) => x.split(' ')[1] === 'anchor');
-        if (i < 0) return null;
-        const start = Number(tr[i].split(' ').at(-1)) - Math.round(t0);
-        return `${rel(tr[i]).split(' ')[0]} (start +${start}) ${tr[i + 1] ? rel(tr[i + 1]) : ''}`;
-      }))}`);
-      if (k === 2 || k === 4) traces.forEach((tr, i) => log(`    page ${i}: ${tr.map(rel).join(' | ')}`));
-      for (const dt of [-100, 200, 400, 600, 1000, 1500, 2000]) log(`    t0${dt >= 0 ? '+' : ''}${dt}: ${JSON.stringify(positionsAt(frames, t0 + dt).map((x) => x && Math.round(x - target)))}`);
-    }
-    const rec = { label: 'seek', trial: k, pages: pages.length, converge_ms: at === null ? null : Math.round(at - t0) };
-    log(`  seek ${k}: ${rec.converge_ms} ms`);
-    out(rec);
-    await sleep(500);
-  }
+  await seekTrials(SEEKS);
 
   for (let k = 0; k < RECONNECTS; k++) {
     const who = 2;
