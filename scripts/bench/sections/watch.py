@@ -63,7 +63,7 @@ def summarize(runs, meta):
     if proxy:
         h.append(_drift_row(proxy, "Drift, 5 pages, one behind a 75 ms each-way delay proxy (pairs with that page)"))
         h.append(_timeline_row(proxy, "The delayed page against the timeline", [proxy["special"]]))
-    for pages in sorted({r.get("pages", 5) for r in runs if r["label"] == "seek"}, reverse=True):
+    for pages in sorted({r.get("pages", 5) for r in runs if r["label"] == "seek"}):
         seeks = [r for r in runs if r["label"] == "seek" and r.get("pages", 5) == pages]
         ms = sorted(r["converge_ms"] for r in seeks if r["converge_ms"] is not None)
         missed = sum(1 for r in seeks if r["converge_ms"] is None)
