@@ -97,6 +97,28 @@ describe('conversations store', () => {
     expect(GET.mock.calls.length).toBe(calls);
   });
 
+  it('a list page read before a group was created (or a conversation left) does not undo it', async () => {
+    serve([conv()], () => ({ messages: [], more: false, last_seq: 0 }));
+    const store = useConversationsStore();
+    await store.start();
+    // The next list load (a reconnect) is slow: meanwhile a group is created and 7 is left.
+    let answer!: (v: unknown) => void;
+    GET.mockImplementation(async (path: string) => {
+      if (path === '/api/v1/conversations') return new Promise((r) => (answer = r));
+      if (path === '/api/v1/conversations/unread') return { total: 0 };
+      throw new Error(`unexpected GET ${path}`);
+    });
+    const loading = store.loadList();
+    const group = conv({ id: 9, kind: 'group', name: '周末观影小组', last_seq: 5 });
+    GET.mockImplementation(async () => group);
+    socket.emit({ type: 'conversation_removed', conversation_id: 7 });
+    socket.emit({ type: 'message', message: msg(5, { conversation_id: 9 }) });
+    await vi.waitFor(() => expect(store.byId(9)).toBeDefined());
+    answer({ items: [conv()], next_cursor: null });
+    await loading;
+    expect(store.list.map((c) => c.id)).toEqual([9]);
+  });
+
   it('muted conversations are out of the total', async () => {
     serve([conv({ id: 7, unread: 2 }), conv({ id: 8, unread: 5, muted: true })], () => ({ messages: [], more: false, last_seq: 0 }));
     const store = useConversationsStore();

@@ -94,7 +94,15 @@ export const useConversationsStore = defineStore('conversations', () => {
     return list.value.find((c) => c.id === id);
   }
 
+  /**
+   * Local changes to the list, numbered: a list page read before a change must not undo it
+   * (a group created, or a conversation left, while `loadList` was on its way).
+   */
+  let listChanges = 0;
+  const changedAt = new Map<number, number>();
+
   function upsert(c: Conversation) {
+    changedAt.set(c.id, ++listChanges);
     list.value = sortConversations([c, ...list.value.filter((x) => x.id !== c.id)]);
   }
 
@@ -128,12 +136,18 @@ export const useConversationsStore = defineStore('conversations', () => {
   async function loadList() {
     loading.value = true;
     error.value = null;
+    const since = listChanges;
+    const changedSince = (id: number) => (changedAt.get(id) ?? 0) > since;
     try {
       const [page, unread] = await Promise.all([
         unwrap(api.GET('/api/v1/conversations', { params: { query: { limit: 50 } } })),
         unwrap(api.GET('/api/v1/conversations/unread')),
       ]);
-      list.value = sortConversations(page.items.map((c) => fresherRow(byId(c.id), c)));
+      // Rows added or removed here while the page was read are newer than the page.
+      const read = page.items.filter((c) => byId(c.id) || !changedSince(c.id)).map((c) => fresherRow(byId(c.id), c));
+      const ids = new Set(read.map((c) => c.id));
+      const meanwhile = list.value.filter((c) => !ids.has(c.id) && changedSince(c.id));
+      list.value = sortConversations([...read, ...meanwhile]);
       nextCursor.value = page.next_cursor ?? null;
       offList.value = nextCursor.value ? unread.total - totalUnread(list.value) : 0;
       loaded.value = true;
@@ -325,6 +339,7 @@ export const useConversationsStore = defineStore('conversations', () => {
   }
 
   function forget(id: number) {
+    changedAt.set(id, ++listChanges);
     list.value = list.value.filter((c) => c.id !== id);
     threads.value.delete(id);
     triggerRef(threads);
