@@ -46,6 +46,13 @@ def _timeline_row(r, what, pages=None):
     }
 
 
+def _seeks_by_pages(runs):
+    """The seek trials grouped by how many pages took part (fewest first); runs from before
+    the two-page phase carry no count and had five."""
+    seeks = [r for r in runs if r["label"] == "seek"]
+    return [(n, [r for r in seeks if r.get("pages", 5) == n]) for n in sorted({r.get("pages", 5) for r in seeks})]
+
+
 def summarize(runs, meta):
     h = []
     two, five = _steady(runs, "2 pages"), _steady(runs, "5 pages")
@@ -63,8 +70,7 @@ def summarize(runs, meta):
     if proxy:
         h.append(_drift_row(proxy, "Drift, 5 pages, one behind a 75 ms each-way delay proxy (pairs with that page)"))
         h.append(_timeline_row(proxy, "The delayed page against the timeline", [proxy["special"]]))
-    for pages in sorted({r.get("pages", 5) for r in runs if r["label"] == "seek"}):
-        seeks = [r for r in runs if r["label"] == "seek" and r.get("pages", 5) == pages]
+    for pages, seeks in _seeks_by_pages(runs):
         ms = sorted(r["converge_ms"] for r in seeks if r["converge_ms"] is not None)
         missed = sum(1 for r in seeks if r["converge_ms"] is None)
         result = (f"**p50 {ms[len(ms) // 2]} ms, max {ms[-1]} ms** ({len(seeks)} seeks, {pages} pages)" if ms else "**never**")
@@ -141,8 +147,7 @@ def markdown(data, png_rel):
                              f"{e.get('startDelayMs', 0):.0f} ms", f"{e.get('rtt', 0):.1f} ms", f"{e.get('offset', 0):+.1f} ms"])
         parts.append(md_table(["Window", "Page", "Frames", "Error p50 / p95 / max", "Measured start delay",
                                "Clock rtt", "Offset estimate (true: 0)"], rows))
-    for pages in sorted({r.get("pages", 5) for r in runs if r["label"] == "seek"}):
-        seeks = [r for r in runs if r["label"] == "seek" and r.get("pages", 5) == pages]
+    for pages, seeks in _seeks_by_pages(runs):
         parts += ["", f"Host seeks with {pages} pages (+10 s and −10 s alternately, clicked in the host's page; the "
                       "protocol schedules them 300 ms ahead): " + ", ".join(f"{r['converge_ms']} ms" if r["converge_ms"] is not None
                                                                              else "not within 3 s" for r in seeks) + "."]
