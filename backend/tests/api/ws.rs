@@ -118,6 +118,30 @@ impl Ws {
         panic!("no matching {kind} message");
     }
 
+    /// One message for each `(type, pred)` in `wants`, in whatever order they arrive
+    /// (others are skipped); returned in the order of `wants`.
+    pub async fn recv_each(&mut self, wants: &[(&str, &Pred<'_>)]) -> Vec<Value> {
+        let mut found: Vec<Option<Value>> = vec![None; wants.len()];
+        for _ in 0..500 {
+            if found.iter().all(Option::is_some) {
+                return found.into_iter().flatten().collect();
+            }
+            let m = self.recv().await;
+            for (slot, (kind, pred)) in found.iter_mut().zip(wants) {
+                if slot.is_none()
+                    && let Some(hit) = matching(&m, kind, pred)
+                {
+                    *slot = Some(hit);
+                    break;
+                }
+            }
+        }
+        panic!(
+            "not all of {:?} arrived",
+            wants.iter().map(|w| w.0).collect::<Vec<_>>()
+        );
+    }
+
     /// Like `recv_where`, but gives up after `wait`.
     pub async fn try_recv_where(
         &mut self,
@@ -166,6 +190,9 @@ impl Ws {
         }
     }
 }
+
+/// A test on a message.
+pub type Pred<'a> = dyn Fn(&Value) -> bool + 'a;
 
 /// `m` itself when it is of `kind` and matches; for `presence`, also the member of a
 /// `presence_batch` that matches, shaped as a single `presence` message.
