@@ -146,4 +146,15 @@ describe("usePlaybackSync: the player's own controls", () => {
     expect(s.video.paused).toBe(false);
     s.w.unmount();
   });
+
+  it('a scheduled start does not call play() again on a player that is already playing', () => {
+    const s = setup({ accept: false });
+    s.video.pause(); // refused: parked for a scheduled start
+    const play = vi.spyOn(s.video, 'play');
+    void s.video.play(); // the player's own button, before the start is due
+    vi.advanceTimersByTime(400);
+    expect(play).toHaveBeenCalledTimes(1);
+    expect(s.video.paused).toBe(false);
+    s.w.unmount();
+  });
 });

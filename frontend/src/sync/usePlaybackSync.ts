@@ -122,6 +122,9 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
   }
 
   async function play(v: HTMLVideoElement) {
+    // Already moving (started by the player's own button while parked): a start probed now
+    // would resolve on the next frame and record a start delay of a few ms.
+    if (!v.paused) return;
     lastOwn = clientNow();
     // A start measured while a seek is still under way would count the seek too.
     startProbe = v.seeking ? null : { calledAt: clientNow(), from: v.currentTime * 1000 };
@@ -175,7 +178,7 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
       case 'seek':
         setRate(v, a.rate);
         seek(v, a.positionMs);
-        if (a.play && v.paused) void play(v);
+        if (a.play) void play(v);
         return;
       case 'play_at': {
         pause(v);
@@ -196,7 +199,7 @@ export function usePlaybackSync(o: PlaybackSyncOptions) {
       }
       case 'play':
         setRate(v, a.rate);
-        if (v.paused) void play(v);
+        void play(v);
         return;
     }
   }
