@@ -270,6 +270,14 @@ test('a group: created with a friend from "new group", a message recalled shows 
   await b.page.getByTestId('conversation-settings-panel').getByTestId('group-members').waitFor();
   await b.page.waitForTimeout(400);
   await screenshot(b.page, 'messages-group-settings-phone');
+  // The unsent 🍿 is a draft: back on the list it shows as one, and it is there on return.
+  await b.page.keyboard.press('Escape');
+  await b.page.getByTestId('conversation-settings-panel').waitFor({ state: 'hidden' });
+  await b.page.getByTestId('conversation-back').click();
+  await row.getByTestId('conversation-draft').getByText('[草稿] 🍿').waitFor();
+  await screenshot(b.page, 'messages-draft-phone');
+  await row.click();
+  assert.equal(await b.page.getByTestId('composer-input').locator('textarea').inputValue(), '🍿');
 
   assert.deepEqual(unexpected(a.problems), []);
   assert.deepEqual(unexpected(b.problems), []);

@@ -154,4 +154,18 @@ describe('conversations store', () => {
     expect(store.thread(7)?.messages.filter((m) => m.client_id === p.client_id)).toHaveLength(1);
     expect(store.byId(7)?.unread).toBe(0);
   });
+
+  it('drafts are kept per conversation; a blank one is none; leaving or signing out drops them', async () => {
+    serve([conv(), conv({ id: 8 })], () => ({ messages: [], more: false, last_seq: 0 }));
+    const store = useConversationsStore();
+    await store.start();
+    store.setDraft(7, '还没写完');
+    store.setDraft(8, '   ');
+    expect(store.drafts).toEqual({ 7: '还没写完' });
+    store.setDraft(8, '周末看吗');
+    await store.leave(8);
+    expect(store.drafts).toEqual({ 7: '还没写完' });
+    store.reset();
+    expect(store.drafts).toEqual({});
+  });
 });

@@ -75,6 +75,11 @@ export const useConversationsStore = defineStore('conversations', () => {
   const changes = ref<Record<number, number>>({});
   /** The conversation on screen (read marking happens only for it). */
   const visibleId = ref<number | null>(null);
+  /**
+   * What was typed and not sent, per conversation: it outlives the composer (switching
+   * conversations, the pane remounting) and shows in the list as a draft.
+   */
+  const drafts = ref<Record<number, string>>({});
 
   const total = computed(() => totalUnread(list.value, offList.value));
   const gapTimers = new Map<number, number>();
@@ -338,7 +343,13 @@ export const useConversationsStore = defineStore('conversations', () => {
     if (changed) typing.value = next;
   }
 
+  function setDraft(id: number, text: string) {
+    if (text.trim()) drafts.value[id] = text;
+    else delete drafts.value[id];
+  }
+
   function forget(id: number) {
+    setDraft(id, '');
     changedAt.set(id, ++listChanges);
     list.value = list.value.filter((c) => c.id !== id);
     threads.value.delete(id);
@@ -485,6 +496,7 @@ export const useConversationsStore = defineStore('conversations', () => {
     loaded.value = false;
     offList.value = 0;
     threads.value = new Map();
+    drafts.value = {};
     for (const p of outbox.list()) outbox.discard(p.client_id);
   }
 
@@ -501,6 +513,8 @@ export const useConversationsStore = defineStore('conversations', () => {
     typing,
     changes,
     visibleId,
+    drafts,
+    setDraft,
     myId,
     start,
     loadList,
