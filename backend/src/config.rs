@@ -104,6 +104,11 @@ pub struct UploadsSettings {
     pub max_stickers: u64,
     /// Uploads one user may make per hour (refused ones count too).
     pub per_user_per_hour: u32,
+    /// An upload never attached to anything (a picture chosen and not sent) is deleted,
+    /// row and files, this long after it was made (seconds).
+    pub unattached_keep_secs: i64,
+    /// How often each instance looks for such uploads (seconds).
+    pub sweep_interval_secs: u64,
     pub s3: S3Settings,
 }
 
@@ -275,6 +280,8 @@ max_voice_secs = 60
 processing_concurrency = 2
 max_stickers = 200
 per_user_per_hour = 300
+unattached_keep_secs = 86400
+sweep_interval_secs = 3600
 
 [uploads.s3]
 bucket = ""

@@ -93,6 +93,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         passwords,
         presence,
     };
+    crate::uploads::start_sweeper(state.db.clone(), &state.uploads);
     if let Some(gates) = state.realtime.take_gate_events() {
         tokio::spawn(crate::rooms::live::run_gates(state.clone(), gates));
     }

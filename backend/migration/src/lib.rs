@@ -13,6 +13,7 @@ mod m20261123_000004_social;
 mod m20261125_000005_friends;
 mod m20261125_000006_uploads;
 mod m20261125_000007_conversations;
+mod m20261125_000008_upload_attached;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_friends::Migration),
             Box::new(m20261125_000006_uploads::Migration),
             Box::new(m20261125_000007_conversations::Migration),
+            Box::new(m20261125_000008_upload_attached::Migration),
         ]
     }
 }

@@ -385,6 +385,7 @@ async fn attachable(
             format!("a {} upload does not fit this message", u.kind.as_str()),
         ));
     }
+    crate::uploads::service::attach(db, &u).await?;
     Ok(u.id)
 }
 
@@ -1195,9 +1196,11 @@ pub async fn update_group(
 
 async fn group_avatar(db: &impl ConnectionTrait, me: i64, upload: i64) -> AppResult<String> {
     let u = crate::uploads::service::owned_upload(db, me, upload).await?;
-    crate::uploads::service::public_avatar_url(&u).ok_or_else(|| {
+    let url = crate::uploads::service::public_avatar_url(&u).ok_or_else(|| {
         AppError::validation("avatar_upload_id", "upload the picture with purpose avatar")
-    })
+    })?;
+    crate::uploads::service::attach(db, &u).await?;
+    Ok(url)
 }
 
 /// Add friends to a group (owner and admins).

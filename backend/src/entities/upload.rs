@@ -16,6 +16,8 @@ pub struct Model {
     pub object_key: String,
     pub thumbnail_key: Option<String>,
     pub created_at: DateTimeUtc,
+    /// When it was first attached to something; never-attached uploads are swept.
+    pub attached_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -51,6 +51,44 @@ impl Uploads {
     }
 }
 
+/// Uploads deleted per statement batch by the sweeper.
+const SWEEP_BATCH: u64 = 100;
+
+/// Every `sweep_interval_secs` (and once at start), delete the uploads never attached to
+/// anything within `unattached_keep_secs` of being made: a picture or voice note chosen and
+/// never sent. Each instance sweeps; a row is deleted once (`service::sweep_unattached`).
+pub fn start_sweeper(db: sea_orm::DatabaseConnection, uploads: &Uploads) {
+    let store = uploads.store.clone();
+    let keep = chrono::Duration::seconds(uploads.settings.unattached_keep_secs.max(0));
+    let every = std::time::Duration::from_secs(uploads.settings.sweep_interval_secs.max(1));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let cutoff = chrono::Utc::now() - keep;
+            let mut gone = 0;
+            loop {
+                match service::sweep_unattached(&db, &store, cutoff, SWEEP_BATCH).await {
+                    Ok(n) => {
+                        gone += n;
+                        if n < SWEEP_BATCH {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "sweeping unattached uploads");
+                        break;
+                    }
+                }
+            }
+            if gone > 0 {
+                tracing::info!(uploads = gone, "unattached uploads swept");
+            }
+        }
+    });
+}
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::create_upload)
         .service(handlers::get_upload)

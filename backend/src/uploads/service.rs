@@ -9,14 +9,17 @@
 //!
 //! **Nothing left behind.** A refused upload leaves no temporary file (the temp path is
 //! removed when dropped), no object (objects are written only after the file passed, and
-//! deleted again when the row cannot be written) and no row.
+//! deleted again when the row cannot be written) and no row. An upload that is never
+//! attached to anything ([`attach`]) is swept, row and files, after a while
+//! ([`sweep_unattached`]).
 
 use chrono::{DateTime, Utc};
 use object_store::path::Path as ObjectPath;
 use object_store::{GetOptions, GetRange, GetResult, ObjectStoreExt, PutPayload};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, QuerySelect, Set,
 };
 use tempfile::TempPath;
 
@@ -144,6 +147,61 @@ pub async fn owned_upload(db: &impl ConnectionTrait, owner: i64, id: i64) -> App
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("upload"))
+}
+
+/// Mark the caller's upload `info` as attached to something, so that it is kept. Call it
+/// after every other check, so that a refused attach leaves the upload as it was. An
+/// upload swept in the meantime is 404, like one that never was.
+pub async fn attach(db: &impl ConnectionTrait, info: &UploadInfo) -> AppResult<()> {
+    if info.attached_at.is_some() {
+        return Ok(());
+    }
+    let marked = upload::Entity::update_many()
+        .col_expr(upload::Column::AttachedAt, Expr::value(Utc::now()))
+        .filter(upload::Column::Id.eq(info.id))
+        .filter(upload::Column::AttachedAt.is_null())
+        .exec(db)
+        .await?;
+    // Nothing marked: attached meanwhile by another request (fine), or swept (gone).
+    if marked.rows_affected == 0 && upload::Entity::find_by_id(info.id).one(db).await?.is_none() {
+        return Err(AppError::not_found("upload"));
+    }
+    Ok(())
+}
+
+/// Delete up to `batch` uploads never attached and made before `cutoff`: each row (only
+/// if it is still unattached: an attach that came first keeps it), then its files.
+/// Returns how many went.
+pub async fn sweep_unattached(
+    db: &impl ConnectionTrait,
+    store: &Store,
+    cutoff: DateTime<Utc>,
+    batch: u64,
+) -> AppResult<u64> {
+    let stale = upload::Entity::find()
+        .filter(upload::Column::AttachedAt.is_null())
+        .filter(upload::Column::CreatedAt.lt(cutoff))
+        .order_by_asc(upload::Column::CreatedAt)
+        .limit(batch)
+        .all(db)
+        .await?;
+    let mut gone = 0;
+    for u in stale {
+        let deleted = upload::Entity::delete_many()
+            .filter(upload::Column::Id.eq(u.id))
+            .filter(upload::Column::AttachedAt.is_null())
+            .exec(db)
+            .await?;
+        if deleted.rows_affected == 1 {
+            remove_objects(
+                store,
+                [Some(u.object_key.as_str()), u.thumbnail_key.as_deref()],
+            )
+            .await;
+            gone += 1;
+        }
+    }
+    Ok(gone)
 }
 
 /// Signed URLs of an upload, valid for the signer's lifetime from `now` (Unix seconds).
@@ -309,6 +367,7 @@ pub async fn set_avatar(
     let url = public_avatar_url(&info).ok_or_else(|| {
         AppError::validation("upload_id", "the upload was not made with purpose avatar")
     })?;
+    attach(db, &info).await?;
     write_avatar(db, cache, me, Some(url)).await
 }
 
@@ -406,6 +465,7 @@ pub async fn add_sticker(
         ));
     }
     let txn = crate::db::begin_write(db).await?;
+    attach(&txn, &info).await?;
     let existing = user_sticker::Entity::find_by_id((me, upload_id))
         .one(&txn)
         .await?;

@@ -48,7 +48,7 @@ pub async fn befriend(app: &TestApp, a: &TestUser, b: &TestUser) {
     }
 }
 
-async fn direct(app: &TestApp, a: &TestUser, b: &TestUser) -> i64 {
+pub async fn direct(app: &TestApp, a: &TestUser, b: &TestUser) -> i64 {
     befriend(app, a, b).await;
     let res = app
         .post(

@@ -1,6 +1,6 @@
 //! Uploads: pictures re-encoded without their metadata, refusals that leave nothing
 //! behind (a text file named .jpg, an image bomb, voice notes over the caps), signed URLs,
-//! avatars and stickers.
+//! avatars and stickers, and uploads never attached to anything swept after a while.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -21,6 +21,7 @@ on_all_backends!(
     avatars_are_set_served_and_cleared,
     stickers_are_listed_and_collected,
     uploads_are_rate_limited_per_user,
+    unattached_uploads_are_swept,
 );
 
 pub async fn upload(
@@ -821,4 +822,114 @@ async fn uploads_are_rate_limited_per_user(b: Backend) {
     // Someone else still may.
     let res = upload(&app, &v.access, "image", "a.png", "image/png", png).await;
     expect_status(res, StatusCode::CREATED).await;
+}
+
+/// A picture chosen and never sent goes, row and files, once `unattached_keep_secs` have
+/// passed; what was attached to a message, an avatar or a sticker collection stays, and a
+/// swept upload can no longer be attached.
+async fn unattached_uploads_are_swept(b: Backend) {
+    let app = spawn_app_with(
+        b,
+        &[
+            ("APP_UPLOADS__UNATTACHED_KEEP_SECS", "4"),
+            ("APP_UPLOADS__SWEEP_INTERVAL_SECS", "1"),
+        ],
+    )
+    .await;
+    let u = app.register("swp").await;
+    let friend = app.register("swp2").await;
+    let c = crate::conversations::direct(&app, &u, &friend).await;
+    let jpeg = encode(&DynamicImage::ImageRgb8(picture(64, 48)), ImageFormat::Jpeg);
+    let made = |purpose: &'static str| {
+        let (app, token, data) = (&app, u.access.clone(), jpeg.clone());
+        async move {
+            let body = expect_status(
+                upload(app, &token, purpose, "p.jpg", "image/jpeg", data).await,
+                StatusCode::CREATED,
+            )
+            .await;
+            body["id"].as_i64().expect("id")
+        }
+    };
+    // Never attached: one left alone, one tried once it has gone.
+    let left = made("image").await;
+    let late = made("image").await;
+    // Attached at once: a sent picture, an avatar, a collected sticker.
+    let sent = made("image").await;
+    expect_status(
+        app.post(
+            &format!("/api/v1/conversations/{c}/messages"),
+            &json!({"client_id": "s", "kind": "image", "upload_id": sent}),
+            Some(&u.access),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let avatar = made("avatar").await;
+    expect_status(
+        app.send(
+            reqwest::Method::PUT,
+            "/api/v1/me/avatar",
+            &json!({"upload_id": avatar}),
+            &u.access,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let sticker = made("sticker").await;
+    expect_status(
+        app.post(
+            "/api/v1/me/stickers",
+            &json!({"upload_id": sticker}),
+            Some(&u.access),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let files_before = stored_files(&app).len();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let ids = || async {
+        let mut ids: Vec<i64> = luojia::entities::upload::Entity::find()
+            .all(&app.db)
+            .await
+            .expect("uploads")
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    while ids().await.contains(&left) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not swept within 20 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let mut kept = vec![sent, avatar, sticker];
+    kept.sort();
+    assert_eq!(ids().await, kept);
+    // Both pictures' files (each with its thumbnail) went; the others' stayed.
+    assert_eq!(stored_files(&app).len(), files_before - 4);
+    let res = app
+        .post(
+            &format!("/api/v1/conversations/{c}/messages"),
+            &json!({"client_id": "l", "kind": "image", "upload_id": late}),
+            Some(&u.access),
+        )
+        .await;
+    expect_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    // What stayed still works.
+    let me = expect_status(app.get("/api/v1/me", Some(&u.access)).await, StatusCode::OK).await;
+    let avatar_url = me["avatar_url"].as_str().expect("avatar");
+    assert_eq!(fetch(&app, avatar_url).await.status(), StatusCode::OK);
+    let mine = expect_status(
+        app.get("/api/v1/me/stickers", Some(&u.access)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mine["items"].as_array().map(Vec::len), Some(1), "{mine}");
 }
