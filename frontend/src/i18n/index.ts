@@ -48,15 +48,25 @@ export function rememberLocale(locale: Locale): void {
   }
 }
 
+/**
+ * The app's date formats (`d(date, name)`), the same names in every language: `short` a
+ * date, `time` hours and minutes, `dateTime` both, `day` a chat's day separator (with the
+ * year: `dayYear`).
+ */
+const DATE_FORMATS = {
+  short: { year: 'numeric', month: 'short', day: 'numeric' },
+  time: { hour: '2-digit', minute: '2-digit' },
+  dateTime: { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' },
+  day: { month: 'long', day: 'numeric', weekday: 'short' },
+  dayYear: { year: 'numeric', month: 'long', day: 'numeric', weekday: 'short' },
+} as const;
+
 export const i18n = createI18n({
   legacy: false,
   locale: storedLocale(),
   fallbackLocale: DEFAULT_LOCALE,
   messages: messages as never,
-  datetimeFormats: {
-    'zh-CN': { short: { year: 'numeric', month: 'short', day: 'numeric' }, time: { hour: '2-digit', minute: '2-digit' } },
-    en: { short: { year: 'numeric', month: 'short', day: 'numeric' }, time: { hour: '2-digit', minute: '2-digit' } },
-  },
+  datetimeFormats: { 'zh-CN': DATE_FORMATS, en: DATE_FORMATS },
   missingWarn: false,
   fallbackWarn: false,
 });
