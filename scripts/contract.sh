@@ -16,12 +16,7 @@ ST_SECONDS="${LUOJIA_SCHEMATHESIS_SECONDS:-30}"
 ROOT="$(pwd)"
 BIN="${LUOJIA_BIN:-${CARGO_TARGET_DIR:-/var/tmp/luojia-target}/debug/luojia}"
 
-installed="$("$VENV/bin/python" -m pip freeze 2>/dev/null || true)"
-if ! grep -qxF "${PINS[0]}" <<<"$installed" || ! grep -qxF "${PINS[1]}" <<<"$installed"; then
-  log "installing ${PINS[*]} into $VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q "${PINS[@]}"
-fi
+pip_venv "$VENV" "${PINS[@]}"
 
 log "OpenAPI 3.1 validation of openapi.yaml"
 "$VENV/bin/openapi-spec-validator" openapi.yaml

@@ -21,6 +21,22 @@ apt_install() {
   fi
 }
 
+# pip_venv DIR PIN...: a Python venv at DIR (outside the clone) holding exactly these pinned
+# PyPI packages (name==version, extras allowed), made or topped up when one is missing.
+pip_venv() {
+  local venv=$1 installed pin
+  shift
+  installed="$("$venv/bin/python" -m pip freeze 2>/dev/null || true)"
+  for pin in "$@"; do
+    if ! grep -qxF "${pin/\[*\]/}" <<<"$installed"; then
+      log "installing $* into $venv"
+      [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+      "$venv/bin/python" -m pip install -q "$@"
+      return
+    fi
+  done
+}
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 wait_port() { # PORT SECONDS

@@ -15,7 +15,11 @@ trap drop_test_databases EXIT
 export TEST_MYSQL_URL="${TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}"
 export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
-# A missing database fails the suite instead of skipping it.
+# The S3 upload store is tested against moto's local S3 server (PyPI, in a venv outside
+# the clone); the test starts it on a free port and stops it.
+pip_venv "${LUOJIA_MOTO_VENV:-/var/tmp/luojia-moto}" "moto[server]==5.2.5"
+export TEST_S3_SERVER="${TEST_S3_SERVER:-${LUOJIA_MOTO_VENV:-/var/tmp/luojia-moto}/bin/moto_server}"
+# A missing database (or S3 server, nginx) fails the suite instead of skipping it.
 export LUOJIA_REQUIRE_ALL_BACKENDS=1
 
 log "web app: generated API types, type check, unit tests, build"

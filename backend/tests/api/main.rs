@@ -27,6 +27,7 @@ mod process;
 mod realtime;
 mod rooms;
 mod rooms_live;
+mod s3;
 mod sessions;
 mod tokens;
 mod uploads;
