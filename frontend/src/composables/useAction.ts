@@ -1,5 +1,5 @@
-// The messages pages' actions: run one with a busy flag and its error as a toast, and ask
-// first when it cannot be undone.
+// A page's actions: run one with a busy flag, its error as a toast (and its success, if it
+// says one), and ask first when it cannot be undone.
 import { useDialog, useMessage } from 'naive-ui';
 import { ref } from 'vue';
 import { useI18n } from 'vue-i18n';
@@ -27,14 +27,22 @@ export function useAction() {
     }
   }
 
-  /** Asks (`title`, `content`), then runs `f` as `run` does. */
-  function confirm(title: string, content: string, f: () => Promise<unknown>, positiveText = t('messages.confirm')) {
-    dialog.warning({
+  /**
+   * Asks (`title`, `content`), then runs `f` as `run` does. `danger` (deleting) asks in red,
+   * with `positiveText` on the button.
+   */
+  function confirm(
+    title: string,
+    content: string,
+    f: () => Promise<unknown>,
+    { positiveText = t('common.confirm'), ok, danger = false }: { positiveText?: string; ok?: string; danger?: boolean } = {},
+  ) {
+    (danger ? dialog.error : dialog.warning)({
       title,
       content,
       positiveText,
-      negativeText: t('messages.cancel'),
-      onPositiveClick: () => void run(f),
+      negativeText: t('common.cancel'),
+      onPositiveClick: () => void run(f, ok),
     });
   }
 
