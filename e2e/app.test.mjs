@@ -89,6 +89,10 @@ for (const vp of VIEWPORTS) {
       await page.locator('[data-testid=row-newest] [data-testid=movie-card]').first().waitFor();
       await shoot(page, `home-${vp.name}`);
 
+      // Signed in, the login page is not shown again: it goes on to where it would lead.
+      await page.goto(`${server.base}/login?redirect=%2Fbrowse`);
+      await page.waitForURL(`${server.base}/browse`);
+
       // Browse: search from the URL-held form; a reload restores the search.
       await page.goto(`${server.base}/browse`);
       await page.locator('[data-testid=browse-grid] [data-testid=movie-card]').nth(2).waitFor();

@@ -8,6 +8,7 @@ import {
   type Router,
 } from 'vue-router';
 import { useAuthStore } from '@/stores/auth';
+import { safeRedirect } from '@/composables/useFormErrors';
 
 type NoParams = Record<never, never>;
 type IdParam = { id: string | number };
@@ -56,6 +57,8 @@ declare module 'vue-router' {
     auth?: boolean;
     /** Needs an administrator; others see the 404 page. */
     admin?: boolean;
+    /** For the signed-out (login, register): a signed-in user goes on to where they were headed. */
+    guest?: boolean;
     /** i18n key of the page title. */
     title?: string;
   }
@@ -66,8 +69,8 @@ export type RouteName = keyof RouteNamedMap;
 export const routes: RouteRecordRaw[] = [
   { path: '/', name: 'home', component: () => import('@/views/HomeView.vue') },
   { path: '/browse', name: 'browse', component: () => import('@/views/BrowseView.vue'), meta: { title: 'nav.browse' } },
-  { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { title: 'auth.login' } },
-  { path: '/register', name: 'register', component: () => import('@/views/RegisterView.vue'), meta: { title: 'auth.register' } },
+  { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { guest: true, title: 'auth.login' } },
+  { path: '/register', name: 'register', component: () => import('@/views/RegisterView.vue'), meta: { guest: true, title: 'auth.register' } },
   { path: '/movies/:id', name: 'movie', component: () => import('@/views/MovieView.vue') },
   { path: '/watch/:id', name: 'watch', component: () => import('@/views/WatchView.vue') },
   { path: '/rooms', name: 'rooms', component: () => import('@/views/RoomsView.vue'), meta: { auth: true, title: 'room.rooms' } },
@@ -103,6 +106,9 @@ export function createAppRouter(): Router {
     const auth = useAuthStore();
     if (to.meta.auth && !auth.isLoggedIn) {
       return { name: 'login', query: { redirect: to.fullPath } };
+    }
+    if (to.meta.guest && auth.isLoggedIn) {
+      return safeRedirect(to.query.redirect) ?? { name: 'home' };
     }
     if (to.meta.admin) {
       await auth.ensureMe();

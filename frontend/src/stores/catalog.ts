@@ -23,9 +23,20 @@ export const useCatalogStore = defineStore('catalog', () => {
 
   const bySlug = computed(() => new Map(genres.value.map((g) => [g.slug, g])));
 
-  /** The genre's name in the current language (the slug until the list arrives). */
+  /** Whether `genreName` has asked for the list (once: pages that need it also ask). */
+  let asked = false;
+
+  /**
+   * The genre's name in the current language. Until the list arrives it is the slug, and
+   * the first such call asks for the list: a page that shows movie cards (the watchlist)
+   * need not know it must.
+   */
   function genreName(slug: string): string {
     const g = bySlug.value.get(slug);
+    if (!g && !asked) {
+      asked = true;
+      void loadGenres().catch(() => undefined);
+    }
     if (!g) return slug;
     return settings.locale === 'zh-CN' ? g.name_zh : g.name_en;
   }
