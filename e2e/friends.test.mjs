@@ -4,11 +4,9 @@
 // Screenshots at 1280×800 and 390×844 in docs/screenshots/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
-import { startAppServer } from './lib.mjs';
-import { register, screenshot, watchProblems } from './watch-lib.mjs';
+import { launchShared, signedInContext, startAppServer } from './lib.mjs';
+import { register, screenshot } from './watch-lib.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const LAPTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 let server;
@@ -16,7 +14,7 @@ let browser;
 
 before(async () => {
   server = await startAppServer();
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+  browser = await launchShared();
 });
 
 after(async () => {
@@ -24,12 +22,7 @@ after(async () => {
   await server?.stop();
 });
 
-async function contextFor(user, viewport) {
-  const context = await browser.newContext({ viewport, locale: 'zh-CN' });
-  await context.addInitScript((tokens) => localStorage.setItem('luojia.tokens', JSON.stringify(tokens)), user.tokens);
-  const page = await context.newPage();
-  return { context, page, problems: watchProblems(page) };
-}
+const contextFor = (user, viewport) => signedInContext(browser, user, viewport);
 
 const friendRow = (page, username) => page.locator(`[data-testid="friend-row"][data-user="${username}"]`);
 

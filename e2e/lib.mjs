@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { watchProblems } from './watch-lib.mjs';
 
 export async function freePort() {
   return new Promise((resolve, reject) => {
@@ -18,6 +19,15 @@ export async function freePort() {
     srv.on('error', reject);
   });
 }
+
+/** Debian's Chromium, or $CHROMIUM. */
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+/** The flags every browser test gives Chromium on this machine (README, Development). */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
 
 /** Resolves once `${base}/healthz` answers 200; throws after `ms`. */
 async function waitHealthy(base, ms, what) {
@@ -182,12 +192,9 @@ export async function openOn(cluster, page, url, index) {
 export async function launchBrowser() {
   const profile = mkdtempSync(join(tmpdir(), 'luojia-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
     viewport: { width: 1280, height: 1600 },
   });
   return {
@@ -197,6 +204,26 @@ export async function launchBrowser() {
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A browser for tests with several people at once, each in a context of their own
+ * (`signedInContext`); playwright gives each launch a fresh temporary profile. `extraArgs`:
+ * fake media devices, an autoplay policy.
+ */
+export function launchShared(extraArgs = []) {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
+}
+
+/**
+ * A context of `browser` at `viewport`, signed in as `user` (its tokens in localStorage, as
+ * the app keeps them), with one page and the problems it logs (`watchProblems`).
+ */
+export async function signedInContext(browser, user, viewport, options = {}) {
+  const context = await browser.newContext({ viewport, locale: 'zh-CN', ...options });
+  await context.addInitScript((tokens) => localStorage.setItem('luojia.tokens', JSON.stringify(tokens)), user.tokens);
+  const page = await context.newPage();
+  return { context, page, problems: watchProblems(page) };
 }
 
 /** The built web app (`npm run build` in frontend/), served by the backend under test. */

@@ -8,11 +8,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
-import { startAppServer } from './lib.mjs';
-import { api, register, screenshot, watchProblems } from './watch-lib.mjs';
+import { launchShared, signedInContext, startAppServer } from './lib.mjs';
+import { api, register, screenshot } from './watch-lib.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const LAPTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 let server;
@@ -20,11 +18,7 @@ let browser;
 
 before(async () => {
   server = await startAppServer(process.env.E2E_LOG ? { APP_LOG__LEVEL: process.env.E2E_LOG } : {});
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
-  });
+  browser = await launchShared(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
 });
 
 after(async () => {
@@ -32,12 +26,8 @@ after(async () => {
   await server?.stop();
 });
 
-async function contextFor(user, viewport) {
-  const context = await browser.newContext({ viewport, locale: 'zh-CN', permissions: ['microphone', 'clipboard-read', 'clipboard-write'] });
-  await context.addInitScript((tokens) => localStorage.setItem('luojia.tokens', JSON.stringify(tokens)), user.tokens);
-  const page = await context.newPage();
-  return { context, page, problems: watchProblems(page) };
-}
+const contextFor = (user, viewport) =>
+  signedInContext(browser, user, viewport, { permissions: ['microphone', 'clipboard-read', 'clipboard-write'] });
 
 /** A real PNG (a 96×64 gradient), written by hand: zlib for the pixels, CRC-32 per chunk. */
 function png(width = 96, height = 64) {

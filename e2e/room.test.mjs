@@ -4,8 +4,7 @@
 // guest's controls are disabled with the reason. Screenshots at 1440×900 and 375×812.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
-import { openOn, startCluster } from './lib.mjs';
+import { launchShared, openOn, signedInContext, startCluster } from './lib.mjs';
 import { pairDrift, stats } from './sync-measure.mjs';
 import { api, ingestMovie, register, screenshot, watchProblems } from './watch-lib.mjs';
 
@@ -18,7 +17,6 @@ let guest2;
 let room;
 /** Steady playback measured (ms); ROOM_MEASURE_MS=60000 for a longer run. */
 const MEASURE_MS = Number(process.env.ROOM_MEASURE_MS ?? 15_000);
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 before(async () => {
   // As in production: two backend instances sharing the database and Redis, behind nginx.
@@ -31,11 +29,7 @@ before(async () => {
     token: host.token,
     body: { name: '周五电影夜', movie_id: movie.id, visibility: 'unlisted', control_mode: 'host' },
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required'],
-  });
+  browser = await launchShared(['--autoplay-policy=no-user-gesture-required']);
 });
 
 after(async () => {
@@ -43,12 +37,7 @@ after(async () => {
   await server?.stop();
 });
 
-async function pageFor(user, viewport, b = browser) {
-  const context = await b.newContext({ viewport });
-  await context.addInitScript((tokens) => localStorage.setItem('luojia.tokens', JSON.stringify(tokens)), user.tokens);
-  const page = await context.newPage();
-  return page;
-}
+const pageFor = async (user, viewport, b = browser) => (await signedInContext(b, user, viewport)).page;
 
 /** The page's video position (ms) mapped to one wall-clock instant (the pages share the machine's clock). */
 function sample(page) {
@@ -262,11 +251,7 @@ test('autoplay with sound blocked: the guest starts muted and in sync, one click
   // (156) lets an unmuted play() through even with --autoplay-policy=document-user-activation-required,
   // so the guest's page also applies that policy's rule itself: play() with sound before the
   // first user activation is refused with NotAllowedError, muted play() is allowed.
-  const strict = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--autoplay-policy=document-user-activation-required'],
-  });
+  const strict = await launchShared(['--autoplay-policy=document-user-activation-required']);
   try {
     const { hostPage, guestPage, problems } = await roomWithGuest('静音加入', {
       guestBrowser: strict,

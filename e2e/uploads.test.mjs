@@ -11,11 +11,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { startAppServer, startNginx } from './lib.mjs';
-import { register, screenshot, watchProblems } from './watch-lib.mjs';
+import { launchShared, signedInContext, startAppServer, startNginx } from './lib.mjs';
+import { register, screenshot } from './watch-lib.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const VIEWPORTS = [
   { name: 'desktop', width: 1280, height: 800 },
   { name: 'mobile', width: 390, height: 844 },
@@ -28,11 +26,7 @@ let picture;
 
 before(async () => {
   server = await startAppServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
-  });
+  browser = await launchShared(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
   // A colourful 800×600 picture (ffmpeg's test pattern), wider than tall: the avatar is its centre square.
   work = mkdtempSync(join(tmpdir(), 'luojia-uploads-e2e-'));
   const file = join(work, 'me.png');
@@ -46,18 +40,13 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-async function pageFor(base, user, viewport) {
-  const context = await browser.newContext({ viewport });
-  await context.addInitScript((tokens) => localStorage.setItem('luojia.tokens', JSON.stringify(tokens)), user.tokens);
-  const page = await context.newPage();
-  return { page, problems: watchProblems(page) };
-}
+const pageFor = (user, viewport) => signedInContext(browser, user, viewport);
 
 for (const vp of VIEWPORTS) {
   describe(`at ${vp.width}×${vp.height}`, () => {
     test('choose an avatar on the profile page, see it in the header, remove it', async () => {
       const user = await register(server, `ava_${vp.name}`);
-      const { page, problems } = await pageFor(server.base, user, vp);
+      const { page, problems } = await pageFor(user, vp);
       await page.goto(`${server.base}/me/profile`);
       await page.locator('[data-testid=avatar-editor]').waitFor();
       assert.equal(await page.locator('[data-testid=user-menu] img').count(), 0, 'no avatar yet');
@@ -129,7 +118,7 @@ function recordAndUpload(page, ms) {
 
 test('a voice note recorded by Chromium is accepted, measured and plays back', async () => {
   const user = await register(server, 'voice_e2e');
-  const { page, problems } = await pageFor(server.base, user, VIEWPORTS[0]);
+  const { page, problems } = await pageFor(user, VIEWPORTS[0]);
   await page.goto(`${server.base}/me/profile`);
   const r = await recordAndUpload(page, 2500);
   assert.equal(r.status, 201, JSON.stringify(r.body));
@@ -146,7 +135,7 @@ test('through the production nginx.conf: an avatar and a voice note upload', asy
   const nginx = await startNginx(server);
   try {
     const user = await register(server, 'nginx_up');
-    const { page } = await pageFor(nginx.base, user, VIEWPORTS[0]);
+    const { page } = await pageFor(user, VIEWPORTS[0]);
     await page.goto(`${nginx.base}/me/profile`);
     // The microphone is allowed for the site itself (Permissions-Policy), and the body passes.
     const r = await recordAndUpload(page, 1500);
