@@ -268,6 +268,9 @@ test('a group: created with a friend from "new group", a message recalled shows 
   await screenshot(b.page, 'messages-draft-phone');
   await row.click();
   assert.equal(await b.page.getByTestId('composer-input').locator('textarea').inputValue(), '🍿');
+  // A reload keeps it too (the tab's sessionStorage).
+  await b.page.reload();
+  await b.page.waitForFunction(() => document.querySelector('[data-testid=composer-input] textarea')?.value === '🍿');
 
   assert.deepEqual(unexpected(a.problems), []);
   assert.deepEqual(unexpected(b.problems), []);

@@ -168,4 +168,16 @@ describe('conversations store', () => {
     store.reset();
     expect(store.drafts).toEqual({});
   });
+
+  it('drafts survive a reload of the tab (sessionStorage, per user) and go on sign-out', async () => {
+    serve([conv()], () => ({ messages: [], more: false, last_seq: 0 }));
+    sessionStorage.clear();
+    useConversationsStore().setDraft(7, '刷新也还在');
+    expect(JSON.parse(sessionStorage.getItem('luojia.drafts.1') ?? '{}')).toEqual({ 7: '刷新也还在' });
+    setActivePinia(createPinia()); // a reload
+    const again = useConversationsStore();
+    expect(again.drafts).toEqual({ 7: '刷新也还在' });
+    again.reset();
+    expect(sessionStorage.getItem('luojia.drafts.1')).toBeNull();
+  });
 });

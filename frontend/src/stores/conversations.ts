@@ -3,7 +3,7 @@
 // marking and typing. Live frames come on the tab's one socket (`realtime/userChannel.ts`);
 // the rules are pure functions in `messages/logic.ts` and `messages/outbox.ts`.
 import { defineStore } from 'pinia';
-import { computed, ref, shallowRef, triggerRef } from 'vue';
+import { computed, ref, shallowRef, triggerRef, watch } from 'vue';
 import { api, unwrap } from '@/api/client';
 import { clientId } from '@/composables/useDanmaku';
 import {
@@ -77,9 +77,37 @@ export const useConversationsStore = defineStore('conversations', () => {
   const visibleId = ref<number | null>(null);
   /**
    * What was typed and not sent, per conversation: it outlives the composer (switching
-   * conversations, the pane remounting) and shows in the list as a draft.
+   * conversations, the pane remounting) and shows in the list as a draft. Kept in the
+   * tab's sessionStorage per user, so a reload keeps it and closing the tab does not.
    */
   const drafts = ref<Record<number, string>>({});
+  const draftsKey = (user: number) => `luojia.drafts.${user}`;
+  function storedDrafts(user: number): Record<number, string> {
+    try {
+      const v: unknown = JSON.parse(sessionStorage.getItem(draftsKey(user)) ?? '{}');
+      if (!v || typeof v !== 'object') return {};
+      return Object.fromEntries(Object.entries(v).filter(([k, t]) => Number.isSafeInteger(Number(k)) && typeof t === 'string'));
+    } catch {
+      return {};
+    }
+  }
+  function storeDrafts() {
+    const me = myId.value;
+    if (me == null) return;
+    try {
+      if (Object.keys(drafts.value).length) sessionStorage.setItem(draftsKey(me), JSON.stringify(drafts.value));
+      else sessionStorage.removeItem(draftsKey(me));
+    } catch {
+      /* storage full or blocked: the drafts last while the page does */
+    }
+  }
+  watch(
+    myId,
+    (me) => {
+      if (me != null) drafts.value = { ...storedDrafts(me), ...drafts.value };
+    },
+    { immediate: true },
+  );
 
   const total = computed(() => totalUnread(list.value, offList.value));
   const gapTimers = new Map<number, number>();
@@ -345,7 +373,9 @@ export const useConversationsStore = defineStore('conversations', () => {
 
   function setDraft(id: number, text: string) {
     if (text.trim()) drafts.value[id] = text;
-    else delete drafts.value[id];
+    else if (id in drafts.value) delete drafts.value[id];
+    else return;
+    storeDrafts();
   }
 
   function forget(id: number) {
@@ -497,6 +527,12 @@ export const useConversationsStore = defineStore('conversations', () => {
     offList.value = 0;
     threads.value = new Map();
     drafts.value = {};
+    // Signed out: no draft stays in this tab, whoever wrote it.
+    try {
+      for (const k of Object.keys(sessionStorage)) if (k.startsWith('luojia.drafts.')) sessionStorage.removeItem(k);
+    } catch {
+      /* storage blocked: nothing was kept */
+    }
     for (const p of outbox.list()) outbox.discard(p.client_id);
   }
 
