@@ -236,6 +236,8 @@ test('a guest offline for 10 s lands on the current position with every missed m
   const landed = await waitInSync([hostPage, guestPage], 100, (s) => s.every((x) => !x.paused), 10_000);
   console.log(`reconnect: messages back and within 100 ms of the host ${Date.now() - back} ms after going online (gap ${landed.diff.toFixed(1)} ms)`);
   for (const text of missed) assert.equal(await guestPage.getByTestId('chat-message').filter({ hasText: text }).count(), 1, text);
+  // The host sees the guest's player as ready again, not stuck "joining" after the rejoin.
+  await hostPage.locator(`[data-testid="member"][data-user="${guest.user.id}"] .dot.ready`).waitFor({ timeout: 5000 });
 
   // Kicked: the guest is told why, and the socket does not rejoin the room.
   await api(server, 'POST', `/api/v1/rooms/${r2.id}/members/${guest.user.id}/kick`, { token: host.token });

@@ -26,6 +26,8 @@ export function useRoom(roomId: number) {
   /** Live danmaku handlers (the page shows them at once). */
   const danmakuListeners = new Set<(d: Danmaku) => void>();
   let reqSeq = 0;
+  /** The player's last status, sent again after every (re)join. */
+  let lastStatus: 'ready' | 'buffering' | null = null;
 
   const sortedMessages = computed(() => [...messages.value.values()].sort((a, b) => a.seq - b.seq));
   const onlineMembers = computed(() =>
@@ -58,6 +60,9 @@ export function useRoom(roomId: number) {
     socket.on('joined', (f) => {
       if (!mine(f)) return;
       joined.value = true;
+      // A (re)join starts this connection's membership afresh: the room would show us as
+      // still joining until our player's status changed again.
+      if (lastStatus) socket.send({ type: 'player_status', room_id: roomId, status: lastStatus });
       playback.value = f.playback;
       memberCount.value = f.member_count;
       putMembers(f.members, true);
@@ -160,7 +165,8 @@ export function useRoom(roomId: number) {
   }
 
   function reportStatus(status: 'ready' | 'buffering') {
-    socket.send({ type: 'player_status', room_id: roomId, status });
+    lastStatus = status;
+    if (joined.value) socket.send({ type: 'player_status', room_id: roomId, status });
   }
 
   async function moderate(userId: number, action: 'kick' | 'ban' | 'unban' | 'mute' | 'unmute' | 'moderator' | 'member' | 'transfer') {
