@@ -4,7 +4,7 @@
 // the rules are pure functions in `messages/logic.ts` and `messages/outbox.ts`.
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, triggerRef, watch } from 'vue';
-import { api, unwrap } from '@/api/client';
+import { api, ApiError, unwrap } from '@/api/client';
 import { clientId } from '@/composables/useDanmaku';
 import {
   applyMessage,
@@ -220,8 +220,17 @@ export const useConversationsStore = defineStore('conversations', () => {
   }
 
   /** The conversation's row, read from the server if the list does not hold it. */
+  /** `null` when it is not there for us (404/403); other failures (network, 5xx) throw. */
   async function ensure(id: number): Promise<Conversation | null> {
-    return byId(id) ?? refreshOne(id);
+    const have = byId(id);
+    if (have) return have;
+    try {
+      upsertRead(await unwrap(api.GET('/api/v1/conversations/{id}', { params: { path: { id } } })));
+      return byId(id) ?? null;
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 404 || e.status === 403)) return null;
+      throw e;
+    }
   }
 
   /** Open a conversation: its newest page of messages (once; later frames keep it current). */
