@@ -1,6 +1,6 @@
 //! When an upload was first attached to something (a message, an avatar, a sticker
-//! collection). Uploads never attached are swept after a while (`uploads::sweep`); the ones
-//! made before this column existed count as attached, so none of them is ever swept.
+//! collection). Uploads never attached are swept after a while (`uploads::start_sweeper`);
+//! the ones made before this column existed count as attached, so none is ever swept.
 
 use sea_orm_migration::prelude::*;
 

@@ -110,10 +110,11 @@ export function createAppRouter(): Router {
     if (to.meta.guest && auth.isLoggedIn) {
       return safeRedirect(to.query.redirect) ?? { name: 'home' };
     }
-    // A profile that failed to load (the header's avatar, the admin check) is asked for again.
-    if (auth.isLoggedIn && !auth.me && !to.meta.admin) void auth.ensureMe();
+    // A profile that failed to load (the header's avatar, the admin check) is asked for again
+    // (at once when the profile is loaded or nobody is signed in); only the admin check waits.
+    const me = auth.ensureMe();
     if (to.meta.admin) {
-      await auth.ensureMe();
+      await me;
       // Not loaded (a network error): the page's own requests show the error (the server
       // refuses non-administrators anyway); a loaded non-administrator sees a 404.
       if (auth.me && !auth.isAdmin) {

@@ -81,8 +81,9 @@ export const useConversationsStore = defineStore('conversations', () => {
    * tab's sessionStorage per user, so a reload keeps it and closing the tab does not.
    */
   const drafts = ref<Record<number, string>>({});
-  const draftsKey = (user: number) => `luojia.drafts.${user}`;
-  function storedDrafts(user: number): Record<number, string> {
+  const DRAFTS_PREFIX = 'luojia.drafts.';
+  const draftsKey = (user: number) => `${DRAFTS_PREFIX}${user}`;
+  function readDrafts(user: number): Record<number, string> {
     try {
       const v: unknown = JSON.parse(sessionStorage.getItem(draftsKey(user)) ?? '{}');
       if (!v || typeof v !== 'object') return {};
@@ -91,7 +92,7 @@ export const useConversationsStore = defineStore('conversations', () => {
       return {};
     }
   }
-  function storeDrafts() {
+  function writeDrafts() {
     const me = myId.value;
     if (me == null) return;
     try {
@@ -104,7 +105,7 @@ export const useConversationsStore = defineStore('conversations', () => {
   watch(
     myId,
     (me) => {
-      if (me != null) drafts.value = { ...storedDrafts(me), ...drafts.value };
+      if (me != null) drafts.value = { ...readDrafts(me), ...drafts.value };
     },
     { immediate: true },
   );
@@ -208,25 +209,25 @@ export const useConversationsStore = defineStore('conversations', () => {
     }
   }
 
-  /** Read one conversation again (it changed, or a count is unknown). */
-  async function refreshOne(id: number): Promise<Conversation | null> {
-    try {
-      const c = await unwrap(api.GET('/api/v1/conversations/{id}', { params: { path: { id } } }));
-      upsertRead(c);
-      return byId(id) ?? c;
-    } catch {
-      return null;
-    }
+  /** Read one conversation from the server into the list; a failure throws. */
+  async function fetchOne(id: number): Promise<Conversation> {
+    const c = await unwrap(api.GET('/api/v1/conversations/{id}', { params: { path: { id } } }));
+    upsertRead(c);
+    return byId(id) ?? c;
   }
 
-  /** The conversation's row, read from the server if the list does not hold it. */
-  /** `null` when it is not there for us (404/403); other failures (network, 5xx) throw. */
+  /** Read one conversation again (it changed, or a count is unknown); `null` on any failure. */
+  async function refreshOne(id: number): Promise<Conversation | null> {
+    return fetchOne(id).catch(() => null);
+  }
+
+  /**
+   * The conversation's row, read from the server if the list does not hold it: `null` when
+   * it is not there for us (404/403); other failures (network, 5xx) throw.
+   */
   async function ensure(id: number): Promise<Conversation | null> {
-    const have = byId(id);
-    if (have) return have;
     try {
-      upsertRead(await unwrap(api.GET('/api/v1/conversations/{id}', { params: { path: { id } } })));
-      return byId(id) ?? null;
+      return byId(id) ?? (await fetchOne(id));
     } catch (e) {
       if (e instanceof ApiError && (e.status === 404 || e.status === 403)) return null;
       throw e;
@@ -384,7 +385,7 @@ export const useConversationsStore = defineStore('conversations', () => {
     if (text.trim()) drafts.value[id] = text;
     else if (id in drafts.value) delete drafts.value[id];
     else return;
-    storeDrafts();
+    writeDrafts();
   }
 
   function forget(id: number) {
@@ -538,7 +539,7 @@ export const useConversationsStore = defineStore('conversations', () => {
     drafts.value = {};
     // Signed out: no draft stays in this tab, whoever wrote it.
     try {
-      for (const k of Object.keys(sessionStorage)) if (k.startsWith('luojia.drafts.')) sessionStorage.removeItem(k);
+      for (const k of Object.keys(sessionStorage)) if (k.startsWith(DRAFTS_PREFIX)) sessionStorage.removeItem(k);
     } catch {
       /* storage blocked: nothing was kept */
     }
